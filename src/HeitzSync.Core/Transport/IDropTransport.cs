@@ -1,0 +1,46 @@
+namespace HeitzSync.Core.Transport;
+
+/// <summary>
+/// Access to the Siège drop (DESIGN.md §5) from one node: a local or mounted folder, or an FTP/FTPS server.
+/// Every path is a <see cref="DropPath"/>, built from validated segments only, relative to the drop root.
+/// Implementations publish by rename (write <c>name.part</c>, then rename), so a reader never sees half a file,
+/// and never put a credential in an exception message, a log line or <see cref="Description"/>.
+/// </summary>
+public interface IDropTransport : IDisposable
+{
+    /// <summary>Where this transport points, for logs and reports (e.g. <c>ftps://siege.example:21/</c>); no secret.</summary>
+    string Description { get; }
+
+    /// <summary>Files (not folders) directly inside <paramref name="folder"/>; an empty list when the folder does not exist.
+    /// Files still being written (<c>*.part</c>) are not listed.</summary>
+    Task<IReadOnlyList<DropEntry>> ListAsync(DropPath folder, CancellationToken cancellationToken);
+
+    /// <summary>Creates <paramref name="folder"/> and its parents when missing.</summary>
+    Task CreateFolderAsync(DropPath folder, CancellationToken cancellationToken);
+
+    /// <summary>Uploads a local file to <paramref name="remote"/>: into <c>remote.part</c> (resuming a previous
+    /// partial upload of the same file when one is there), checks the remote size, then renames over any existing file.</summary>
+    Task UploadAsync(string localPath, DropPath remote, IProgress<TransferProgress>? progress, CancellationToken cancellationToken);
+
+    /// <summary>Downloads <paramref name="remote"/> to <paramref name="localPath"/> through <c>localPath.part</c>
+    /// (resuming a previous partial download), checks the size, then moves it into place.</summary>
+    Task DownloadAsync(DropPath remote, string localPath, IProgress<TransferProgress>? progress, CancellationToken cancellationToken);
+
+    /// <summary>Reads a small file whole (siege.json, ack.json); null when it does not exist.</summary>
+    Task<byte[]?> ReadSmallFileAsync(DropPath remote, CancellationToken cancellationToken);
+
+    /// <summary>Writes a small file whole, atomically (through <c>.part</c> and a rename).</summary>
+    Task WriteSmallFileAsync(DropPath remote, byte[] content, CancellationToken cancellationToken);
+
+    /// <summary>Deletes a file; no error when it is already gone.</summary>
+    Task DeleteAsync(DropPath remote, CancellationToken cancellationToken);
+
+    /// <summary>Moves a file within the drop (e.g. into a quarantine folder); replaces the target.</summary>
+    Task MoveAsync(DropPath from, DropPath to, CancellationToken cancellationToken);
+}
+
+/// <summary>One file in a drop folder.</summary>
+public sealed record DropEntry(string Name, long Length, DateTimeOffset? LastModifiedUtc);
+
+/// <summary>How far a transfer is: for Write-Progress and the console front.</summary>
+public readonly record struct TransferProgress(string Name, long BytesDone, long TotalBytes);
