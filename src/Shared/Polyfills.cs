@@ -4,6 +4,17 @@
 namespace System.Runtime.CompilerServices
 {
     internal static class IsExternalInit { }
+
+    [AttributeUsage(AttributeTargets.Class | AttributeTargets.Struct | AttributeTargets.Field | AttributeTargets.Property, Inherited = false)]
+    internal sealed class RequiredMemberAttribute : Attribute { }
+
+    [AttributeUsage(AttributeTargets.All, AllowMultiple = true, Inherited = false)]
+    internal sealed class CompilerFeatureRequiredAttribute : Attribute
+    {
+        public CompilerFeatureRequiredAttribute(string featureName) => FeatureName = featureName;
+        public string FeatureName { get; }
+        public bool IsOptional { get; init; }
+    }
 }
 
 namespace System.Diagnostics.CodeAnalysis
@@ -37,6 +48,9 @@ namespace System.Diagnostics.CodeAnalysis
 
     [AttributeUsage(AttributeTargets.Field | AttributeTargets.Parameter | AttributeTargets.Property | AttributeTargets.ReturnValue)]
     internal sealed class MaybeNullAttribute : Attribute { }
+
+    [AttributeUsage(AttributeTargets.Constructor)]
+    internal sealed class SetsRequiredMembersAttribute : Attribute { }
 
     [AttributeUsage(AttributeTargets.Method | AttributeTargets.Property, AllowMultiple = true)]
     internal sealed class MemberNotNullAttribute : Attribute

@@ -1,0 +1,149 @@
+namespace HeitzSync.Firebird;
+
+public sealed record FbColumnInfo(
+    string Name,
+    FbDbType Type,
+    int Length,
+    int CharacterLength,
+    int Precision,
+    int Scale,
+    int SubType,
+    string? CharsetName,
+    bool IsNullable,
+    bool IsComputed);
+
+public sealed record FbForeignKeyInfo(string Name, IReadOnlyList<string> Columns, string ReferencedTable, IReadOnlyList<string> ReferencedColumns);
+
+public sealed record FbTableInfo(string Name, IReadOnlyList<FbColumnInfo> Columns, IReadOnlyList<string> PrimaryKey, IReadOnlyList<FbForeignKeyInfo> ForeignKeys);
+
+public sealed record FbGeneratorInfo(string Name, long CurrentValue);
+
+public sealed record FbTriggerInfo(string Name, string? Table, long Type, int Position, bool IsActive, bool IsSystem);
+
+/// <summary>Reads a database's metadata (user tables, columns, keys, generators, triggers) from the RDB$ tables.</summary>
+public sealed class FbSchema
+{
+    private readonly FbConnection _connection;
+
+    internal FbSchema(FbConnection connection) => _connection = connection;
+
+    /// <summary>User tables (no system tables, no views), by name.</summary>
+    public IReadOnlyList<FbTableInfo> GetTables(FbTransaction transaction)
+    {
+        var names = new List<string>();
+        using (var command = _connection.Prepare(transaction,
+                   "SELECT TRIM(RDB$RELATION_NAME) FROM RDB$RELATIONS WHERE COALESCE(RDB$SYSTEM_FLAG, 0) = 0 AND RDB$VIEW_BLR IS NULL ORDER BY 1"))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read()) names.Add(reader.GetString(0));
+        }
+        return names.Select(n => GetTable(transaction, n)!).ToList();
+    }
+
+    /// <summary>One table, or null when it does not exist.</summary>
+    public FbTableInfo? GetTable(FbTransaction transaction, string name)
+    {
+        var columns = new List<FbColumnInfo>();
+        using (var command = _connection.Prepare(transaction,
+                   "SELECT TRIM(rf.RDB$FIELD_NAME), f.RDB$FIELD_TYPE, COALESCE(f.RDB$FIELD_SUB_TYPE, 0), f.RDB$FIELD_LENGTH, " +
+                   "COALESCE(f.RDB$FIELD_PRECISION, 0), COALESCE(f.RDB$FIELD_SCALE, 0), COALESCE(f.RDB$CHARACTER_LENGTH, 0), " +
+                   "TRIM(cs.RDB$CHARACTER_SET_NAME), COALESCE(rf.RDB$NULL_FLAG, f.RDB$NULL_FLAG, 0), IIF(f.RDB$COMPUTED_BLR IS NULL, 0, 1) " +
+                   "FROM RDB$RELATION_FIELDS rf JOIN RDB$FIELDS f ON f.RDB$FIELD_NAME = rf.RDB$FIELD_SOURCE " +
+                   "LEFT JOIN RDB$CHARACTER_SETS cs ON cs.RDB$CHARACTER_SET_ID = f.RDB$CHARACTER_SET_ID " +
+                   "WHERE rf.RDB$RELATION_NAME = ? ORDER BY rf.RDB$FIELD_POSITION"))
+        using (var reader = command.ExecuteReader(name))
+        {
+            while (reader.Read())
+            {
+                var fieldType = reader.GetInt32(1);
+                var subType = reader.GetInt32(2);
+                var scale = reader.GetInt32(5);
+                var type = TypeOf(fieldType, subType, scale);
+                var isText = type is FbDbType.Char or FbDbType.VarChar or FbDbType.TextBlob;
+                columns.Add(new FbColumnInfo(
+                    reader.GetString(0), type, reader.GetInt32(3), reader.GetInt32(6), reader.GetInt32(4), scale, subType,
+                    isText && !reader.IsDBNull(7) ? reader.GetString(7) : null,
+                    reader.GetInt32(8) == 0, reader.GetInt32(9) == 1));
+            }
+        }
+        if (columns.Count == 0) return null;
+        return new FbTableInfo(name, columns, ReadPrimaryKey(transaction, name), ReadForeignKeys(transaction, name));
+    }
+
+    public IReadOnlyList<FbGeneratorInfo> GetGenerators(FbTransaction transaction)
+    {
+        var names = new List<string>();
+        using (var command = _connection.Prepare(transaction,
+                   "SELECT TRIM(RDB$GENERATOR_NAME) FROM RDB$GENERATORS WHERE COALESCE(RDB$SYSTEM_FLAG, 0) = 0 ORDER BY 1"))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read()) names.Add(reader.GetString(0));
+        }
+        return names.Select(n => new FbGeneratorInfo(n, Convert.ToInt64(
+            _connection.ExecuteScalar(transaction, $"SELECT GEN_ID({FbSql.QuoteIdentifier(n)}, 0) FROM RDB$DATABASE"),
+            System.Globalization.CultureInfo.InvariantCulture))).ToList();
+    }
+
+    public IReadOnlyList<FbTriggerInfo> GetTriggers(FbTransaction transaction)
+    {
+        var triggers = new List<FbTriggerInfo>();
+        using var command = _connection.Prepare(transaction,
+            "SELECT TRIM(RDB$TRIGGER_NAME), TRIM(RDB$RELATION_NAME), RDB$TRIGGER_TYPE, COALESCE(RDB$TRIGGER_SEQUENCE, 0), " +
+            "COALESCE(RDB$TRIGGER_INACTIVE, 0), COALESCE(RDB$SYSTEM_FLAG, 0) FROM RDB$TRIGGERS ORDER BY 1");
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            triggers.Add(new FbTriggerInfo(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1),
+                reader.GetInt64(2), reader.GetInt32(3), reader.GetInt32(4) == 0, reader.GetInt32(5) != 0));
+        }
+        return triggers;
+    }
+
+    private List<string> ReadPrimaryKey(FbTransaction transaction, string table)
+    {
+        var columns = new List<string>();
+        using var command = _connection.Prepare(transaction,
+            "SELECT TRIM(s.RDB$FIELD_NAME) FROM RDB$RELATION_CONSTRAINTS rc JOIN RDB$INDEX_SEGMENTS s ON s.RDB$INDEX_NAME = rc.RDB$INDEX_NAME " +
+            "WHERE rc.RDB$RELATION_NAME = ? AND rc.RDB$CONSTRAINT_TYPE = 'PRIMARY KEY' ORDER BY s.RDB$FIELD_POSITION");
+        using var reader = command.ExecuteReader(table);
+        while (reader.Read()) columns.Add(reader.GetString(0));
+        return columns;
+    }
+
+    private List<FbForeignKeyInfo> ReadForeignKeys(FbTransaction transaction, string table)
+    {
+        var rows = new List<(string Name, string Column, string Parent, string ParentColumn)>();
+        using (var command = _connection.Prepare(transaction,
+                   "SELECT TRIM(rc.RDB$CONSTRAINT_NAME), TRIM(s.RDB$FIELD_NAME), TRIM(pk.RDB$RELATION_NAME), TRIM(ps.RDB$FIELD_NAME) " +
+                   "FROM RDB$RELATION_CONSTRAINTS rc " +
+                   "JOIN RDB$REF_CONSTRAINTS rf ON rf.RDB$CONSTRAINT_NAME = rc.RDB$CONSTRAINT_NAME " +
+                   "JOIN RDB$RELATION_CONSTRAINTS pk ON pk.RDB$CONSTRAINT_NAME = rf.RDB$CONST_NAME_UQ " +
+                   "JOIN RDB$INDEX_SEGMENTS s ON s.RDB$INDEX_NAME = rc.RDB$INDEX_NAME " +
+                   "JOIN RDB$INDEX_SEGMENTS ps ON ps.RDB$INDEX_NAME = pk.RDB$INDEX_NAME AND ps.RDB$FIELD_POSITION = s.RDB$FIELD_POSITION " +
+                   "WHERE rc.RDB$RELATION_NAME = ? AND rc.RDB$CONSTRAINT_TYPE = 'FOREIGN KEY' ORDER BY 1, s.RDB$FIELD_POSITION"))
+        using (var reader = command.ExecuteReader(table))
+        {
+            while (reader.Read()) rows.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)));
+        }
+        return rows.GroupBy(r => r.Name)
+            .Select(g => new FbForeignKeyInfo(g.Key, g.Select(r => r.Column).ToList(), g.First().Parent, g.Select(r => r.ParentColumn).ToList()))
+            .ToList();
+    }
+
+    private static FbDbType TypeOf(int fieldType, int subType, int scale) => fieldType switch
+    {
+        7 => scale < 0 || subType is 1 or 2 ? FbDbType.Numeric : FbDbType.SmallInt,
+        8 => scale < 0 || subType is 1 or 2 ? FbDbType.Numeric : FbDbType.Integer,
+        16 => scale < 0 || subType is 1 or 2 ? FbDbType.Numeric : FbDbType.BigInt,
+        10 => FbDbType.Float,
+        27 => scale < 0 ? FbDbType.Numeric : FbDbType.Double,
+        14 => FbDbType.Char,
+        37 => FbDbType.VarChar,
+        12 => FbDbType.Date,
+        13 => FbDbType.Time,
+        35 => FbDbType.Timestamp,
+        23 => FbDbType.Boolean,
+        261 => subType == 1 ? FbDbType.TextBlob : FbDbType.Blob,
+        _ => throw new NotSupportedException($"Firebird field type {fieldType} is not supported by HeitzSync."),
+    };
+}
