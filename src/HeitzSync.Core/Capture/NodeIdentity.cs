@@ -1,0 +1,49 @@
+using HeitzSync.Core.Model;
+using HeitzSync.Core.Sync;
+using HeitzSync.Firebird;
+
+namespace HeitzSync.Core.Capture;
+
+/// <summary>The HZ$NODE row of a database: who it is, and what it has exchanged with the Siège.</summary>
+public sealed record NodeIdentity(
+    SiteCode Site,
+    int SiteNumber,
+    bool IsSiege,
+    long KeyLow,
+    long KeyHigh,
+    Watermark Acknowledged,
+    Watermark AppliedFromSiege,
+    string? AppliedCycle)
+{
+    /// <summary>Reads the identity; throws a clear error when capture is not installed.</summary>
+    public static NodeIdentity Read(FbConnection connection, FbTransaction transaction)
+    {
+        if (!CaptureInstaller.IsInstalled(connection, transaction))
+        {
+            throw new CaptureSetupException(
+                $"HeitzSync is not installed in {connection.Settings}: run Initialize-HzSite (or 'hzsync init') on this database first.");
+        }
+        using var command = connection.Prepare(transaction,
+            "SELECT SITE_CODE, SITE_NUMBER, IS_SIEGE, KEY_LOW, KEY_HIGH, ACKED_SEQ, ACKED_TX, APPLIED_SEQ, APPLIED_TX, APPLIED_CYCLE, CAPTURE_VERSION FROM HZ$NODE WHERE ID = 1");
+        using var reader = command.ExecuteReader();
+        if (!reader.Read())
+        {
+            throw new CaptureSetupException($"HZ$NODE in {connection.Settings} has no identity row: run Initialize-HzSite again.");
+        }
+        var version = reader.GetInt32(10);
+        if (version != CaptureObjects.Version)
+        {
+            throw new CaptureSetupException(
+                $"{connection.Settings} was initialised by a HeitzSync with capture version {version}; this one uses {CaptureObjects.Version}. Run Initialize-HzSite with this version.");
+        }
+        return new NodeIdentity(
+            SiteCode.Parse(reader.GetString(0).Trim()),
+            reader.GetInt32(1),
+            reader.GetBoolean(2),
+            reader.GetInt64(3),
+            reader.GetInt64(4),
+            new Watermark(reader.GetInt64(5), reader.GetInt64(6)),
+            new Watermark(reader.GetInt64(7), reader.GetInt64(8)),
+            reader.IsDBNull(9) ? null : reader.GetString(9).Trim());
+    }
+}

@@ -1,0 +1,104 @@
+using HeitzSync.Core.Capture;
+using HeitzSync.Core.Model;
+using HeitzSync.Firebird;
+
+namespace HeitzSync.Core.Sync;
+
+/// <summary>The facts of a Siège package a site needs besides its change stream.</summary>
+public sealed record SiegePackageFacts(
+    SiteCode Target,
+    CycleId Cycle,
+    Watermark Covered,
+    Watermark ConsolidatedFromTarget);
+
+/// <summary>What applying one Siège package at a site did.</summary>
+public sealed class SiteApplyResult
+{
+    public required string CycleId { get; init; }
+    public bool AlreadyApplied { get; init; }
+    public IReadOnlyDictionary<string, AppliedTableCounts> Tables { get; init; } = new Dictionary<string, AppliedTableCounts>();
+    public IReadOnlyList<string> Unapplied { get; init; } = Array.Empty<string>();
+    public long RowsApplied => Tables.Values.Sum(t => t.Upserts + t.Deletes);
+    public long RowsSkipped => Tables.Values.Sum(t => t.Skipped);
+}
+
+/// <summary>
+/// Applies the Siège's package at a site (DESIGN.md §6), in one transaction with the record of what was applied,
+/// capture suppressed, skipping keys with a local change the Siège has not consolidated yet.
+/// </summary>
+public sealed class SiteApplier
+{
+    private readonly FbConnection _site;
+
+    public SiteApplier(FbConnection site) => _site = site;
+
+    public SiteApplyResult Apply(SiegePackageFacts facts, Func<Stream> openChanges, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return ApplyOnce(facts, openChanges, cancellationToken);
+            }
+            catch (FbException ex) when (attempt < 3 && Consolidator.IsLockConflict(ex))
+            {
+                // A user holds one of the rows: start over; the retry sees their change as pending and skips it.
+            }
+        }
+    }
+
+    private SiteApplyResult ApplyOnce(SiegePackageFacts facts, Func<Stream> openChanges, CancellationToken cancellationToken)
+    {
+        using var tx = _site.BeginTransaction(new FbTransactionOptions { LockTimeoutSeconds = 30 });
+        var identity = NodeIdentity.Read(_site, tx);
+        if (identity.Site != facts.Target)
+        {
+            throw new InvalidOperationException($"This package is for site {facts.Target}, but {_site.Settings} is site {identity.Site}. Nothing was applied.");
+        }
+        if (facts.Covered.Sequence <= identity.AppliedFromSiege.Sequence
+            && identity.AppliedCycle is { } last && string.CompareOrdinal(facts.Cycle.Value, last) <= 0)
+        {
+            return new SiteApplyResult { CycleId = facts.Cycle.Value, AlreadyApplied = true };
+        }
+
+        var schema = CaptureInstaller.ReadInstalledSchema(_site, tx);
+        using var stream = openChanges();
+        using var reader = new ChangeReader(stream);
+        SchemaCheck.Ensure(schema, reader.SchemaText, $"the Siège's package {facts.Cycle}");
+
+        var acknowledged = Watermark.Latest(identity.Acknowledged, facts.ConsolidatedFromTarget);
+        _site.ExecuteScalar(tx, CaptureObjects.MarkApplying);
+        var policy = new SitePolicy(acknowledged);
+        using var applier = new ChangeApplier(_site, tx, schema, masterVersions: false);
+        applier.Apply(reader, policy, cancellationToken);
+        _site.Execute(tx,
+            "UPDATE HZ$NODE SET APPLIED_SEQ = ?, APPLIED_TX = ?, APPLIED_CYCLE = ?, ACKED_SEQ = ?, ACKED_TX = ? WHERE ID = 1",
+            facts.Covered.Sequence, facts.Covered.ResendFromTx, facts.Cycle.Value, acknowledged.Sequence, acknowledged.ResendFromTx);
+        tx.Commit();
+        return new SiteApplyResult { CycleId = facts.Cycle.Value, Tables = applier.Counts, Unapplied = policy.Unapplied };
+    }
+
+    private sealed class SitePolicy : IApplyPolicy
+    {
+        private readonly Watermark _acknowledged;
+
+        public SitePolicy(Watermark acknowledged) => _acknowledged = acknowledged;
+
+        public List<string> Unapplied { get; } = new();
+
+        /// <summary>A key changed here and not yet consolidated keeps its local version: it goes up next night and wins or loses there.</summary>
+        public bool ShouldApply(IncomingChange change)
+        {
+            var local = change.Table.ReadVersion(change.Key);
+            if (local is null) return true;
+            var pending = local.Sequence > _acknowledged.Sequence || (local.Sequence > 0 && local.Tx >= _acknowledged.ResendFromTx);
+            return !pending;
+        }
+
+        public void Applied(IncomingChange change) =>
+            change.Table.WriteVersion(change.Key, change.IsDelete ? 'D' : 'U', change.Header.ChangedAtUtc, change.Header.Origin, change.Header.Sequence);
+
+        public void CannotApply(IncomingChange change, FbException error) =>
+            Unapplied.Add($"{change.Table.Table.Name} ({change.KeyText}): {error.Message}");
+    }
+}

@@ -1,0 +1,16 @@
+namespace HeitzSync.Core.Sync;
+
+/// <summary>
+/// How far a receiver has taken a producer's changes: every change with a sequence above <see cref="Sequence"/>,
+/// and every change written by a transaction numbered <see cref="ResendFromTx"/> or above, is still to be sent
+/// (docs/sync-engine.md, "Watermarks").
+/// </summary>
+public readonly record struct Watermark(long Sequence, long ResendFromTx)
+{
+    public static Watermark None => new(0, 0);
+
+    /// <summary>The later of two acknowledgements of the same producer.</summary>
+    public static Watermark Latest(Watermark a, Watermark b) => a.Sequence >= b.Sequence ? a : b;
+
+    public override string ToString() => $"seq {Sequence} (tx ≥ {ResendFromTx})";
+}
