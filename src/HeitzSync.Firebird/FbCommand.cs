@@ -285,7 +285,7 @@ public sealed class FbCommand : IDisposable
             var item = buffer[position];
             var length = BitConverter.ToInt16(buffer, position + 1);
             var count = BitConverter.ToInt32(buffer, position + 3);
-            if (item is 13 or 14 or 15) total += count;   // insert, update, delete counts
+            if (item is 14 or 15 or 16) total += count;   // isc_info_req_insert/update/delete_count (13 is select)
             position += 3 + length;
         }
         return total;
