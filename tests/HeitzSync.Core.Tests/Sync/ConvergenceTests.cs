@@ -123,7 +123,7 @@ public class ConvergenceTests
         world.InitializeAll();
         var site = world.Sites[0];
         var cycle = world.NextCycle();
-        var file = site.Extract(Path.GetTempPath(), cycle, out var extract);
+        var file = site.Extract(world.Folder, cycle, out var extract);
         try
         {
             var first = world.Siege.Consolidate(file, extract, cycle);
@@ -135,8 +135,8 @@ public class ConvergenceTests
             Assert.Equal(before, TableContent.Read(world.Siege.Connection, "MEMBER"));
             Assert.Equal(seqBefore, world.Siege.Scalar("SELECT GEN_ID(HZ$SEQ, 0) FROM RDB$DATABASE"));
 
-            var applied = site.ApplyFrom(world.Siege, Path.GetTempPath(), cycle);
-            var again = site.ApplyFrom(world.Siege, Path.GetTempPath(), cycle);
+            var applied = site.ApplyFrom(world.Siege, world.Folder, cycle);
+            var again = site.ApplyFrom(world.Siege, world.Folder, cycle);
             Assert.False(applied.AlreadyApplied);
             Assert.True(again.AlreadyApplied);
             TableContent.AssertConverged(world, "after double application");
@@ -159,10 +159,10 @@ public class ConvergenceTests
         var key = a.KeyLow + 1;
         b.Sql("UPDATE MEMBER SET BALANCE = 1 WHERE ID = ?", key);          // b's change goes up tonight
         var cycle = world.NextCycle();
-        var files = new[] { a, b }.Select(s => (s, s.Extract(Path.GetTempPath(), cycle, out var r), r)).ToList();
+        var files = new[] { a, b }.Select(s => (s, s.Extract(world.Folder, cycle, out var r), r)).ToList();
         a.Sql("UPDATE MEMBER SET BALANCE = 2 WHERE ID = ?", key);          // a user at site a, during the run
         foreach (var (s, f, r) in files) world.Siege.Consolidate(f, r, cycle);
-        foreach (var s in world.Sites) s.ApplyFrom(world.Siege, Path.GetTempPath(), cycle);
+        foreach (var s in world.Sites) s.ApplyFrom(world.Siege, world.Folder, cycle);
         Assert.Equal(2m, a.Scalar("SELECT BALANCE FROM MEMBER WHERE ID = ?", key));   // not overwritten by b's 1
         world.Night();
         TableContent.AssertConverged(world, "the night after");
@@ -178,7 +178,7 @@ public class ConvergenceTests
         world.InitializeAll();
         var cycle = world.NextCycle();
         var site = world.Sites[0];
-        var file = site.Extract(Path.GetTempPath(), cycle, out var extract);
+        var file = site.Extract(world.Folder, cycle, out var extract);
         var before = TableContent.Read(world.Siege.Connection, "MEMBER");
         var facts = new SitePackageFacts(extract.Site, extract.SiteNumber, extract.KeyLow, extract.KeyHigh, cycle, extract.Covered, extract.Acknowledging);
         var length = new FileInfo(file).Length;
@@ -187,8 +187,8 @@ public class ConvergenceTests
         Assert.Equal(before, TableContent.Read(world.Siege.Connection, "MEMBER"));
 
         world.Siege.Consolidate(file, extract, cycle);
-        world.Siege.Consolidate(world.Sites[1].Extract(Path.GetTempPath(), cycle, out var other), other, cycle);
-        foreach (var s in world.Sites) s.ApplyFrom(world.Siege, Path.GetTempPath(), cycle);
+        world.Siege.Consolidate(world.Sites[1].Extract(world.Folder, cycle, out var other), other, cycle);
+        foreach (var s in world.Sites) s.ApplyFrom(world.Siege, world.Folder, cycle);
         TableContent.AssertConverged(world, "after the rerun");
         Assert.Equal(90, Count(world.Siege, "MEMBER"));
         File.Delete(file);
@@ -203,7 +203,7 @@ public class ConvergenceTests
         var site = world.Sites[0];
         site.Sql("ALTER TABLE PRICE ALTER LABEL TYPE VARCHAR(80) CHARACTER SET ISO8859_1");
         var cycle = world.NextCycle();
-        var file = site.Extract(Path.GetTempPath(), cycle, out var extract);
+        var file = site.Extract(world.Folder, cycle, out var extract);
         var before = TableContent.Read(world.Siege.Connection, "MEMBER");
         var error = Assert.Throws<SchemaMismatchException>(() => world.Siege.Consolidate(file, extract, cycle));
         Assert.Contains("PRICE.LABEL", error.Message);
@@ -221,9 +221,9 @@ public class ConvergenceTests
         impostor.Sql("UPDATE HZ$NODE SET SITE_NUMBER = 2, KEY_LOW = ?, KEY_HIGH = ?", 2 * EngineWorld.RangeSize + 10, 3 * EngineWorld.RangeSize);
         impostor.Sql("INSERT INTO PRICE (CODE, LABEL, AMOUNT) VALUES ('X', 'x', 1)");
         var cycle = world.NextCycle();
-        var first = world.Sites[0].Extract(Path.GetTempPath(), cycle, out var r1);
+        var first = world.Sites[0].Extract(world.Folder, cycle, out var r1);
         world.Siege.Consolidate(first, r1, cycle);
-        var second = impostor.Extract(Path.GetTempPath(), cycle, out var r2);
+        var second = impostor.Extract(world.Folder, cycle, out var r2);
         var error = Assert.Throws<KeyRangeOverlapException>(() => world.Siege.Consolidate(second, r2, cycle));
         Assert.Contains(world.Sites[0].Code, error.Message);
         Assert.Contains(impostor.Code, error.Message);

@@ -26,6 +26,9 @@ internal sealed class EngineWorld : IDisposable
         }
     }
 
+    /// <summary>The world's own temporary folder (deleted with it).</summary>
+    public string Folder => _root;
+
     public EngineNode Siege { get; }
     public List<EngineNode> Sites { get; } = new();
     public IEnumerable<EngineNode> All => new[] { Siege }.Concat(Sites);
