@@ -1,0 +1,46 @@
+namespace HeitzSync.Core.Packaging;
+
+public enum PackageKind { Delta, Full }
+
+/// <summary>
+/// What a package says about itself (DESIGN.md §4). Authenticated with the package, so it can be trusted once
+/// <see cref="PackageReader.Open"/> succeeded.
+/// </summary>
+public sealed record PackageManifest
+{
+    public int FormatVersion { get; init; } = 1;
+    public required string ModuleVersion { get; init; }
+
+    /// <summary>Site code that made it (the Siège's own code for the packages it publishes).</summary>
+    public required string Origin { get; init; }
+
+    /// <summary>For the Siège's packages: the site it is for.</summary>
+    public string? Target { get; init; }
+
+    public required string CycleId { get; init; }
+    public PackageKind Kind { get; init; }
+
+    /// <summary>The receiver's acknowledged sequence the changes start after, and the last sequence they cover.</summary>
+    public long FromSequence { get; init; }
+    public long ToSequence { get; init; }
+
+    /// <summary>Oldest transaction that may still commit changes this package could not see (docs/sync-engine.md).</summary>
+    public long ResendFromTx { get; init; }
+
+    /// <summary>Site package: the master range the site has applied. Siège package: what was consolidated from the target.</summary>
+    public long AcknowledgedSequence { get; init; }
+    public long AcknowledgedResendFromTx { get; init; }
+
+    /// <summary>The producing node's number and key range (the Siège registers sites from these).</summary>
+    public int SiteNumber { get; init; }
+    public long KeyLow { get; init; }
+    public long KeyHigh { get; init; }
+
+    public required string SchemaFingerprint { get; init; }
+    public DateTimeOffset CreatedUtc { get; init; }
+    public IReadOnlyDictionary<string, long> TableCounts { get; init; } = new Dictionary<string, long>();
+
+    /// <summary>Uncompressed payload length and SHA-256 (hex); filled in by <see cref="PackageWriter.Complete"/>.</summary>
+    public long PayloadLength { get; init; }
+    public string PayloadSha256 { get; init; } = "";
+}
