@@ -1,10 +1,16 @@
+using System.CommandLine;
+
 namespace HeitzSync.Cli;
 
+/// <summary>hzsync: the console front. Every command calls HeitzSync.Core; exit codes are RMM's: 0 OK, 1 partial, 2 failed.</summary>
 internal static class Program
 {
-    private static int Main(string[] args)
+    private static async Task<int> Main(string[] args)
     {
-        Console.Error.WriteLine("hzsync: not built yet");
-        return 2;
+        var root = new RootCommand("HeitzSync: keeps the Firebird databases of a chain of establishments in step through the Siège, every night.")
+        {
+            DemoCommand.Create(),
+        };
+        return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
     }
 }

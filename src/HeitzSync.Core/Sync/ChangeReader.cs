@@ -78,6 +78,18 @@ internal sealed class ChangeReader : IDisposable
         return true;
     }
 
+    /// <summary>After the end marker, reads the payload to its very end so the package's length and SHA-256 check
+    /// runs before anything is committed; bytes after the end marker are an error.</summary>
+    public void VerifyEnd()
+    {
+        if (SectionKind != SectionKind.End) throw new InvalidOperationException("The change stream was not read to its end marker.");
+        var extra = new byte[4096];
+        if (_in.BaseStream.Read(extra, 0, extra.Length) > 0)
+        {
+            throw new InvalidDataException("The change stream has bytes after its end marker.");
+        }
+    }
+
     private object? ReadValue()
     {
         var tag = (ValueTag)_in.ReadByte();

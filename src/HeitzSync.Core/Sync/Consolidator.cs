@@ -91,6 +91,7 @@ public sealed class Consolidator
         using (var applier = new ChangeApplier(_master, tx, schema, masterVersions: true))
         {
             applier.Apply(reader, policy, cancellationToken);
+            reader.VerifyEnd();
             registry.RecordConsolidated(_master, tx, facts);
             tx.Commit();
             return new ConsolidationResult

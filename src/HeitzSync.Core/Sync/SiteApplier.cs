@@ -71,6 +71,7 @@ public sealed class SiteApplier
         var policy = new SitePolicy(acknowledged);
         using var applier = new ChangeApplier(_site, tx, schema, masterVersions: false);
         applier.Apply(reader, policy, cancellationToken);
+        reader.VerifyEnd();
         _site.Execute(tx,
             "UPDATE HZ$NODE SET APPLIED_SEQ = ?, APPLIED_TX = ?, APPLIED_CYCLE = ?, ACKED_SEQ = ?, ACKED_TX = ? WHERE ID = 1",
             facts.Covered.Sequence, facts.Covered.ResendFromTx, facts.Cycle.Value, acknowledged.Sequence, acknowledged.ResendFromTx);

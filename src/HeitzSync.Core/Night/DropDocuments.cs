@@ -1,0 +1,71 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using HeitzSync.Core.Sync;
+
+namespace HeitzSync.Core.Night;
+
+/// <summary><c>&lt;SITE&gt;/ack.json</c>: what the Siège has consolidated from the site (written after each commit).</summary>
+public sealed record AckDocument
+{
+    public int FormatVersion { get; init; } = 1;
+    public string Site { get; init; } = "";
+    public long Sequence { get; init; }
+    public long ResendFromTx { get; init; }
+    public string? CycleId { get; init; }
+    public DateTimeOffset UpdatedUtc { get; init; }
+
+    [JsonIgnore]
+    public Watermark Watermark => new(Sequence, ResendFromTx);
+}
+
+/// <summary><c>siege.json</c> at the drop root: what sites check before they sync (versions, schema, registry).</summary>
+public sealed record SiegeDocument
+{
+    public int FormatVersion { get; init; } = 1;
+    public string ModuleVersion { get; init; } = "";
+    public string SchemaFingerprint { get; init; } = "";
+    public string Siege { get; init; } = "";
+    public int SiegeNumber { get; init; }
+    public long SiegeKeyLow { get; init; }
+    public long SiegeKeyHigh { get; init; }
+    public string? CurrentCycle { get; init; }
+    public DateTimeOffset UpdatedUtc { get; init; }
+    public IReadOnlyList<SiegeDocumentSite> Sites { get; init; } = Array.Empty<SiegeDocumentSite>();
+}
+
+public sealed record SiegeDocumentSite
+{
+    public string Code { get; init; } = "";
+    public int Number { get; init; }
+    public long KeyLow { get; init; }
+    public long KeyHigh { get; init; }
+    public DateTimeOffset? LastContactUtc { get; init; }
+    public string? LastConsolidatedCycle { get; init; }
+}
+
+/// <summary>One JSON shape for every drop document.</summary>
+public static class DropJson
+{
+    public static readonly JsonSerializerOptions Options = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+    };
+
+    public static byte[] Serialize<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, Options);
+
+    public static T? Deserialize<T>(byte[]? bytes, string what) where T : class
+    {
+        if (bytes is null) return null;
+        try
+        {
+            return JsonSerializer.Deserialize<T>(bytes, Options);
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"{what} in the drop is not valid JSON (line {ex.LineNumber}, position {ex.BytePositionInLine}): the Siège rewrites it on its next run.", ex);
+        }
+    }
+}

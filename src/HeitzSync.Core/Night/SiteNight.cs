@@ -1,0 +1,168 @@
+using HeitzSync.Core.Model;
+using HeitzSync.Core.Packaging;
+using HeitzSync.Core.Sync;
+using HeitzSync.Core.Transport;
+using HeitzSync.Firebird;
+
+namespace HeitzSync.Core.Night;
+
+/// <summary>What a site sent.</summary>
+public sealed record SendResult(string PackageName, string LocalPath, long Rows, long Bytes, IReadOnlyDictionary<string, long> TableCounts, Watermark Covered);
+
+/// <summary>What a site received and applied (or why not).</summary>
+public sealed record ReceiveResult(string? PackageName, bool Found, bool AlreadyApplied, long RowsApplied, long RowsSkipped, long Bytes,
+    IReadOnlyDictionary<string, AppliedTableCounts> Tables, IReadOnlyList<string> Unapplied);
+
+/// <summary>
+/// A site's part of the night (DESIGN.md §1): extract its changes into a package and upload it; then download the
+/// Siège's package for it and apply it. Work files live under the node's work folder.
+/// </summary>
+public sealed class SiteNight
+{
+    private readonly FbConnectionSettings _database;
+    private readonly IDropTransport _drop;
+    private readonly SyncKey _key;
+    private readonly string _workFolder;
+
+    public SiteNight(FbConnectionSettings database, IDropTransport drop, SyncKey key, string workFolder)
+    {
+        _database = database with { Charset = "NONE" };   // text moves as exact bytes
+        _drop = drop;
+        _key = key;
+        _workFolder = workFolder;
+    }
+
+    private string Outgoing => Path.Combine(_workFolder, "outgoing");
+    private string Incoming => Path.Combine(_workFolder, "incoming");
+    private string Quarantine => Path.Combine(_workFolder, "quarantine");
+
+    /// <summary>Extracts every change the Siège has not acknowledged into a package in the outgoing folder (no network).</summary>
+    public async Task<SendResult> ExtractAsync(CycleId cycle, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Outgoing);
+        using var connection = FbConnection.Open(_database);
+        var site = ReadSite(connection);
+        Watermark? dropAck = null;
+        try
+        {
+            var ack = DropJson.Deserialize<AckDocument>(await _drop.ReadSmallFileAsync(DropLayout.Ack(site), cancellationToken).ConfigureAwait(false), "ack.json");
+            dropAck = ack?.Watermark;
+        }
+        catch (Exception ex) when (ex is DropTransportException or InvalidDataException)
+        {
+            // Without the Siège's ack we resend from our own record: more than needed, never less.
+        }
+        progress?.Report(new SyncProgress("Extract", $"Reading changes of {site}", 10));
+        var temporary = Path.Combine(Outgoing, $"{site}_{cycle}.extracting.hzp");
+        ExtractResult extract;
+        PackageManifest manifest;
+        using (var writer = PackageWriter.Create(temporary, _key))
+        {
+            extract = new ChangeExtractor(connection).Extract(writer.Payload, dropAck, cancellationToken);
+            manifest = writer.Complete(new PackageManifest
+            {
+                ModuleVersion = ModuleInfo.Version,
+                Origin = site.Value,
+                CycleId = cycle.Value,
+                Kind = PackageKind.Delta,
+                FromSequence = extract.From.Sequence,
+                ToSequence = extract.Covered.Sequence,
+                ResendFromTx = extract.Covered.ResendFromTx,
+                AcknowledgedSequence = extract.Acknowledging.Sequence,
+                AcknowledgedResendFromTx = extract.Acknowledging.ResendFromTx,
+                SiteNumber = extract.SiteNumber,
+                KeyLow = extract.KeyLow,
+                KeyHigh = extract.KeyHigh,
+                SchemaFingerprint = extract.SchemaFingerprint,
+                CreatedUtc = DateTimeOffset.UtcNow,
+                TableCounts = extract.TableCounts,
+            });
+        }
+        var name = PackageNames.ForSiteDelta(site, cycle, extract.From.Sequence, extract.Covered.Sequence);
+        var final = Path.Combine(Outgoing, name);
+        if (File.Exists(final)) File.Delete(final);
+        File.Move(temporary, final);
+        progress?.Report(new SyncProgress("Extract", $"{extract.Rows} change(s) in {name}", 100));
+        return new SendResult(name, final, extract.Rows, new FileInfo(final).Length, extract.TableCounts, extract.Covered);
+    }
+
+    /// <summary>Uploads an extracted package to the site's up/ folder, then forgets older outgoing packages.</summary>
+    public async Task UploadAsync(SendResult package, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
+    {
+        var site = SiteCode.Parse(package.PackageName.Split('_')[0]);
+        await _drop.CreateFolderAsync(DropLayout.Up(site), cancellationToken).ConfigureAwait(false);
+        await _drop.UploadAsync(package.LocalPath, DropLayout.Up(site).Append(package.PackageName), progress, cancellationToken).ConfigureAwait(false);
+        foreach (var older in Directory.GetFiles(Outgoing, "*.hzp"))
+        {
+            if (!string.Equals(Path.GetFileName(older), package.PackageName, StringComparison.Ordinal)) File.Delete(older);
+        }
+    }
+
+    /// <summary>Waits (until <paramref name="waitUntilUtc"/>) for the Siège's package for this site, downloads it and applies it.</summary>
+    public async Task<ReceiveResult> ReceiveAsync(DateTimeOffset waitUntilUtc, TimeSpan pollInterval, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Incoming);
+        SiteCode site;
+        using (var connection = FbConnection.Open(_database))
+        {
+            site = ReadSite(connection);
+        }
+        while (true)
+        {
+            var entries = await _drop.ListAsync(DropLayout.Down(site), cancellationToken).ConfigureAwait(false);
+            var newest = entries.Where(e => e.Name.EndsWith(".hzp", StringComparison.Ordinal))
+                .OrderByDescending(e => e.Name, StringComparer.Ordinal).FirstOrDefault();
+            if (newest is not null)
+            {
+                return await ApplyAsync(site, newest, progress, cancellationToken).ConfigureAwait(false);
+            }
+            if (DateTimeOffset.UtcNow >= waitUntilUtc)
+            {
+                return new ReceiveResult(null, false, false, 0, 0, 0, new Dictionary<string, AppliedTableCounts>(), Array.Empty<string>());
+            }
+            progress?.Report(new SyncProgress("Receive", $"Waiting for the Siège's package until {waitUntilUtc:HH:mm} UTC", 0));
+            await Task.Delay(pollInterval, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<ReceiveResult> ApplyAsync(SiteCode site, DropEntry entry, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
+    {
+        var remote = DropLayout.Down(site).Append(entry.Name);
+        var local = Path.Combine(Incoming, entry.Name);
+        await _drop.DownloadAsync(remote, local, null, cancellationToken).ConfigureAwait(false);
+        progress?.Report(new SyncProgress("Receive", $"Applying {entry.Name}", 50));
+        PackageReader reader;
+        try
+        {
+            reader = PackageReader.Open(local, _key);
+        }
+        catch (PackageRejectedException rejected)
+        {
+            PackageQuarantine.Move(local, Quarantine, rejected);
+            throw;
+        }
+        using (reader)
+        {
+            var manifest = reader.Manifest;
+            if (manifest.Target != site.Value)
+            {
+                throw new InvalidDataException($"Package {entry.Name} in {site}'s folder is for site {manifest.Target}: nothing was applied. Check the Siège's drop layout.");
+            }
+            var facts = new SiegePackageFacts(site, CycleId.Parse(manifest.CycleId),
+                new Watermark(manifest.ToSequence, manifest.ResendFromTx),
+                new Watermark(manifest.AcknowledgedSequence, manifest.AcknowledgedResendFromTx));
+            using var connection = FbConnection.Open(_database);
+            var result = new SiteApplier(connection).Apply(facts, reader.OpenPayload, cancellationToken);
+            File.Delete(local);
+            await _drop.DeleteAsync(remote, cancellationToken).ConfigureAwait(false);
+            progress?.Report(new SyncProgress("Receive", $"{result.RowsApplied} row(s) applied, {result.RowsSkipped} kept for tomorrow", 100));
+            return new ReceiveResult(entry.Name, true, result.AlreadyApplied, result.RowsApplied, result.RowsSkipped, entry.Length, result.Tables, result.Unapplied);
+        }
+    }
+
+    private static SiteCode ReadSite(FbConnection connection)
+    {
+        using var tx = connection.BeginTransaction(new FbTransactionOptions { ReadOnly = true });
+        return Capture.NodeIdentity.Read(connection, tx).Site;
+    }
+}

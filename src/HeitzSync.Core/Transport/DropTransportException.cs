@@ -1,0 +1,14 @@
+namespace HeitzSync.Core.Transport;
+
+public enum DropTransportErrorKind { Unreachable, LoginFailed, CertificateRejected, PermissionDenied, NoSpace, NotFound, Timeout, Cancelled, Protocol }
+
+/// <summary>A transfer or drop operation that failed; the message names the place and the fix, never a credential.</summary>
+public sealed class DropTransportException : Exception
+{
+    public DropTransportException(DropTransportErrorKind kind, string message, Exception? inner = null) : base(message, inner) => Kind = kind;
+
+    public DropTransportErrorKind Kind { get; }
+
+    /// <summary>Worth retrying later (the server or the link may come back).</summary>
+    public bool IsTransient => Kind is DropTransportErrorKind.Unreachable or DropTransportErrorKind.Timeout;
+}
