@@ -43,6 +43,13 @@ internal static class Charsets
         return Encoding.UTF8;
     }
 
+    public static int MaxBytesPerCharacter(int charsetId) => (charsetId & 0xFF) switch
+    {
+        Utf8 => 4,
+        3 => 3,
+        _ => 1,
+    };
+
     /// <summary>Decodes text received in <paramref name="charsetId"/>; NONE is read as UTF-8 when valid, else as Latin-1.</summary>
     public static string Decode(byte[] bytes, int offset, int count, int charsetId)
     {

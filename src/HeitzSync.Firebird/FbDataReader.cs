@@ -143,7 +143,14 @@ public sealed class FbDataReader : IDisposable
         if (column.Type is FbDbType.Char or FbDbType.VarChar)
         {
             var bytes = GetBytes(i);
-            return Charsets.Decode(bytes, 0, bytes.Length, column.CharsetId);
+            var text = Charsets.Decode(bytes, 0, bytes.Length, column.CharsetId);
+            // A CHAR(n) in a multi-byte charset arrives padded to n * bytes-per-character: keep its n characters.
+            var perCharacter = Charsets.MaxBytesPerCharacter(column.CharsetId);
+            if (column.Type == FbDbType.Char && perCharacter > 1 && text.Length > column.Size / perCharacter)
+            {
+                text = text.Substring(0, column.Size / perCharacter);
+            }
+            return text;
         }
         return Convert.ToString(GetValue(i), System.Globalization.CultureInfo.InvariantCulture) ?? "";
     }
