@@ -1,0 +1,56 @@
+using HeitzSync.Core.Configuration;
+using HeitzSync.Core.Model;
+using HeitzSync.Core.Packaging;
+using HeitzSync.Core.Reports;
+using HeitzSync.Core.Secrets;
+using HeitzSync.Core.Transport;
+using HeitzSync.Firebird;
+
+namespace HeitzSync.Core.Night;
+
+/// <summary>Everything one node needs, built from its configuration: database, drop, group key, folders.</summary>
+public sealed class NodeContext : IDisposable
+{
+    private NodeContext(HzSyncConfig config, FbConnectionSettings database, IDropTransport drop, SyncKey key)
+    {
+        Config = config;
+        Database = database;
+        Drop = drop;
+        Key = key;
+    }
+
+    public HzSyncConfig Config { get; }
+    public FbConnectionSettings Database { get; }
+    public IDropTransport Drop { get; }
+    public SyncKey Key { get; }
+    public SiteCode Site => SiteCode.Parse(Config.Site.Code);
+    public string WorkFolder => Config.Resolve(Config.WorkFolder);
+    public ReportStore Reports => new(Config.Resolve(Config.Reports.Folder), Config.Reports.Keep);
+
+    public static SecretStore SecretsFor(HzSyncConfig config) => new(config.Resolve("secrets"));
+
+    public static NodeContext Create(HzSyncConfig config)
+    {
+        var secrets = SecretsFor(config);
+        var database = new FbConnectionSettings
+        {
+            Database = config.Database.Server is null ? config.Resolve(config.Database.Path) : config.Database.Path,
+            Server = config.Database.Server,
+            Port = config.Database.Port,
+            User = config.Database.User,
+            Password = config.Database.PasswordSecret is { } name ? secrets.Require(name, "the database") : null,
+        };
+        IDropTransport drop = config.Drop.Kind switch
+        {
+            DropKind.Folder => new FolderDropTransport(config.Resolve(config.Drop.Path)),
+            _ => throw new NotSupportedException("drop.kind Ftp: the FTP/FTPS transport is not part of this build yet; use a Folder drop (a mounted or UNC folder)."),
+        };
+        return new NodeContext(config, database, drop, SyncKey.Load(config.Resolve(config.KeyFile)));
+    }
+
+    public void Dispose()
+    {
+        Drop.Dispose();
+        Key.Dispose();
+    }
+}

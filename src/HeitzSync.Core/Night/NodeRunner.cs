@@ -1,0 +1,248 @@
+using System.Globalization;
+using HeitzSync.Core.Backup;
+using HeitzSync.Core.Capture;
+using HeitzSync.Core.Configuration;
+using HeitzSync.Core.Model;
+using HeitzSync.Core.Reports;
+using HeitzSync.Core.Runs;
+using HeitzSync.Firebird;
+
+namespace HeitzSync.Core.Night;
+
+/// <summary>
+/// The operations of a node as the cmdlets and hzsync run them, each under the node's run lock, each writing a
+/// report (Running at once, then its final state). <see cref="SyncAsync"/> is the whole night for the node's role.
+/// </summary>
+public static class NodeRunner
+{
+    /// <summary>Exit codes for RMM tools: 0 OK, 1 partial, 2 failed or stopped.</summary>
+    public static int ExitCode(ReportState state) => state switch
+    {
+        ReportState.OK => 0,
+        ReportState.Partial => 1,
+        _ => 2,
+    };
+
+    public static Task<SyncReport> InitializeAsync(HzSyncConfig config, IProgress<SyncProgress>? progress, CancellationToken cancellationToken) =>
+        RunAsync(config, "Init", progress, cancellationToken, (context, report, _, _) =>
+        {
+            using var connection = FbConnection.Open(context.Database with { Charset = "NONE" });
+            var range = config.KeyRange;
+            var result = new CaptureInstaller(connection).Install(new CaptureOptions
+            {
+                Site = context.Site,
+                SiteNumber = config.Site.Number,
+                IsSiege = config.Role == NodeRole.Siege,
+                KeyLow = range.Low,
+                KeyHigh = range.High,
+                IsSynchronised = t => config.Tables.Classify(t) == TableClass.Synchronised,
+            });
+            report.Summary = $"capture installed: {result.TablesAdded.Count} table(s) added, {result.TablesKept.Count} kept, {result.TablesRemoved.Count} removed, {result.RowsQueued} existing row(s) queued, {result.GeneratorsMoved.Count} generator(s) moved into {range}";
+            report.RowsSent = result.RowsQueued;
+            return Task.FromResult(ReportState.OK);
+        });
+
+    public static Task<SyncReport> BackupAsync(HzSyncConfig config, IProgress<SyncProgress>? progress, CancellationToken cancellationToken) =>
+        RunAsync(config, "Backup", progress, cancellationToken, async (context, report, p, ct) =>
+        {
+            await Backup(context, report, p, ct).ConfigureAwait(false);
+            return ReportState.OK;
+        });
+
+    public static Task<SyncReport> SendAsync(HzSyncConfig config, IProgress<SyncProgress>? progress, CancellationToken cancellationToken) =>
+        RunAsync(config, "Send", progress, cancellationToken, async (context, report, p, ct) =>
+        {
+            await Send(context, report, CycleId.Parse(report.CycleId), p, ct).ConfigureAwait(false);
+            return ReportState.OK;
+        });
+
+    public static Task<SyncReport> ReceiveAsync(HzSyncConfig config, TimeSpan wait, IProgress<SyncProgress>? progress, CancellationToken cancellationToken) =>
+        RunAsync(config, "Receive", progress, cancellationToken, async (context, report, p, ct) =>
+            await Receive(context, report, wait, p, ct).ConfigureAwait(false));
+
+    public static Task<SyncReport> ConsolidateAsync(HzSyncConfig config, TimeSpan reception, IProgress<SyncProgress>? progress, CancellationToken cancellationToken) =>
+        RunAsync(config, "Consolidate", progress, cancellationToken, async (context, report, p, ct) =>
+            await Consolidate(context, report, CycleId.Parse(report.CycleId), reception, p, ct).ConfigureAwait(false));
+
+    /// <summary>The whole night for this node's role (DESIGN.md §1), stopped cleanly at the restart hour or by Stop-HzSync.</summary>
+    public static Task<SyncReport> SyncAsync(HzSyncConfig config, IProgress<SyncProgress>? progress, CancellationToken cancellationToken) =>
+        RunAsync(config, "Sync", progress, cancellationToken, async (context, report, p, ct) =>
+        {
+            var cycle = CycleId.Parse(report.CycleId);
+            await Backup(context, report, p, ct).ConfigureAwait(false);
+            if (config.Role == NodeRole.Siege)
+            {
+                return await Consolidate(context, report, cycle, TimeSpan.FromMinutes(config.Schedule.ReceptionMinutes), p, ct).ConfigureAwait(false);
+            }
+            await Send(context, report, cycle, p, ct).ConfigureAwait(false);
+            return await Receive(context, report, TimeSpan.FromMinutes(config.Schedule.PackageWaitMinutes), p, ct).ConfigureAwait(false);
+        });
+
+    private delegate Task<ReportState> Step(NodeContext context, SyncReport report, IProgress<SyncProgress>? progress, CancellationToken cancellationToken);
+
+    private static async Task<SyncReport> RunAsync(HzSyncConfig config, string operation, IProgress<SyncProgress>? progress, CancellationToken cancellationToken, Step step)
+    {
+        var store = new ReportStore(config.Resolve(config.Reports.Folder), config.Reports.Keep);
+        var cycle = CycleId.FromTime(DateTimeOffset.UtcNow);
+        var report = store.Begin(config.Site.Code, config.Role.ToString(), operation, cycle.Value);
+        var work = config.Resolve(config.WorkFolder);
+        var stop = new StopRequest(work);
+        stop.Clear();
+        using var deadline = new CancellationTokenSource(UntilDeadline(config, DateTime.Now));
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        using var stopWatcher = new Timer(_ => { if (stop.IsRequested) linked.Cancel(); }, null, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2));
+        try
+        {
+            using var runLock = RunLock.Acquire(work, operation);
+            if (runLock.RecoveredFrom is { } previous)
+            {
+                report.Errors.Add(new ErrorLine(null, operation, "StaleLockRecovered", $"A previous run did not finish ({previous}); its lock was recovered."));
+            }
+            using var context = NodeContext.Create(config);
+            report.State = await step(context, report, progress, linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            report.State = ReportState.Stopped;
+            var why = stop.Reason is { } reason ? "stopped by Stop-HzSync: " + reason
+                : deadline.IsCancellationRequested ? $"stopped at the restart hour {config.Schedule.RestartHour}: the site keeps working on its own data, the next run catches up"
+                : "cancelled";
+            report.Errors.Add(new ErrorLine(null, operation, "Stopped", why));
+            report.Summary = why;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            report.State = ReportState.Failed;
+            report.Errors.Add(new ErrorLine(null, operation, ErrorId(ex), ex.Message));
+            report.Summary = ex.Message;
+        }
+        finally
+        {
+            stop.Clear();
+            report.EndedUtc = DateTime.UtcNow;
+            store.Save(report);
+        }
+        return report;
+    }
+
+    /// <summary>Until the next restart hour, and never more than the 24 h cap.</summary>
+    internal static TimeSpan UntilDeadline(HzSyncConfig config, DateTime nowLocal)
+    {
+        var restart = TimeSpan.Parse(config.Schedule.RestartHour, CultureInfo.InvariantCulture);
+        var deadline = nowLocal.Date + restart;
+        if (deadline <= nowLocal) deadline = deadline.AddDays(1);
+        var until = deadline - nowLocal;
+        return until > TimeSpan.FromHours(24) ? TimeSpan.FromHours(24) : until;
+    }
+
+    private static string ErrorId(Exception ex) => ex switch
+    {
+        HzConfigException => "ConfigInvalid",
+        RunLockedException => "RunInProgress",
+        CaptureSetupException => "CaptureNotReady",
+        Sync.SchemaMismatchException => "SchemaMismatch",
+        Sync.KeyRangeOverlapException => "KeyRangeOverlap",
+        Packaging.PackageRejectedException => "PackageRejected",
+        Transport.DropTransportException => "DropUnreachable",
+        FbException => "DatabaseError",
+        _ => ex.GetType().Name.Replace("Exception", ""),
+    };
+
+    private static async Task Backup(NodeContext context, SyncReport report, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
+    {
+        var config = context.Config;
+        var result = await new SafetyBackup().RunAsync(context.Database, config.Resolve(config.Backup.Folder), config.Backup.Keep,
+            progress is null ? null : new Relay<BackupProgress>(b => progress.Report(new SyncProgress("Backup", b.Line, 0))), cancellationToken).ConfigureAwait(false);
+        report.Summary = $"backup {Path.GetFileName(result.Path)} ({result.SizeBytes / 1024} KB, verified, {result.Deleted.Count} old removed)";
+    }
+
+    private static async Task Send(NodeContext context, SyncReport report, CycleId cycle, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
+    {
+        var site = new SiteNight(context.Database, context.Drop, context.Key, context.WorkFolder);
+        var package = await site.ExtractAsync(cycle, progress, cancellationToken).ConfigureAwait(false);
+        await site.UploadAsync(package, progress is null ? null : new Relay<Transport.TransferProgress>(t =>
+            progress.Report(new SyncProgress("Send", $"{t.Name}: {t.BytesDone / 1024} of {t.TotalBytes / 1024} KB", t.TotalBytes == 0 ? 100 : (int)(100 * t.BytesDone / t.TotalBytes)))), cancellationToken).ConfigureAwait(false);
+        report.RowsSent += package.Rows;
+        report.BytesSent += package.Bytes;
+        report.SiteLines.Add(new SiteReportLine(context.Site.Value, "Sent", package.PackageName, package.Rows, 0, package.Bytes, null));
+        foreach (var table in package.TableCounts) report.TableLines.Add(new TableReportLine(context.Site.Value, table.Key, "Sent", table.Value, 0, 0));
+        report.Summary = $"sent {package.Rows} change(s) in {package.PackageName}";
+    }
+
+    private static async Task<ReportState> Receive(NodeContext context, SyncReport report, TimeSpan wait, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
+    {
+        var site = new SiteNight(context.Database, context.Drop, context.Key, context.WorkFolder);
+        var received = await site.ReceiveAsync(DateTimeOffset.UtcNow + wait, TimeSpan.FromSeconds(context.Config.Schedule.PollSeconds), progress, cancellationToken).ConfigureAwait(false);
+        if (!received.Found)
+        {
+            report.Summary += (report.Summary.Length > 0 ? "; " : "") + $"no package from the Siège within {wait.TotalMinutes:0} min: it will be applied next run";
+            return ReportState.Partial;
+        }
+        report.RowsReceived += received.RowsApplied + received.RowsSkipped;
+        report.RowsApplied += received.RowsApplied;
+        report.RowsSkipped += received.RowsSkipped;
+        report.BytesReceived += received.Bytes;
+        foreach (var table in received.Tables)
+        {
+            report.TableLines.Add(new TableReportLine(context.Site.Value, table.Key, "Applied", table.Value.Upserts, table.Value.Deletes, table.Value.Skipped));
+        }
+        foreach (var problem in received.Unapplied) report.Errors.Add(new ErrorLine(context.Site.Value, "Apply", "RowNotApplied", problem));
+        report.Summary += (report.Summary.Length > 0 ? "; " : "") + $"applied {received.RowsApplied} row(s) from {received.PackageName}, {received.RowsSkipped} kept for the next night";
+        return received.Unapplied.Count > 0 ? ReportState.Partial : ReportState.OK;
+    }
+
+    private static async Task<ReportState> Consolidate(NodeContext context, SyncReport report, CycleId cycle, TimeSpan reception, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
+    {
+        var config = context.Config;
+        var siege = new SiegeNight(context.Database, context.Drop, context.Key, context.WorkFolder, config.Tables.SiegeWins);
+        var known = KnownSites(context);
+        var expected = config.Schedule.ExpectedSites ?? known.Count;
+        report.SitesExpected = expected;
+        var run = await siege.ConsolidateAsync(known, expected, DateTimeOffset.UtcNow + reception, TimeSpan.FromSeconds(config.Schedule.PollSeconds), progress, cancellationToken).ConfigureAwait(false);
+        report.SitesDelivered = run.SitesDelivered.Count;
+        foreach (var delivery in run.Deliveries)
+        {
+            report.SiteLines.Add(new SiteReportLine(delivery.Site, delivery.State, delivery.PackageName, delivery.RowsApplied, delivery.Conflicts.Count, delivery.Bytes, delivery.Error));
+            report.RowsReceived += delivery.RowsApplied + delivery.RowsSkipped;
+            report.RowsApplied += delivery.RowsApplied;
+            report.RowsSkipped += delivery.RowsSkipped;
+            report.BytesReceived += delivery.Bytes;
+            report.Conflicts += delivery.Conflicts.Count;
+            foreach (var table in delivery.Tables)
+                report.TableLines.Add(new TableReportLine(delivery.Site, table.Key, "Consolidated", table.Value.Upserts, table.Value.Deletes, table.Value.Skipped));
+            foreach (var c in delivery.Conflicts)
+                report.ConflictLines.Add(new ConflictLine(c.Table, c.Key, c.WinnerSite, c.WinnerTimeUtc, c.LoserSite, c.LoserTimeUtc, c.Resolution.ToString()));
+            if (delivery.Error is not null) report.Errors.Add(new ErrorLine(delivery.Site, "Consolidate", "PackageRefused", delivery.Error));
+        }
+        if (run.SitesDelivered.Count == 0)
+        {
+            report.Summary = $"no site delivered within the reception time ({reception.TotalMinutes:0} min): nothing consolidated, waiting for the next night";
+            return ReportState.Partial;
+        }
+        var publications = await siege.PublishAsync(cycle, progress, cancellationToken).ConfigureAwait(false);
+        report.RowsSent = publications.Sum(p => p.Rows);
+        report.BytesSent = publications.Sum(p => p.Bytes);
+        report.Summary = $"{run.SitesDelivered.Count} of {expected} site(s) delivered, {run.RowsApplied} row(s) consolidated, {run.Conflicts} conflict(s), {publications.Count} package(s) published";
+        return run.Errors > 0 || run.SitesDelivered.Count < expected ? ReportState.Partial : ReportState.OK;
+    }
+
+    /// <summary>The sites the Siège looks for: configured ones, registered ones, and any site folder in its drop.</summary>
+    private static IReadOnlyCollection<SiteCode> KnownSites(NodeContext context)
+    {
+        var codes = new SortedSet<string>(context.Config.Schedule.Sites, StringComparer.Ordinal);
+        var drop = context.Config.Resolve(context.Config.Drop.Path);
+        if (Directory.Exists(drop))
+        {
+            foreach (var folder in Directory.GetDirectories(drop)) codes.Add(Path.GetFileName(folder));
+        }
+        codes.Remove(context.Site.Value);
+        return codes.Where(c => SiteCode.TryParse(c, out _)).Select(SiteCode.Parse).ToList();
+    }
+
+    private sealed class Relay<T> : IProgress<T>
+    {
+        private readonly Action<T> _report;
+        public Relay(Action<T> report) => _report = report;
+        public void Report(T value) => _report(value);
+    }
+}
