@@ -11,6 +11,7 @@ internal static class Program
         {
             DemoCommand.Create(),
         };
+        foreach (var command in NodeCommands.Create()) root.Subcommands.Add(command);
         return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
     }
 }

@@ -1,0 +1,143 @@
+using System.CommandLine;
+using System.Globalization;
+using HeitzSync.Core.Configuration;
+using HeitzSync.Core.Night;
+using HeitzSync.Core.Packaging;
+using HeitzSync.Core.Reports;
+using HeitzSync.Core.Runs;
+
+namespace HeitzSync.Cli;
+
+/// <summary>The node's operations, with the same names as the cmdlets (DESIGN.md §9). Each prints a one-line summary
+/// last (or one JSON object with --json) and exits 0 OK, 1 partial, 2 failed.</summary>
+internal static class NodeCommands
+{
+    private static readonly Option<string> ConfigOption = new("--config", "-c")
+    {
+        Description = "The node's configuration file (default: HEITZSYNC_CONFIG, else /etc/heitzsync/heitzsync.json).",
+        DefaultValueFactory = _ => HzSyncConfigStore.DefaultPath,
+    };
+
+    private static readonly Option<bool> JsonOption = new("--json") { Description = "Write the result as one JSON object." };
+
+    public static IEnumerable<Command> Create()
+    {
+        yield return Operation("init", "Installs change capture in this node's database (idempotent): triggers, version tables, identity, key range.",
+            (config, ct) => NodeRunner.InitializeAsync(config, ConsoleOutput.Progress(quiet: false), ct));
+        yield return Operation("backup", "Makes a verified full safety backup of this node's database and keeps the last N.",
+            (config, ct) => NodeRunner.BackupAsync(config, ConsoleOutput.Progress(quiet: false), ct));
+        yield return Operation("send", "Site: extracts every change the Siège has not acknowledged and uploads it.",
+            (config, ct) => NodeRunner.SendAsync(config, ConsoleOutput.Progress(quiet: false), ct));
+
+        var wait = new Option<int>("--wait-minutes") { Description = "How long to wait for the Siège's package (default: schedule.packageWaitMinutes)." };
+        yield return Operation("receive", "Site: downloads the Siège's package for this site and applies it.",
+            (config, ct, parse) => NodeRunner.ReceiveAsync(config, TimeSpan.FromMinutes(parse.GetValue(wait) is > 0 and var w ? w : config.Schedule.PackageWaitMinutes), ConsoleOutput.Progress(quiet: false), ct), wait);
+
+        var reception = new Option<int>("--reception-minutes") { Description = "How long to wait for the sites (default: schedule.receptionMinutes)." };
+        yield return Operation("consolidate", "Siège: waits for the sites' packages, consolidates them into the master and publishes one package per site.",
+            (config, ct, parse) => NodeRunner.ConsolidateAsync(config, TimeSpan.FromMinutes(parse.GetValue(reception) is > 0 and var r ? r : config.Schedule.ReceptionMinutes), ConsoleOutput.Progress(quiet: false), ct), reception);
+
+        yield return Operation("sync", "The whole night for this node's role (what the scheduled task runs).",
+            (config, ct) => NodeRunner.SyncAsync(config, ConsoleOutput.Progress(quiet: false), ct));
+
+        yield return Report();
+        yield return Stop();
+        yield return Key();
+    }
+
+    private static Command Operation(string name, string description, Func<HzSyncConfig, CancellationToken, Task<SyncReport>> run) =>
+        Operation(name, description, (config, ct, _) => run(config, ct));
+
+    private static Command Operation(string name, string description, Func<HzSyncConfig, CancellationToken, ParseResult, Task<SyncReport>> run, params Option[] extra)
+    {
+        var command = new Command(name, description) { ConfigOption, JsonOption };
+        foreach (var option in extra) command.Options.Add(option);
+        command.SetAction(async (ParseResult parse, CancellationToken cancellationToken) =>
+        {
+            HzSyncConfig config;
+            try
+            {
+                config = HzSyncConfigStore.Load(parse.GetValue(ConfigOption)!);
+            }
+            catch (HzConfigException ex)
+            {
+                ConsoleOutput.Error(ex.Message);
+                return ExitCodes.Failed;
+            }
+            var report = await run(config, cancellationToken, parse).ConfigureAwait(false);
+            if (parse.GetValue(JsonOption)) ConsoleOutput.WriteJson(report);
+            else
+            {
+                foreach (var error in report.Errors) ConsoleOutput.Error($"{error.Step} [{error.ErrorId}] {error.Message}");
+                Console.WriteLine($"{report.State}: {report.Node} {report.Operation} {report.Summary}");
+            }
+            return NodeRunner.ExitCode(report.State);
+        });
+        return command;
+    }
+
+    private static Command Report()
+    {
+        var last = new Option<int>("--last") { Description = "How many runs (newest first).", DefaultValueFactory = _ => 10 };
+        var id = new Option<string?>("--id") { Description = "One run, with its per-site, per-table and conflict lines." };
+        var command = new Command("report", "Lists the last runs of this node, or one run in detail.") { ConfigOption, JsonOption, last, id };
+        command.SetAction((ParseResult parse) =>
+        {
+            var config = HzSyncConfigStore.Load(parse.GetValue(ConfigOption)!);
+            var store = new ReportStore(config.Resolve(config.Reports.Folder), config.Reports.Keep);
+            if (parse.GetValue(id) is { } wanted)
+            {
+                var report = store.Get(wanted);
+                if (report is null)
+                {
+                    ConsoleOutput.Error($"no report {wanted} in {config.Resolve(config.Reports.Folder)}");
+                    return ExitCodes.Failed;
+                }
+                ConsoleOutput.WriteJson(report);
+                return ExitCodes.Ok;
+            }
+            var reports = store.List(parse.GetValue(last));
+            if (parse.GetValue(JsonOption))
+            {
+                ConsoleOutput.WriteJson(reports);
+                return ExitCodes.Ok;
+            }
+            Console.WriteLine($"{"Id",-40} {"State",-8} {"Started (UTC)",-19} {"Duration",9} {"Sent",8} {"Applied",8} {"Conflicts",9}  Summary");
+            foreach (var r in reports)
+            {
+                Console.WriteLine($"{r.Id,-40} {r.State,-8} {r.StartedUtc.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),-19} {r.Duration.TotalSeconds.ToString("0", CultureInfo.InvariantCulture) + " s",9} {r.RowsSent,8} {r.RowsApplied,8} {r.Conflicts,9}  {r.Summary}");
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Stop()
+    {
+        var reason = new Option<string>("--reason") { Description = "Why (kept in the report).", DefaultValueFactory = _ => "stopped by an operator" };
+        var command = new Command("stop", "Asks the run in progress on this node to stop cleanly (nothing is left half-applied).") { ConfigOption, reason };
+        command.SetAction((ParseResult parse) =>
+        {
+            var config = HzSyncConfigStore.Load(parse.GetValue(ConfigOption)!);
+            new StopRequest(config.Resolve(config.WorkFolder)).Request(parse.GetValue(reason)!);
+            Console.WriteLine("Stop requested: the running night stops at its next safe point.");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Key()
+    {
+        var path = new Option<string>("--path") { Description = "Where to write the group key file (mode 0600).", Required = true };
+        var force = new Option<bool>("--force") { Description = "Replace an existing key file (every node must then get the new one)." };
+        var create = new Command("new", "Creates a new group key file; copy it to every node.") { path, force };
+        create.SetAction((ParseResult parse) =>
+        {
+            using var key = SyncKey.Generate();
+            key.Save(parse.GetValue(path)!, parse.GetValue(force));
+            Console.WriteLine($"Group key {key.KeyId} written to {parse.GetValue(path)}: copy this file to every node.");
+            return ExitCodes.Ok;
+        });
+        return new Command("key", "Group key operations.") { create };
+    }
+}
