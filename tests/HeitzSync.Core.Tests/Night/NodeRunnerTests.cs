@@ -1,0 +1,146 @@
+using HeitzSync.Core.Compare;
+using HeitzSync.Core.Configuration;
+using HeitzSync.Core.Demo;
+using HeitzSync.Core.Night;
+using HeitzSync.Core.Packaging;
+using HeitzSync.Core.Reports;
+using HeitzSync.Core.Runs;
+using HeitzSync.Firebird;
+using HeitzSync.Testing;
+
+namespace HeitzSync.Core.Tests.Night;
+
+/// <summary>The night as a sysadmin runs it: one configuration file per node, the runner's operations, reports.</summary>
+[Trait("Category", "EndToEnd")]
+public class NodeRunnerTests : IDisposable
+{
+    private readonly TempFolder _temp = new("hz-nodes");
+
+    private HzSyncConfig Node(string code, int number, NodeRole role, int members = 10)
+    {
+        var folder = Path.Combine(_temp.Path, code);
+        Directory.CreateDirectory(folder);
+        var config = new HzSyncConfig
+        {
+            Role = role,
+            Site = new SiteIdentity { Code = code, Number = number },
+            Database = new DatabaseConfig { Path = code + ".fdb" },
+            Drop = new DropConfig { Kind = DropKind.Folder, Path = Path.Combine(_temp.Path, "drop") },
+            KeyFile = Path.Combine(_temp.Path, "group.key"),
+            Tables = new TableRules { LocalOnly = new[] { "WORKSTATION_*" } },
+            Schedule = new ScheduleConfig { RestartHour = DateTime.Now.AddHours(-1).ToString("HH:mm"), ReceptionMinutes = 1, PackageWaitMinutes = 1, PollSeconds = 1 },
+            BaseFolder = folder,
+        };
+        HzSyncConfigStore.Save(config, Path.Combine(folder, "heitzsync.json"));
+        var loaded = HzSyncConfigStore.Load(Path.Combine(folder, "heitzsync.json"));
+        using var connection = FbConnection.CreateDatabase(new FbConnectionSettings { Database = loaded.Resolve(loaded.Database.Path) });
+        SampleSchema.Create(connection);
+        SampleData.SeedExisting(connection, number, loaded.KeyRange.Low, members, new Random(number));
+        return loaded;
+    }
+
+    [Fact]
+    public async Task A_night_run_from_configuration_files_converges_and_reports_every_step()
+    {
+        using (var key = SyncKey.Generate()) key.Save(Path.Combine(_temp.Path, "group.key"));
+        var siege = Node("SIEGE", 1, NodeRole.Siege);
+        var sites = new[] { Node("LYON01", 2, NodeRole.Site), Node("NICE02", 3, NodeRole.Site) };
+        foreach (var node in sites.Prepend(siege))
+        {
+            var init = await NodeRunner.InitializeAsync(node, null, CancellationToken.None);
+            Assert.True(init.State == ReportState.OK, init.Summary);
+        }
+        foreach (var site in sites)
+        {
+            var sent = await NodeRunner.SendAsync(site, null, CancellationToken.None);
+            Assert.True(sent.State == ReportState.OK, sent.Summary);
+            Assert.True(sent.RowsSent > 0);
+        }
+        var night = await NodeRunner.SyncAsync(siege, null, CancellationToken.None);
+        Assert.True(night.State == ReportState.OK, night.Summary + string.Join("; ", night.Errors.Select(e => e.Message)));
+        Assert.Equal(2, night.SitesDelivered);
+        Assert.Contains("backup", night.Summary + string.Join(" ", Directory.GetFiles(siege.Resolve(siege.Backup.Folder))));
+        Assert.Single(Directory.GetFiles(siege.Resolve(siege.Backup.Folder), "*.fbk"));
+        foreach (var site in sites)
+        {
+            var received = await NodeRunner.ReceiveAsync(site, TimeSpan.FromSeconds(5), null, CancellationToken.None);
+            Assert.True(received.State == ReportState.OK, received.Summary);
+            Assert.True(received.RowsApplied > 0);
+            Assert.Equal(0, NodeRunner.ExitCode(received.State));
+        }
+
+        using var master = FbConnection.Open(new FbConnectionSettings { Database = siege.Resolve(siege.Database.Path) });
+        foreach (var site in sites)
+        {
+            using var other = FbConnection.Open(new FbConnectionSettings { Database = site.Resolve(site.Database.Path) });
+            Assert.All(DatabaseComparer.Compare(master, other, SampleSchema.SynchronisedTables), t => Assert.True(t.Identical, $"{site.Site.Code} {t.Table}"));
+        }
+
+        var reports = new ReportStore(siege.Resolve(siege.Reports.Folder)).List();
+        Assert.Equal(new[] { "Sync", "Init" }, reports.Select(r => r.Operation));
+        Assert.All(reports, r => Assert.NotNull(r.EndedUtc));
+        Assert.Contains(reports[0].SiteLines, l => l.Site == "LYON01" && l.State == "Consolidated");
+    }
+
+    [Fact]
+    public async Task A_second_run_on_the_same_node_is_refused_while_one_runs()
+    {
+        using (var key = SyncKey.Generate()) key.Save(Path.Combine(_temp.Path, "group.key"));
+        var site = Node("LYON01", 2, NodeRole.Site);
+        await NodeRunner.InitializeAsync(site, null, CancellationToken.None);
+        using (RunLock.Acquire(site.Resolve(site.WorkFolder), "Sync"))
+        {
+            var refused = await NodeRunner.SendAsync(site, null, CancellationToken.None);
+            Assert.Equal(ReportState.Failed, refused.State);
+            Assert.Equal("RunInProgress", Assert.Single(refused.Errors).ErrorId);
+            Assert.Equal(2, NodeRunner.ExitCode(refused.State));
+        }
+        var after = await NodeRunner.SendAsync(site, null, CancellationToken.None);
+        Assert.Equal(ReportState.OK, after.State);
+    }
+
+    [Fact]
+    public async Task A_site_whose_siege_never_publishes_ends_partial_and_a_siege_without_deliveries_waits_for_tomorrow()
+    {
+        using (var key = SyncKey.Generate()) key.Save(Path.Combine(_temp.Path, "group.key"));
+        var siege = Node("SIEGE", 1, NodeRole.Siege);
+        var site = Node("LYON01", 2, NodeRole.Site);
+        await NodeRunner.InitializeAsync(siege, null, CancellationToken.None);
+        await NodeRunner.InitializeAsync(site, null, CancellationToken.None);
+        var nothing = await NodeRunner.ConsolidateAsync(siege with { Schedule = siege.Schedule with { Sites = new[] { "LYON01" } } }, TimeSpan.FromSeconds(2), null, CancellationToken.None);
+        Assert.Equal(ReportState.Partial, nothing.State);
+        Assert.Contains("no site delivered", nothing.Summary);
+        var waited = await NodeRunner.ReceiveAsync(site, TimeSpan.FromSeconds(2), null, CancellationToken.None);
+        Assert.Equal(ReportState.Partial, waited.State);
+        Assert.Equal(1, NodeRunner.ExitCode(waited.State));
+    }
+
+    [Fact]
+    public void The_deadline_is_the_next_restart_hour_and_never_more_than_24_hours()
+    {
+        var config = new HzSyncConfig { Schedule = new ScheduleConfig { RestartHour = "06:30" } };
+        Assert.Equal(TimeSpan.FromHours(4.5), NodeRunner.UntilDeadline(config, new DateTime(2026, 11, 22, 2, 0, 0)));
+        Assert.Equal(TimeSpan.FromHours(20.5), NodeRunner.UntilDeadline(config, new DateTime(2026, 11, 22, 10, 0, 0)));
+    }
+
+    [Fact]
+    public void A_broken_configuration_names_every_problem_and_the_line_of_bad_json()
+    {
+        var path = _temp.File("bad.json");
+        File.WriteAllText(path, "{ \"role\": \"Site\",\n  \"site\": { \"code\": \"lyon\", \"number\": 0 },\n  \"drop\": { \"kind\": \"Ftp\" } }");
+        var error = Assert.Throws<HzConfigException>(() => HzSyncConfigStore.Load(path));
+        Assert.Contains("site.code 'lyon'", error.Message);
+        Assert.Contains("site.number 0", error.Message);
+        Assert.Contains("database.path is required", error.Message);
+        Assert.Contains("drop.host is required", error.Message);
+        File.WriteAllText(path, "{ \"role\": \"Site\",\n  \"site\": { \"code\": \"LYON\" \n }");
+        var json = Assert.Throws<HzConfigException>(() => HzSyncConfigStore.Load(path));
+        Assert.Contains("line 3", json.Message);
+        Assert.Equal(TableClass.LocalOnly, new TableRules { LocalOnly = new[] { "workstation_*" } }.Classify("WORKSTATION_SETTINGS"));
+        Assert.Equal(TableClass.Excluded, new TableRules { Exclude = new[] { "LOG?" } }.Classify("LOG1"));
+        Assert.True(KeyRange.For(2, 1000).Overlaps(new KeyRange(2999, 5000)));
+        Assert.False(KeyRange.For(2, 1000).Overlaps(KeyRange.For(3, 1000)));
+    }
+
+    public void Dispose() => _temp.Dispose();
+}
