@@ -13,6 +13,8 @@ public sealed record TableRules
     public IReadOnlyList<string> LocalOnly { get; init; } = Array.Empty<string>();
     /// <summary>Tables where, in a conflict, the Siège's version wins.</summary>
     public IReadOnlyList<string> SiegeWins { get; init; } = Array.Empty<string>();
+    /// <summary>Business triggers switched off while HeitzSync applies replicated rows (side effects must not run twice).</summary>
+    public IReadOnlyList<string> TriggersOffDuringApply { get; init; } = Array.Empty<string>();
 
     public TableClass Classify(string table)
     {

@@ -158,7 +158,7 @@ public static class NodeRunner
 
     private static async Task Send(NodeContext context, SyncReport report, CycleId cycle, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
     {
-        var site = new SiteNight(context.Database, context.Drop, context.Key, context.WorkFolder);
+        var site = new SiteNight(context.Database, context.Drop, context.Key, context.WorkFolder, context.Config.Tables.TriggersOffDuringApply);
         var package = await site.ExtractAsync(cycle, progress, cancellationToken).ConfigureAwait(false);
         await site.UploadAsync(package, progress is null ? null : new Relay<Transport.TransferProgress>(t =>
             progress.Report(new SyncProgress("Send", $"{t.Name}: {t.BytesDone / 1024} of {t.TotalBytes / 1024} KB", t.TotalBytes == 0 ? 100 : (int)(100 * t.BytesDone / t.TotalBytes)))), cancellationToken).ConfigureAwait(false);
@@ -171,7 +171,7 @@ public static class NodeRunner
 
     private static async Task<ReportState> Receive(NodeContext context, SyncReport report, TimeSpan wait, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
     {
-        var site = new SiteNight(context.Database, context.Drop, context.Key, context.WorkFolder);
+        var site = new SiteNight(context.Database, context.Drop, context.Key, context.WorkFolder, context.Config.Tables.TriggersOffDuringApply);
         var received = await site.ReceiveAsync(DateTimeOffset.UtcNow + wait, TimeSpan.FromSeconds(context.Config.Schedule.PollSeconds), progress, cancellationToken).ConfigureAwait(false);
         if (!received.Found)
         {
@@ -194,7 +194,7 @@ public static class NodeRunner
     private static async Task<ReportState> Consolidate(NodeContext context, SyncReport report, CycleId cycle, TimeSpan reception, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
     {
         var config = context.Config;
-        var siege = new SiegeNight(context.Database, context.Drop, context.Key, context.WorkFolder, config.Tables.SiegeWins);
+        var siege = new SiegeNight(context.Database, context.Drop, context.Key, context.WorkFolder, config.Tables.SiegeWins, config.Tables.TriggersOffDuringApply);
         var known = KnownSites(context);
         var expected = config.Schedule.ExpectedSites ?? known.Count;
         report.SitesExpected = expected;

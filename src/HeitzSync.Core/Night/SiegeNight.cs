@@ -34,9 +34,12 @@ public sealed class SiegeNight
     private readonly SyncKey _key;
     private readonly string _workFolder;
     private readonly IReadOnlyCollection<string> _siegeWinsTables;
+    private readonly IReadOnlyCollection<string> _triggersOff;
 
-    public SiegeNight(FbConnectionSettings master, IDropTransport drop, SyncKey key, string workFolder, IReadOnlyCollection<string> siegeWinsTables)
+    public SiegeNight(FbConnectionSettings master, IDropTransport drop, SyncKey key, string workFolder, IReadOnlyCollection<string> siegeWinsTables,
+        IReadOnlyCollection<string>? triggersOffDuringApply = null)
     {
+        _triggersOff = triggersOffDuringApply ?? Array.Empty<string>();
         _master = master with { Charset = "NONE" };
         _drop = drop;
         _key = key;
@@ -98,6 +101,7 @@ public sealed class SiegeNight
             }
 
             using var connection = FbConnection.Open(_master);
+            using var triggers = BusinessTriggerSwitch.Off(connection, _triggersOff);
             var consolidator = new Consolidator(connection, _siegeWinsTables);
             var ordered = opened.OrderBy(o => o.Reader.Manifest.SiteNumber).ThenBy(o => o.Reader.Manifest.CycleId, StringComparer.Ordinal).ToList();
             for (var i = 0; i < ordered.Count; i++)

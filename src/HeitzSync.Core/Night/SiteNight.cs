@@ -23,9 +23,11 @@ public sealed class SiteNight
     private readonly IDropTransport _drop;
     private readonly SyncKey _key;
     private readonly string _workFolder;
+    private readonly IReadOnlyCollection<string> _triggersOff;
 
-    public SiteNight(FbConnectionSettings database, IDropTransport drop, SyncKey key, string workFolder)
+    public SiteNight(FbConnectionSettings database, IDropTransport drop, SyncKey key, string workFolder, IReadOnlyCollection<string>? triggersOffDuringApply = null)
     {
+        _triggersOff = triggersOffDuringApply ?? Array.Empty<string>();
         _database = database with { Charset = "NONE" };   // text moves as exact bytes
         _drop = drop;
         _key = key;
@@ -152,7 +154,11 @@ public sealed class SiteNight
                 new Watermark(manifest.ToSequence, manifest.ResendFromTx),
                 new Watermark(manifest.AcknowledgedSequence, manifest.AcknowledgedResendFromTx));
             using var connection = FbConnection.Open(_database);
-            var result = new SiteApplier(connection).Apply(facts, reader.OpenPayload, cancellationToken);
+            SiteApplyResult result;
+            using (BusinessTriggerSwitch.Off(connection, _triggersOff))
+            {
+                result = new SiteApplier(connection).Apply(facts, reader.OpenPayload, cancellationToken);
+            }
             File.Delete(local);
             await _drop.DeleteAsync(remote, cancellationToken).ConfigureAwait(false);
             progress?.Report(new SyncProgress("Receive", $"{result.RowsApplied} row(s) applied, {result.RowsSkipped} kept for tomorrow", 100));
