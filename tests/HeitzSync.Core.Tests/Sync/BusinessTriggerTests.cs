@@ -11,6 +11,7 @@ public class BusinessTriggerTests
     {
         using var world = new EngineWorld(siteCount: 1);
         world.InitializeAll();
+        world.Night();   // the site registers with its first package
         var site = world.Sites[0];
         // A side effect the site's software has: every change of a member stamps a date.
         site.Sql("CREATE TRIGGER STAMP_MEMBER FOR MEMBER ACTIVE BEFORE INSERT OR UPDATE POSITION 5 AS BEGIN NEW.BORN = DATE '2000-01-01'; END");
