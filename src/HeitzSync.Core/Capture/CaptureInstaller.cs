@@ -39,7 +39,7 @@ public sealed class CaptureInstaller
             installedIds = IsInstalled(_connection, tx) && TableExists(tx, "HZ$TABLES")
                 ? ReadInstalledIds(tx)
                 : new Dictionary<string, int>(StringComparer.Ordinal);
-            CheckGenerators(tx, options);
+            if (!options.ReseedGenerators) CheckGenerators(tx, options);
         }
 
         foreach (var (name, ddl) in CaptureObjects.Tables)
@@ -102,7 +102,7 @@ public sealed class CaptureInstaller
                 }
                 _connection.Execute(tx, "UPDATE HZ$TABLES SET LOADED = TRUE WHERE ID = ?", table.Id);
             }
-            moves = MoveGeneratorsIntoRange(tx, options);
+            moves = options.ReseedGenerators ? ReseedGenerators(tx, options, schema) : MoveGeneratorsIntoRange(tx, options);
             tx.Commit();
         }
 
@@ -197,6 +197,29 @@ public sealed class CaptureInstaller
             // GEN_ID moves the value within this transaction's commit; ALTER SEQUENCE would need its own DDL transaction.
             _connection.ExecuteScalar(tx, $"SELECT GEN_ID({FbSql.QuoteIdentifier(generator.Name)}, {options.KeyLow - generator.CurrentValue}) FROM RDB$DATABASE");
             moves.Add(new GeneratorMove(generator.Name, generator.CurrentValue, options.KeyLow));
+        }
+        return moves;
+    }
+
+    /// <summary>Sets every generator to the highest integer key of this site's range found in any synchronised table
+    /// (or the range's start): whatever table a generator feeds, its next value collides with nothing.</summary>
+    private IReadOnlyList<GeneratorMove> ReseedGenerators(FbTransaction tx, CaptureOptions options, SyncSchema schema)
+    {
+        var highest = options.KeyLow;
+        foreach (var table in schema.Tables)
+        {
+            foreach (var key in table.KeyColumns.Where(c => c.Type is FbDbType.BigInt or FbDbType.Integer))
+            {
+                var max = _connection.ExecuteScalar(tx, $"SELECT MAX({key.Quoted}) FROM {table.Quoted} WHERE {key.Quoted} BETWEEN ? AND ?", options.KeyLow, options.KeyHigh);
+                if (max is not null) highest = Math.Max(highest, Convert.ToInt64(max, System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+        var moves = new List<GeneratorMove>();
+        foreach (var generator in UserGenerators(tx))
+        {
+            if (generator.CurrentValue == highest) continue;
+            _connection.ExecuteScalar(tx, $"SELECT GEN_ID({FbSql.QuoteIdentifier(generator.Name)}, {highest - generator.CurrentValue}) FROM RDB$DATABASE");
+            moves.Add(new GeneratorMove(generator.Name, generator.CurrentValue, highest));
         }
         return moves;
     }

@@ -18,6 +18,11 @@ public sealed record CaptureOptions
 
     /// <summary>Queue every existing row as this site's first delta (DESIGN.md §3). False for a database restored from the Siège's full package.</summary>
     public bool InitialLoad { get; init; } = true;
+
+    /// <summary>For a database restored from another node's full package: move every generator to the first free
+    /// key of this site's range (above any key of the range already present), instead of refusing generators that
+    /// sit in the other node's range.</summary>
+    public bool ReseedGenerators { get; init; }
 }
 
 /// <summary>What an install did, for the cmdlet's output and the report.</summary>

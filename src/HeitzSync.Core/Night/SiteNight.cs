@@ -1,3 +1,4 @@
+using HeitzSync.Core.Capture;
 using HeitzSync.Core.Model;
 using HeitzSync.Core.Packaging;
 using HeitzSync.Core.Sync;
@@ -11,7 +12,11 @@ public sealed record SendResult(string PackageName, string LocalPath, long Rows,
 
 /// <summary>What a site received and applied (or why not).</summary>
 public sealed record ReceiveResult(string? PackageName, bool Found, bool AlreadyApplied, long RowsApplied, long RowsSkipped, long Bytes,
-    IReadOnlyDictionary<string, AppliedTableCounts> Tables, IReadOnlyList<string> Unapplied);
+    IReadOnlyDictionary<string, AppliedTableCounts> Tables, IReadOnlyList<string> Unapplied)
+{
+    /// <summary>Set when the package was a full one and the database was restored from it.</summary>
+    public string? FullRestoreNote { get; init; }
+}
 
 /// <summary>
 /// A site's part of the night (DESIGN.md §1): extract its changes into a package and upload it; then download the
@@ -24,9 +29,14 @@ public sealed class SiteNight
     private readonly SyncKey _key;
     private readonly string _workFolder;
     private readonly IReadOnlyCollection<string> _triggersOff;
+    private readonly CaptureOptions? _identity;
 
-    public SiteNight(FbConnectionSettings database, IDropTransport drop, SyncKey key, string workFolder, IReadOnlyCollection<string>? triggersOffDuringApply = null)
+    /// <param name="identity">This site's identity from its configuration: needed to take a full package (seed or
+    /// recovery), when the database may not exist yet or may hold another node's identity.</param>
+    public SiteNight(FbConnectionSettings database, IDropTransport drop, SyncKey key, string workFolder,
+        IReadOnlyCollection<string>? triggersOffDuringApply = null, CaptureOptions? identity = null)
     {
+        _identity = identity;
         _triggersOff = triggersOffDuringApply ?? Array.Empty<string>();
         _database = database with { Charset = "NONE" };   // text moves as exact bytes
         _drop = drop;
@@ -105,8 +115,13 @@ public sealed class SiteNight
     {
         Directory.CreateDirectory(Incoming);
         SiteCode site;
-        using (var connection = FbConnection.Open(_database))
+        if (_identity is not null)
         {
+            site = _identity.Site;
+        }
+        else
+        {
+            using var connection = FbConnection.Open(_database);
             site = ReadSite(connection);
         }
         while (true)
@@ -132,6 +147,24 @@ public sealed class SiteNight
         var remote = DropLayout.Down(site).Append(entry.Name);
         var local = Path.Combine(Incoming, entry.Name);
         await _drop.DownloadAsync(remote, local, null, cancellationToken).ConfigureAwait(false);
+        if (PackageNames.TryParse(entry.Name, out var parsed) && parsed!.Kind == "full")
+        {
+            if (_identity is null) throw new InvalidOperationException($"{entry.Name} is a full package: restoring it needs this site's identity from its configuration.");
+            FullRestoreResult restored;
+            try
+            {
+                restored = await FullPackage.RestoreAsync(local, _key, _database, _identity, progress, cancellationToken).ConfigureAwait(false);
+            }
+            catch (PackageRejectedException rejected)
+            {
+                PackageQuarantine.Move(local, Quarantine, rejected);
+                throw;
+            }
+            File.Delete(local);
+            await _drop.DeleteAsync(remote, cancellationToken).ConfigureAwait(false);
+            var note = restored.PreviousKeptAs is null ? "new database" : "previous database kept as " + restored.PreviousKeptAs;
+            return new ReceiveResult(entry.Name, true, false, 0, 0, entry.Length, new Dictionary<string, AppliedTableCounts>(), Array.Empty<string>()) { FullRestoreNote = note };
+        }
         progress?.Report(new SyncProgress("Receive", $"Applying {entry.Name}", 50));
         PackageReader reader;
         try

@@ -1,0 +1,116 @@
+using HeitzSync.Core.Capture;
+using HeitzSync.Core.Compare;
+using HeitzSync.Core.Demo;
+using HeitzSync.Core.Model;
+using HeitzSync.Core.Night;
+using HeitzSync.Core.Packaging;
+using HeitzSync.Core.Transport;
+using HeitzSync.Firebird;
+using HeitzSync.Testing;
+
+namespace HeitzSync.Core.Tests.Night;
+
+[Trait("Category", "EndToEnd")]
+public class FullPackageTests : IDisposable
+{
+    private const long Range = 1_000_000_000;
+    private readonly TempFolder _temp = new("hz-full");
+
+    private static CaptureOptions Identity(string code, int number, bool isSiege = false) => new()
+    {
+        Site = SiteCode.Parse(code),
+        SiteNumber = number,
+        IsSiege = isSiege,
+        KeyLow = number * Range,
+        KeyHigh = (number + 1) * Range - 1,
+        IsSynchronised = t => SampleSchema.SynchronisedTables.Contains(t),
+    };
+
+    [Fact]
+    public async Task A_new_site_is_seeded_from_the_master_then_syncs_like_the_others()
+    {
+        using var key = SyncKey.Generate();
+        using var drop = new FolderDropTransport(_temp.File("drop"));
+        var master = new FbConnectionSettings { Database = _temp.File("SIEGE.fdb"), Charset = "NONE" };
+        using (var connection = FbConnection.CreateDatabase(master))
+        {
+            SampleSchema.Create(connection);
+            SampleData.SeedExisting(connection, 5, 5 * Range, 15, new Random(5));   // the Siège's number is above the new site's
+            new CaptureInstaller(connection).Install(Identity("SIEGE", 5, isSiege: true));
+        }
+        var cycle = CycleId.Parse("20261101T020000Z");
+        await FullPackage.PublishAsync(master, drop, key, _temp.File("work-siege"), SiteCode.Parse("ANNECY03"), cycle, null, CancellationToken.None);
+
+        var siteDb = new FbConnectionSettings { Database = _temp.File("ANNECY03.fdb"), Charset = "NONE" };   // does not exist yet
+        var site = new SiteNight(siteDb, drop, key, _temp.File("work-site"), identity: Identity("ANNECY03", 3));
+        var received = await site.ReceiveAsync(DateTimeOffset.UtcNow, TimeSpan.FromMilliseconds(100), null, CancellationToken.None);
+        Assert.Equal("new database", received.FullRestoreNote);
+        using (var a = FbConnection.Open(master))
+        using (var b = FbConnection.Open(siteDb))
+        {
+            Assert.All(DatabaseComparer.Compare(a, b, SampleSchema.SynchronisedTables), t => Assert.True(t.Identical, t.Table));
+            using var tx = b.BeginTransaction();
+            Assert.Equal("ANNECY03", ((string)b.ExecuteScalar(tx, "SELECT SITE_CODE FROM HZ$NODE")!).Trim());
+            var next = Convert.ToInt64(b.ExecuteScalar(tx, "SELECT GEN_ID(GEN_MEMBERS, 1) FROM RDB$DATABASE"));
+            Assert.InRange(next, 3 * Range, 4 * Range - 1);   // generators moved into the site's own range
+        }
+
+        // The seeded site works like any other: its new member goes up, the master's new member comes down.
+        using (var b = FbConnection.Open(siteDb)) b.ExecuteInNewTransaction("INSERT INTO MEMBERS (ID, LAST_NAME) VALUES (NULL, 'Née à Annecy')");
+        using (var a = FbConnection.Open(master)) a.ExecuteInNewTransaction("INSERT INTO MEMBERS (ID, LAST_NAME) VALUES (NULL, 'Inscrite au siège')");
+        var siege = new SiegeNight(master, drop, key, _temp.File("work-siege"), Array.Empty<string>());
+        var cycle2 = CycleId.Parse("20261102T020000Z");
+        var sent = await site.ExtractAsync(cycle2, null, CancellationToken.None);
+        Assert.Equal(1, sent.Rows);   // only the new member: restored rows are not sent back
+        await site.UploadAsync(sent, null, CancellationToken.None);
+        await siege.ConsolidateAsync(new[] { SiteCode.Parse("ANNECY03") }, 1, DateTimeOffset.UtcNow, TimeSpan.FromMilliseconds(100), null, CancellationToken.None);
+        await siege.PublishAsync(cycle2, null, CancellationToken.None);
+        await site.ReceiveAsync(DateTimeOffset.UtcNow, TimeSpan.FromMilliseconds(100), null, CancellationToken.None);
+        using (var a = FbConnection.Open(master))
+        using (var b = FbConnection.Open(siteDb))
+        {
+            Assert.All(DatabaseComparer.Compare(a, b, SampleSchema.SynchronisedTables), t => Assert.True(t.Identical, t.Table));
+        }
+    }
+
+    [Fact]
+    public async Task Recovering_a_site_keeps_its_previous_database_aside_and_a_bad_package_changes_nothing()
+    {
+        using var key = SyncKey.Generate();
+        using var drop = new FolderDropTransport(_temp.File("drop"));
+        var master = new FbConnectionSettings { Database = _temp.File("SIEGE.fdb"), Charset = "NONE" };
+        using (var connection = FbConnection.CreateDatabase(master))
+        {
+            SampleSchema.Create(connection);
+            new CaptureInstaller(connection).Install(Identity("SIEGE", 1, isSiege: true));
+        }
+        var siteDb = new FbConnectionSettings { Database = _temp.File("LYON02.fdb"), Charset = "NONE" };
+        using (var connection = FbConnection.CreateDatabase(siteDb))
+        {
+            SampleSchema.Create(connection);
+            connection.ExecuteInNewTransaction("INSERT INTO WORKSTATION_SETTINGS VALUES ('OLD', 'the damaged database')");
+        }
+        var original = File.ReadAllBytes(siteDb.Database);
+
+        // A tampered full package: refused, quarantined, the site's file untouched.
+        await FullPackage.PublishAsync(master, drop, key, _temp.File("work-siege"), SiteCode.Parse("LYON02"), CycleId.Parse("20261101T020000Z"), null, CancellationToken.None);
+        var published = Directory.GetFiles(_temp.File("drop/LYON02/down")).Single();
+        var bytes = File.ReadAllBytes(published);
+        bytes[bytes.Length / 2] ^= 1;
+        File.WriteAllBytes(published, bytes);
+        var site = new SiteNight(siteDb, drop, key, _temp.File("work-site"), identity: Identity("LYON02", 2));
+        await Assert.ThrowsAsync<PackageRejectedException>(() => site.ReceiveAsync(DateTimeOffset.UtcNow, TimeSpan.FromMilliseconds(100), null, CancellationToken.None));
+        Assert.Equal(original, File.ReadAllBytes(siteDb.Database));
+
+        await FullPackage.PublishAsync(master, drop, key, _temp.File("work-siege"), SiteCode.Parse("LYON02"), CycleId.Parse("20261102T020000Z"), null, CancellationToken.None);
+        var received = await site.ReceiveAsync(DateTimeOffset.UtcNow, TimeSpan.FromMilliseconds(100), null, CancellationToken.None);
+        Assert.StartsWith("previous database kept as ", received.FullRestoreNote);
+        var kept = received.FullRestoreNote!.Substring("previous database kept as ".Length);
+        Assert.Equal(original, File.ReadAllBytes(kept));
+        using var restored = FbConnection.Open(siteDb);
+        using var tx = restored.BeginTransaction();
+        Assert.Equal("LYON02", ((string)restored.ExecuteScalar(tx, "SELECT SITE_CODE FROM HZ$NODE")!).Trim());
+    }
+
+    public void Dispose() => _temp.Dispose();
+}
