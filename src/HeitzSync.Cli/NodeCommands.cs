@@ -37,6 +37,10 @@ internal static class NodeCommands
         yield return Operation("consolidate", "Siège: waits for the sites' packages, consolidates them into the master and publishes one package per site.",
             (config, ct, parse) => NodeRunner.ConsolidateAsync(config, TimeSpan.FromMinutes(parse.GetValue(reception) is > 0 and var r ? r : config.Schedule.ReceptionMinutes), ConsoleOutput.Progress(quiet: false), ct), reception);
 
+        var target = new Option<string>("--site") { Description = "The site the full package is for.", Required = true };
+        yield return Operation("full", "Siège: publishes a full package of the master for one site (seed a new site, recover a lost one).",
+            (config, ct, parse) => NodeRunner.PublishFullAsync(config, Core.Model.SiteCode.Parse(parse.GetValue(target)), ConsoleOutput.Progress(quiet: false), ct), target);
+
         yield return Operation("sync", "The whole night for this node's role (what the scheduled task runs).",
             (config, ct) => NodeRunner.SyncAsync(config, ConsoleOutput.Progress(quiet: false), ct));
 

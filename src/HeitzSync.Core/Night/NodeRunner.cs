@@ -23,20 +23,23 @@ public static class NodeRunner
         _ => 2,
     };
 
+    /// <summary>This node's capture identity, from its configuration.</summary>
+    public static CaptureOptions Identity(HzSyncConfig config) => new()
+    {
+        Site = SiteCode.Parse(config.Site.Code),
+        SiteNumber = config.Site.Number,
+        IsSiege = config.Role == NodeRole.Siege,
+        KeyLow = config.KeyRange.Low,
+        KeyHigh = config.KeyRange.High,
+        IsSynchronised = t => config.Tables.Classify(t) == TableClass.Synchronised,
+    };
+
     public static Task<SyncReport> InitializeAsync(HzSyncConfig config, IProgress<SyncProgress>? progress, CancellationToken cancellationToken) =>
         RunAsync(config, "Init", progress, cancellationToken, (context, report, _, _) =>
         {
             using var connection = FbConnection.Open(context.Database with { Charset = "NONE" });
             var range = config.KeyRange;
-            var result = new CaptureInstaller(connection).Install(new CaptureOptions
-            {
-                Site = context.Site,
-                SiteNumber = config.Site.Number,
-                IsSiege = config.Role == NodeRole.Siege,
-                KeyLow = range.Low,
-                KeyHigh = range.High,
-                IsSynchronised = t => config.Tables.Classify(t) == TableClass.Synchronised,
-            });
+            var result = new CaptureInstaller(connection).Install(Identity(config));
             report.Summary = $"capture installed: {result.TablesAdded.Count} table(s) added, {result.TablesKept.Count} kept, {result.TablesRemoved.Count} removed, {result.RowsQueued} existing row(s) queued, {result.GeneratorsMoved.Count} generator(s) moved into {range}";
             report.RowsSent = result.RowsQueued;
             return Task.FromResult(ReportState.OK);
@@ -63,6 +66,18 @@ public static class NodeRunner
     public static Task<SyncReport> ConsolidateAsync(HzSyncConfig config, TimeSpan reception, IProgress<SyncProgress>? progress, CancellationToken cancellationToken) =>
         RunAsync(config, "Consolidate", progress, cancellationToken, async (context, report, p, ct) =>
             await Consolidate(context, report, CycleId.Parse(report.CycleId), reception, p, ct).ConfigureAwait(false));
+
+    /// <summary>Siège: publishes a full package of the master for one site (to seed a new site or recover a lost one).</summary>
+    public static Task<SyncReport> PublishFullAsync(HzSyncConfig config, SiteCode site, IProgress<SyncProgress>? progress, CancellationToken cancellationToken) =>
+        RunAsync(config, "FullPackage", progress, cancellationToken, async (context, report, p, ct) =>
+        {
+            if (config.Role != NodeRole.Siege) throw new InvalidOperationException("Full packages are made at the Siège, from the master.");
+            var published = await FullPackage.PublishAsync(context.Database, context.Drop, context.Key, context.WorkFolder, site, CycleId.Parse(report.CycleId), p, ct).ConfigureAwait(false);
+            report.BytesSent = published.Bytes;
+            report.SiteLines.Add(new SiteReportLine(site.Value, "Published", published.PackageName, 0, 0, published.Bytes, null));
+            report.Summary = $"full package {published.PackageName} published for {site}; it restores with its next receive";
+            return ReportState.OK;
+        });
 
     /// <summary>The whole night for this node's role (DESIGN.md §1), stopped cleanly at the restart hour or by Stop-HzSync.</summary>
     public static Task<SyncReport> SyncAsync(HzSyncConfig config, IProgress<SyncProgress>? progress, CancellationToken cancellationToken) =>
@@ -158,7 +173,7 @@ public static class NodeRunner
 
     private static async Task Send(NodeContext context, SyncReport report, CycleId cycle, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
     {
-        var site = new SiteNight(context.Database, context.Drop, context.Key, context.WorkFolder, context.Config.Tables.TriggersOffDuringApply);
+        var site = new SiteNight(context.Database, context.Drop, context.Key, context.WorkFolder, context.Config.Tables.TriggersOffDuringApply, Identity(context.Config));
         var package = await site.ExtractAsync(cycle, progress, cancellationToken).ConfigureAwait(false);
         await site.UploadAsync(package, progress is null ? null : new Relay<Transport.TransferProgress>(t =>
             progress.Report(new SyncProgress("Send", $"{t.Name}: {t.BytesDone / 1024} of {t.TotalBytes / 1024} KB", t.TotalBytes == 0 ? 100 : (int)(100 * t.BytesDone / t.TotalBytes)))), cancellationToken).ConfigureAwait(false);
@@ -171,12 +186,18 @@ public static class NodeRunner
 
     private static async Task<ReportState> Receive(NodeContext context, SyncReport report, TimeSpan wait, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
     {
-        var site = new SiteNight(context.Database, context.Drop, context.Key, context.WorkFolder, context.Config.Tables.TriggersOffDuringApply);
+        var site = new SiteNight(context.Database, context.Drop, context.Key, context.WorkFolder, context.Config.Tables.TriggersOffDuringApply, Identity(context.Config));
         var received = await site.ReceiveAsync(DateTimeOffset.UtcNow + wait, TimeSpan.FromSeconds(context.Config.Schedule.PollSeconds), progress, cancellationToken).ConfigureAwait(false);
         if (!received.Found)
         {
             report.Summary += (report.Summary.Length > 0 ? "; " : "") + $"no package from the Siège within {wait.TotalMinutes:0} min: it will be applied next run";
             return ReportState.Partial;
+        }
+        if (received.FullRestoreNote is { } restore)
+        {
+            report.BytesReceived += received.Bytes;
+            report.Summary += (report.Summary.Length > 0 ? "; " : "") + $"restored the Siège's full package {received.PackageName} ({restore})";
+            return ReportState.OK;
         }
         report.RowsReceived += received.RowsApplied + received.RowsSkipped;
         report.RowsApplied += received.RowsApplied;
