@@ -32,11 +32,7 @@ public static class FullPackage
             if (!identity.IsSiege) throw new CaptureSetupException($"{master} is site {identity.Site}, not the Siège: full packages are made from the master.");
             fingerprint = CaptureInstaller.ReadInstalledSchema(connection, tx).Fingerprint;
             // Read before the backup starts: everything up to here is in it; later changes go by the next delta.
-            using var command = connection.Prepare(tx, "SELECT GEN_ID(HZ$SEQ, 0), CURRENT_TRANSACTION, (SELECT MIN(MON$TRANSACTION_ID) FROM MON$TRANSACTIONS WHERE MON$STATE = 1) FROM RDB$DATABASE");
-            using var reader = command.ExecuteReader();
-            reader.Read();
-            var ours = reader.GetInt64(1);
-            covered = new Watermark(reader.GetInt64(0), Math.Min(ours, reader.IsDBNull(2) ? ours : Convert.ToInt64(reader.GetValue(2), System.Globalization.CultureInfo.InvariantCulture)));
+            covered = ChangeProducer.ReadCoverage(connection, tx);
         }
         var backup = Path.Combine(workFolder, $"{target}_{cycle}_full.fbk");
         var name = PackageNames.ForFull(target, cycle);

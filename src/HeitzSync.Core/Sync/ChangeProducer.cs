@@ -90,21 +90,26 @@ internal sealed class ChangeProducer
         return count;
     }
 
+    private Watermark ReadCoverage(FbTransaction snapshot) => ReadCoverage(_connection, snapshot);
+
     /// <summary>
-    /// The range this snapshot covers: every sequence handed out so far, and the oldest transaction that may still
-    /// commit rows this snapshot cannot see (our own, or an older one still active).
+    /// The range a snapshot covers: every sequence handed out so far, and the oldest transaction that may still
+    /// commit version rows this snapshot cannot see: our own, or an older one still open that can write. Idle open
+    /// transactions count (MON$STATE says only whether a statement is running); read-only ones and the engine's own
+    /// system attachments cannot write version rows, so they do not hold the guard back.
     /// </summary>
-    private Watermark ReadCoverage(FbTransaction snapshot)
+    internal static Watermark ReadCoverage(FbConnection connection, FbTransaction snapshot)
     {
-        using var command = _connection.Prepare(snapshot,
+        using var command = connection.Prepare(snapshot,
             "SELECT GEN_ID(HZ$SEQ, 0), CURRENT_TRANSACTION, " +
-            "(SELECT MIN(MON$TRANSACTION_ID) FROM MON$TRANSACTIONS WHERE MON$STATE = 1) FROM RDB$DATABASE");
+            "(SELECT MIN(t.MON$TRANSACTION_ID) FROM MON$TRANSACTIONS t JOIN MON$ATTACHMENTS a ON a.MON$ATTACHMENT_ID = t.MON$ATTACHMENT_ID " +
+            " WHERE t.MON$READ_ONLY = 0 AND a.MON$SYSTEM_FLAG = 0) FROM RDB$DATABASE");
         using var reader = command.ExecuteReader();
         reader.Read();
         var sequence = reader.GetInt64(0);
         var ours = reader.GetInt64(1);
-        var oldestActive = reader.IsDBNull(2) ? ours : Convert.ToInt64(reader.GetValue(2), CultureInfo.InvariantCulture);
-        return new Watermark(sequence, Math.Min(ours, oldestActive));
+        var oldestWriter = reader.IsDBNull(2) ? ours : Convert.ToInt64(reader.GetValue(2), CultureInfo.InvariantCulture);
+        return new Watermark(sequence, Math.Min(ours, oldestWriter));
     }
 
     internal static string KeyJoin(SyncTable table) =>
