@@ -100,8 +100,11 @@ internal sealed class SiteRegistry
     public void RecordContact(FbConnection connection, FbTransaction tx, SiteCode site, Watermark appliedFromSiege)
     {
         connection.Execute(tx,
-            "UPDATE HZ$SITES SET APPLIED_SEQ = IIF(APPLIED_SEQ > ?, APPLIED_SEQ, ?), APPLIED_TX = IIF(APPLIED_SEQ > ?, APPLIED_TX, ?), LAST_CONTACT = ? WHERE SITE_CODE = ?",
-            appliedFromSiege.Sequence, appliedFromSiege.Sequence, appliedFromSiege.Sequence, appliedFromSiege.ResendFromTx,
+            "UPDATE HZ$SITES SET " +
+            "APPLIED_TX = IIF(APPLIED_SEQ > ? OR (APPLIED_SEQ = ? AND APPLIED_TX > ?), APPLIED_TX, ?), " +
+            "APPLIED_SEQ = IIF(APPLIED_SEQ > ?, APPLIED_SEQ, ?), LAST_CONTACT = ? WHERE SITE_CODE = ?",
+            appliedFromSiege.Sequence, appliedFromSiege.Sequence, appliedFromSiege.ResendFromTx, appliedFromSiege.ResendFromTx,
+            appliedFromSiege.Sequence, appliedFromSiege.Sequence,
             LocalClock.ToLocal(DateTime.UtcNow), site.Value);
     }
 }

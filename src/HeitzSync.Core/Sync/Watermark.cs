@@ -9,8 +9,10 @@ public readonly record struct Watermark(long Sequence, long ResendFromTx)
 {
     public static Watermark None => new(0, 0);
 
-    /// <summary>The later of two acknowledgements of the same producer.</summary>
-    public static Watermark Latest(Watermark a, Watermark b) => a.Sequence >= b.Sequence ? a : b;
+    /// <summary>The later of two acknowledgements of the same producer. Both parts only grow from one package to the
+    /// next, and two packages with no new sequence in between differ by their transaction guard alone.</summary>
+    public static Watermark Latest(Watermark a, Watermark b) =>
+        a.Sequence > b.Sequence || (a.Sequence == b.Sequence && a.ResendFromTx >= b.ResendFromTx) ? a : b;
 
     public override string ToString() => $"seq {Sequence} (tx ≥ {ResendFromTx})";
 }
