@@ -3,11 +3,14 @@ namespace HeitzSync.Core.Packaging;
 public enum PackageKind { Delta, Full }
 
 /// <summary>
-/// What a package says about itself (DESIGN.md §4). Authenticated with the package, so it can be trusted once
-/// <see cref="PackageReader.Open"/> succeeded.
+/// What a package says about itself (DESIGN.md §4). Travels encrypted and authenticated inside the package (JSON,
+/// camelCase, properties in declaration order, table counts sorted by name), so it can be trusted once
+/// <see cref="PackageReader.Open"/> succeeded. Its strings are data, never paths: file names come from
+/// <see cref="PackageNames"/> only.
 /// </summary>
 public sealed record PackageManifest
 {
+    /// <summary>The container format; set by <see cref="PackageWriter.Complete"/>.</summary>
     public int FormatVersion { get; init; } = 1;
     public required string ModuleVersion { get; init; }
 
@@ -38,6 +41,8 @@ public sealed record PackageManifest
 
     public required string SchemaFingerprint { get; init; }
     public DateTimeOffset CreatedUtc { get; init; }
+
+    /// <summary>Rows per table carried by the payload.</summary>
     public IReadOnlyDictionary<string, long> TableCounts { get; init; } = new Dictionary<string, long>();
 
     /// <summary>Uncompressed payload length and SHA-256 (hex); filled in by <see cref="PackageWriter.Complete"/>.</summary>

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 
 namespace HeitzSync.Core.Packaging;
 
-/// <summary>Base for the write-through streams of the package writer: they never dispose what they wrap.</summary>
+/// <summary>Base for the write-through streams of the package writer: they never dispose what they wrap (the writer owns it).</summary>
 internal abstract class PassThroughWriteStream : Stream
 {
     protected PassThroughWriteStream(Stream inner) => Inner = inner;
@@ -32,6 +32,9 @@ internal sealed class MacStream : PassThroughWriteStream
         Inner.Write(buffer, offset, count);
     }
 
+    /// <summary>Authenticates bytes that are not written here (the header fields patched in at the end).</summary>
+    public void AppendUnwritten(byte[] bytes) => _hmac.AppendData(bytes);
+
     public byte[] Finish() => _hmac.GetHashAndReset();
 
     protected override void Dispose(bool disposing)
@@ -55,65 +58,84 @@ internal sealed class CountingStream : PassThroughWriteStream
     }
 }
 
-/// <summary>The payload as the caller writes it: SHA-256 and length of the plaintext, then on to compression.</summary>
-internal sealed class HashingStream : PassThroughWriteStream
+/// <summary>
+/// The payload as the caller writes it: counts it and hashes it (SHA-256) before compression. Flush does nothing (a
+/// flushed Deflate block costs compression; everything is flushed when the package is completed), and disposing it only
+/// closes it: the writer owns what is behind it, so a caller's <c>using</c> cannot break <see cref="PackageWriter.Complete"/>.
+/// </summary>
+internal sealed class PayloadWriteStream : PassThroughWriteStream
 {
     private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-    private byte[]? _hash;
+    private bool _closed;
+    private bool _sealed;
 
-    public HashingStream(Stream inner) : base(inner) { }
+    public PayloadWriteStream(Stream inner) : base(inner) { }
 
-    public override long Length => Written;
     public long Written { get; private set; }
+    public override bool CanWrite => !_closed && !_sealed;
 
     public override void Write(byte[] buffer, int offset, int count)
     {
-        if (_hash is not null) throw new InvalidOperationException("The package payload is already sealed.");
+        if (_sealed) throw new InvalidOperationException("The package is already complete: its payload cannot change.");
+        if (_closed) throw new ObjectDisposedException(nameof(PackageWriter.Payload), "The package payload stream was closed.");
         _sha.AppendData(buffer, offset, count);
         Written += count;
         Inner.Write(buffer, offset, count);
     }
 
-    public string HashHex()
+    public override void WriteByte(byte value) => Write(new[] { value }, 0, 1);
+
+    public override void Flush() { }
+
+    /// <summary>Stops further writes and returns the SHA-256 of everything written, in hex.</summary>
+    public string Seal()
     {
-        _hash ??= _sha.GetHashAndReset();
-        return SyncKey.ToHex(_hash, _hash.Length);
+        _sealed = true;
+        return SyncKey.ToHex(_sha.GetHashAndReset());
     }
+
+    public void Release() => _sha.Dispose();
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
-        {
-            _sha.Dispose();
-            Inner.Dispose();
-        }
+        _closed = true;
         base.Dispose(disposing);
     }
 }
 
-/// <summary>Reads a window of a file (the body), then reports end of stream.</summary>
+/// <summary>
+/// Reads the body window of the reader's own open file, keeping its own position: the payload comes from the very
+/// file handle whose bytes were authenticated, not from whatever the path names by then.
+/// </summary>
 internal sealed class WindowStream : Stream
 {
-    private readonly Stream _inner;
-    private long _left;
+    private readonly FileStream _file;
+    private readonly Action _onDispose;
+    private long _position;
+    private readonly long _end;
+    private bool _disposed;
 
-    public WindowStream(Stream inner, long start, long length)
+    public WindowStream(FileStream file, long start, long length, Action onDispose)
     {
-        _inner = inner;
-        _inner.Position = start;
-        _left = length;
+        _file = file;
+        _position = start;
+        _end = start + length;
+        _onDispose = onDispose;
     }
 
     public override int Read(byte[] buffer, int offset, int count)
     {
-        if (_left <= 0) return 0;
-        var read = _inner.Read(buffer, offset, (int)Math.Min(count, _left));
-        if (read == 0) throw new EndOfStreamException("The package ended before its body did.");
-        _left -= read;
+        if (_disposed) throw new ObjectDisposedException(nameof(WindowStream));
+        var wanted = (int)Math.Min(count, _end - _position);
+        if (wanted <= 0) return 0;
+        _file.Position = _position;
+        var read = _file.Read(buffer, offset, wanted);
+        if (read == 0) throw new EndOfStreamException("The package file ended before its body did.");
+        _position += read;
         return read;
     }
 
-    public override bool CanRead => true;
+    public override bool CanRead => !_disposed;
     public override bool CanSeek => false;
     public override bool CanWrite => false;
     public override long Length => throw new NotSupportedException();
@@ -125,12 +147,20 @@ internal sealed class WindowStream : Stream
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) _inner.Dispose();
+        if (disposing && !_disposed)
+        {
+            _disposed = true;
+            _onDispose();
+        }
         base.Dispose(disposing);
     }
 }
 
-/// <summary>The decompressed payload as read: at its end, length and SHA-256 must match the manifest.</summary>
+/// <summary>
+/// The decompressed payload as it is read. Counts and hashes it; at its end (the first Read that returns 0), length and
+/// SHA-256 must match the manifest, else <see cref="PackageRejectedException"/> (<see cref="PackageRejectionReason.PayloadMismatch"/>).
+/// A consumer must read to the end before it commits anything.
+/// </summary>
 internal sealed class VerifyingReadStream : Stream
 {
     private readonly Stream _inner;
@@ -139,6 +169,7 @@ internal sealed class VerifyingReadStream : Stream
     private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private long _read;
     private bool _verified;
+    private bool _disposed;
 
     public VerifyingReadStream(Stream inner, PackageManifest manifest, string path)
     {
@@ -147,39 +178,48 @@ internal sealed class VerifyingReadStream : Stream
         _path = path;
     }
 
+    private string Name => Path.GetFileName(_path);
+
     public override int Read(byte[] buffer, int offset, int count)
     {
+        if (_disposed) throw new ObjectDisposedException(nameof(VerifyingReadStream));
+        if (count == 0) return 0;
+        if (_verified) return 0;
         int read;
         try
         {
             read = _inner.Read(buffer, offset, count);
         }
+        catch (EndOfStreamException ex)
+        {
+            throw new PackageRejectedException(_path, PackageRejectionReason.Truncated,
+                $"Package {Name} became shorter while its payload was read (was it replaced or cut?). Nothing of it may be applied; receive it again.", ex);
+        }
         catch (Exception ex) when (ex is CryptographicException or InvalidDataException)
         {
-            throw new PackageRejectedException(_path, PackageRejectionReason.PayloadMismatch, $"Package {Path.GetFileName(_path)} could not be decoded ({ex.Message}). It was not applied.");
+            throw new PackageRejectedException(_path, PackageRejectionReason.PayloadMismatch,
+                $"The payload of package {Name} could not be decoded although the package was authenticated (was the file changed while it was read?). Nothing of it may be applied; receive it again.", ex);
         }
         if (read > 0)
         {
             _sha.AppendData(buffer, offset, read);
             _read += read;
-            if (_read > _manifest.PayloadLength) Fail();
+            if (_read > _manifest.PayloadLength) throw Mismatch();
+            return read;
         }
-        else if (!_verified)
-        {
-            var hash = _sha.GetHashAndReset();
-            if (_read != _manifest.PayloadLength || !string.Equals(SyncKey.ToHex(hash, hash.Length), _manifest.PayloadSha256, StringComparison.OrdinalIgnoreCase)) Fail();
-            _verified = true;
-        }
-        return read;
+        var hash = SyncKey.ToHex(_sha.GetHashAndReset());
+        if (_read != _manifest.PayloadLength || !string.Equals(hash, _manifest.PayloadSha256, StringComparison.OrdinalIgnoreCase)) throw Mismatch();
+        _verified = true;
+        return 0;
     }
 
-    private void Fail() => throw new PackageRejectedException(_path, PackageRejectionReason.PayloadMismatch,
-        $"The payload of package {Path.GetFileName(_path)} does not match its manifest (length or SHA-256). It was not applied.");
+    private PackageRejectedException Mismatch() => new(_path, PackageRejectionReason.PayloadMismatch,
+        $"The payload of package {Name} does not match its manifest ({_read} bytes read, {_manifest.PayloadLength} announced, or another SHA-256). Nothing of it may be applied; have it made again.");
 
-    public override bool CanRead => true;
+    public override bool CanRead => !_disposed;
     public override bool CanSeek => false;
     public override bool CanWrite => false;
-    public override long Length => _manifest.PayloadLength;
+    public override long Length => throw new NotSupportedException();
     public override long Position { get => _read; set => throw new NotSupportedException(); }
     public override void Flush() { }
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
@@ -188,8 +228,9 @@ internal sealed class VerifyingReadStream : Stream
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
+        if (disposing && !_disposed)
         {
+            _disposed = true;
             _inner.Dispose();
             _sha.Dispose();
         }
