@@ -59,13 +59,18 @@ internal sealed class CountingStream : PassThroughWriteStream
 }
 
 /// <summary>
-/// The payload as the caller writes it: counts it and hashes it (SHA-256) before compression. Flush does nothing (a
-/// flushed Deflate block costs compression; everything is flushed when the package is completed), and disposing it only
-/// closes it: the writer owns what is behind it, so a caller's <c>using</c> cannot break <see cref="PackageWriter.Complete"/>.
+/// The payload as the caller writes it: counts it and hashes it (SHA-256) before compression. Small writes (a
+/// BinaryWriter writes value by value) are gathered into blocks first, so hashing and Deflate see large calls.
+/// Flush does nothing (a flushed Deflate block costs compression; everything is flushed when the package is
+/// completed), and disposing it only closes it: the writer owns what is behind it, so a caller's <c>using</c> cannot
+/// break <see cref="PackageWriter.Complete"/>.
 /// </summary>
 internal sealed class PayloadWriteStream : PassThroughWriteStream
 {
+    private const int BlockSize = 64 * 1024;
     private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly byte[] _block = new byte[BlockSize];
+    private int _pending;
     private bool _closed;
     private bool _sealed;
 
@@ -76,25 +81,66 @@ internal sealed class PayloadWriteStream : PassThroughWriteStream
 
     public override void Write(byte[] buffer, int offset, int count)
     {
-        if (_sealed) throw new InvalidOperationException("The package is already complete: its payload cannot change.");
-        if (_closed) throw new ObjectDisposedException(nameof(PackageWriter.Payload), "The package payload stream was closed.");
-        _sha.AppendData(buffer, offset, count);
+        ThrowIfNotWritable();
+        if (buffer is null) throw new ArgumentNullException(nameof(buffer));
+        if (offset < 0 || count < 0 || offset > buffer.Length - count) throw new ArgumentOutOfRangeException(nameof(count));
         Written += count;
-        Inner.Write(buffer, offset, count);
+        if (_pending + count <= BlockSize)
+        {
+            Buffer.BlockCopy(buffer, offset, _block, _pending, count);
+            _pending += count;
+            return;
+        }
+        WritePending();
+        if (count >= BlockSize)
+        {
+            Forward(buffer, offset, count);
+        }
+        else
+        {
+            Buffer.BlockCopy(buffer, offset, _block, 0, count);
+            _pending = count;
+        }
     }
 
-    public override void WriteByte(byte value) => Write(new[] { value }, 0, 1);
+    public override void WriteByte(byte value)
+    {
+        ThrowIfNotWritable();
+        if (_pending == BlockSize) WritePending();
+        _block[_pending++] = value;
+        Written++;
+    }
 
     public override void Flush() { }
 
-    /// <summary>Stops further writes and returns the SHA-256 of everything written, in hex.</summary>
+    /// <summary>Passes on what is still gathered, stops further writes and returns the SHA-256 of everything written, in hex.</summary>
     public string Seal()
     {
+        WritePending();
         _sealed = true;
         return SyncKey.ToHex(_sha.GetHashAndReset());
     }
 
     public void Release() => _sha.Dispose();
+
+    private void WritePending()
+    {
+        if (_pending == 0) return;
+        Forward(_block, 0, _pending);
+        _pending = 0;
+    }
+
+    private void Forward(byte[] buffer, int offset, int count)
+    {
+        _sha.AppendData(buffer, offset, count);
+        Inner.Write(buffer, offset, count);
+    }
+
+    private void ThrowIfNotWritable()
+    {
+        if (_sealed) throw new InvalidOperationException("The package is already complete: its payload cannot change.");
+        if (_closed) throw new ObjectDisposedException(nameof(PackageWriter.Payload), "The package payload stream was closed.");
+    }
 
     protected override void Dispose(bool disposing)
     {
@@ -159,16 +205,22 @@ internal sealed class WindowStream : Stream
 /// <summary>
 /// The decompressed payload as it is read. Counts and hashes it; at its end (the first Read that returns 0), length and
 /// SHA-256 must match the manifest, else <see cref="PackageRejectedException"/> (<see cref="PackageRejectionReason.PayloadMismatch"/>).
+/// Reads from the decompressor in blocks, so a BinaryReader's byte-by-byte reads stay cheap.
 /// A consumer must read to the end before it commits anything.
 /// </summary>
 internal sealed class VerifyingReadStream : Stream
 {
+    private const int BlockSize = 64 * 1024;
     private readonly Stream _inner;
     private readonly PackageManifest _manifest;
     private readonly string _path;
     private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-    private long _read;
-    private bool _verified;
+    private readonly byte[] _block = new byte[BlockSize];
+    private int _start;
+    private int _end;
+    private long _decoded;
+    private long _handedOut;
+    private bool _atEnd;
     private bool _disposed;
 
     public VerifyingReadStream(Stream inner, PackageManifest manifest, string path)
@@ -183,8 +235,47 @@ internal sealed class VerifyingReadStream : Stream
     public override int Read(byte[] buffer, int offset, int count)
     {
         if (_disposed) throw new ObjectDisposedException(nameof(VerifyingReadStream));
+        if (buffer is null) throw new ArgumentNullException(nameof(buffer));
+        if (offset < 0 || count < 0 || offset > buffer.Length - count) throw new ArgumentOutOfRangeException(nameof(count));
         if (count == 0) return 0;
-        if (_verified) return 0;
+        if (_start == _end)
+        {
+            if (_atEnd) return 0;
+            if (count >= BlockSize)
+            {
+                // Large reads go straight through, without a copy.
+                var direct = Decode(buffer, offset, count);
+                _handedOut += direct;
+                return direct;
+            }
+            _start = 0;
+            _end = Decode(_block, 0, BlockSize);
+            if (_end == 0) return 0;
+        }
+        var n = Math.Min(count, _end - _start);
+        Buffer.BlockCopy(_block, _start, buffer, offset, n);
+        _start += n;
+        _handedOut += n;
+        return n;
+    }
+
+    public override int ReadByte()
+    {
+        if (_disposed) throw new ObjectDisposedException(nameof(VerifyingReadStream));
+        if (_start == _end)
+        {
+            if (_atEnd) return -1;
+            _start = 0;
+            _end = Decode(_block, 0, BlockSize);
+            if (_end == 0) return -1;
+        }
+        _handedOut++;
+        return _block[_start++];
+    }
+
+    /// <summary>Reads from the decompressor, hashing what comes; at its end, checks it all against the manifest.</summary>
+    private int Decode(byte[] buffer, int offset, int count)
+    {
         int read;
         try
         {
@@ -203,24 +294,24 @@ internal sealed class VerifyingReadStream : Stream
         if (read > 0)
         {
             _sha.AppendData(buffer, offset, read);
-            _read += read;
-            if (_read > _manifest.PayloadLength) throw Mismatch();
+            _decoded += read;
+            if (_decoded > _manifest.PayloadLength) throw Mismatch();
             return read;
         }
         var hash = SyncKey.ToHex(_sha.GetHashAndReset());
-        if (_read != _manifest.PayloadLength || !string.Equals(hash, _manifest.PayloadSha256, StringComparison.OrdinalIgnoreCase)) throw Mismatch();
-        _verified = true;
+        if (_decoded != _manifest.PayloadLength || !string.Equals(hash, _manifest.PayloadSha256, StringComparison.OrdinalIgnoreCase)) throw Mismatch();
+        _atEnd = true;
         return 0;
     }
 
     private PackageRejectedException Mismatch() => new(_path, PackageRejectionReason.PayloadMismatch,
-        $"The payload of package {Name} does not match its manifest ({_read} bytes read, {_manifest.PayloadLength} announced, or another SHA-256). Nothing of it may be applied; have it made again.");
+        $"The payload of package {Name} does not match its manifest ({_decoded} bytes decoded, {_manifest.PayloadLength} announced, or another SHA-256). Nothing of it may be applied; have it made again.");
 
     public override bool CanRead => !_disposed;
     public override bool CanSeek => false;
     public override bool CanWrite => false;
     public override long Length => throw new NotSupportedException();
-    public override long Position { get => _read; set => throw new NotSupportedException(); }
+    public override long Position { get => _handedOut; set => throw new NotSupportedException(); }
     public override void Flush() { }
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();

@@ -92,6 +92,81 @@ public sealed class PackageRoundTripTests : IDisposable
     }
 
     [Fact]
+    public void Writes_and_reads_of_every_size_from_single_bytes_to_large_blocks_round_trip()
+    {
+        var payload = SomeBytes(1_500_000, seed: 5);
+        var random = new Random(11);
+        var path = _temp.File("sizes.hzp");
+        using (var writer = PackageWriter.Create(path, _key))
+        {
+            var at = 0;
+            while (at < payload.Length)
+            {
+                var size = Math.Min(payload.Length - at, random.Next(4) switch { 0 => 1, 1 => random.Next(2, 64), 2 => random.Next(64, 70_000), _ => random.Next(60_000, 300_000) });
+                if (size == 1) writer.Payload.WriteByte(payload[at]);
+                else writer.Payload.Write(payload, at, size);
+                if (random.Next(10) == 0) writer.Payload.Write(payload, at, 0);
+                at += size;
+            }
+            Assert.Equal(payload.Length, writer.Complete(SampleManifest()).PayloadLength);
+        }
+
+        using var reader = PackageReader.Open(path, _key);
+        using var stream = reader.OpenPayload();
+        var back = new byte[payload.Length];
+        var done = 0;
+        while (true)
+        {
+            var size = random.Next(4) switch { 0 => 1, 1 => random.Next(2, 64), 2 => random.Next(64, 70_000), _ => random.Next(60_000, 300_000) };
+            if (size == 1)
+            {
+                var value = stream.ReadByte();
+                if (value < 0) break;
+                back[done++] = (byte)value;
+                continue;
+            }
+            var read = stream.Read(back, done, Math.Min(size, back.Length - done));
+            if (read == 0)
+            {
+                if (done < back.Length) Assert.Fail($"The payload ended after {done} bytes.");
+                break;
+            }
+            done += read;
+        }
+        Assert.Equal(payload.Length, done);
+        Assert.Equal(payload, back);
+        Assert.Equal(-1, stream.ReadByte());
+    }
+
+    [Fact]
+    public void A_binary_writer_and_reader_value_by_value_round_trip()
+    {
+        var path = _temp.File("binary.hzp");
+        using (var writer = PackageWriter.Create(path, _key))
+        {
+            using var binary = new BinaryWriter(writer.Payload, Encoding.UTF8, leaveOpen: true);
+            for (var i = 0; i < 100_000; i++)
+            {
+                binary.Write((byte)(i % 7));
+                binary.Write(i);
+                binary.Write("Hélène " + i);
+            }
+            binary.Flush();
+            writer.Complete(SampleManifest());
+        }
+        using var reader = PackageReader.Open(path, _key);
+        using var stream = reader.OpenPayload();
+        using var back = new BinaryReader(stream, Encoding.UTF8);
+        for (var i = 0; i < 100_000; i++)
+        {
+            Assert.Equal((byte)(i % 7), back.ReadByte());
+            Assert.Equal(i, back.ReadInt32());
+            Assert.Equal("Hélène " + i, back.ReadString());
+        }
+        Assert.Equal(0, stream.Read(new byte[1], 0, 1));
+    }
+
+    [Fact]
     public void Empty_payload_round_trips()
     {
         var path = _temp.File("empty.hzp");
