@@ -7,7 +7,8 @@ bash scripts/start-services.sh || exit 2
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build HeitzSync.sln -c Release -nologo -clp:ErrorsOnly || { echo "0 passed, 1 failed"; exit 1; }
 log=$(mktemp)
-dotnet test HeitzSync.sln -c Release --no-build -nologo "$@" 2>&1 | tee "$log"
+# One test assembly at a time (-m:1): embedded Firebird lock files are keyed by inode, see tests/HeitzSync.Core.Tests/AssemblyInfo.cs.
+dotnet test HeitzSync.sln -c Release --no-build -nologo -m:1 "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 # One summary line per test assembly: "Passed!  - Failed: 0, Passed: 12, Skipped: 0, Total: 12, ..."
 read -r passed failed skipped assemblies < <(awk '
