@@ -10,7 +10,7 @@ namespace HeitzSync.Core.Model;
 /// </summary>
 public readonly struct CycleId : IEquatable<CycleId>, IComparable<CycleId>
 {
-    private static readonly Regex Pattern = new(@"^\d{8}T\d{6}Z(-\d{1,4})?$", RegexOptions.CultureInvariant);
+    private static readonly Regex Pattern = new(@"^[0-9]{8}T[0-9]{6}Z(-[0-9]{1,4})?$", RegexOptions.CultureInvariant);
     private readonly string? _value;
 
     private CycleId(string value) => _value = value;
