@@ -1,0 +1,60 @@
+using HeitzSync.Core.Capture;
+using HeitzSync.Core.Model;
+using HeitzSync.Core.Sync;
+
+namespace HeitzSync.Core.Tests.Sync;
+
+[Trait("Category", "EndToEnd")]
+public class PolicyTests
+{
+    [Fact]
+    public void In_a_siege_wins_table_the_masters_version_stays_even_when_the_site_edited_later()
+    {
+        using var world = new EngineWorld(siteCount: 1);
+        world.InitializeAll();
+        world.Siege.Sql("INSERT INTO PRICE (CODE, LABEL, AMOUNT) VALUES ('YEAR', 'Year', 400)");
+        world.Night();
+        var site = world.Sites[0];
+        world.Siege.Sql("UPDATE PRICE SET AMOUNT = 420 WHERE CODE = 'YEAR'");
+        Thread.Sleep(20);
+        site.Sql("UPDATE PRICE SET AMOUNT = 999 WHERE CODE = 'YEAR'");   // later, but PRICE is the Siège's to decide
+
+        var cycle = world.NextCycle();
+        var file = site.Extract(world.Folder, cycle, out var extract);
+        var result = new Consolidator(world.Siege.Connection, new[] { "PRICE" }).Consolidate(
+            new SitePackageFacts(extract.Site, extract.SiteNumber, extract.KeyLow, extract.KeyHigh, cycle, extract.Covered, extract.Acknowledging),
+            () => File.OpenRead(file), CancellationToken.None);
+        var conflict = Assert.Single(result.Conflicts);
+        Assert.Equal(ConflictResolution.MasterKept, conflict.Resolution);
+        Assert.Equal("SIEGE", conflict.WinnerSite);
+        Assert.Equal(420m, world.Siege.Scalar("SELECT AMOUNT FROM PRICE WHERE CODE = 'YEAR'"));
+        site.ApplyFrom(world.Siege, world.Folder, cycle);
+        TableContent.AssertConverged(world, "after the Siège kept its price");
+        Assert.Equal(420m, site.Scalar("SELECT AMOUNT FROM PRICE WHERE CODE = 'YEAR'"));
+    }
+
+    [Fact]
+    public void Removing_capture_drops_every_heitzsync_object_and_keeps_the_business_rows()
+    {
+        using var world = new EngineWorld(siteCount: 1);
+        var site = world.Sites[0];
+        site.Sql("INSERT INTO PRICE (CODE, LABEL, AMOUNT) VALUES ('A', 'a', 1)");
+        site.Initialize(t => t != "LOCAL_SETTINGS");
+        new CaptureInstaller(site.Connection).Remove();
+        Assert.Equal(0L, Convert.ToInt64(site.Scalar("SELECT COUNT(*) FROM RDB$RELATIONS WHERE RDB$RELATION_NAME STARTING WITH 'HZ$'")));
+        Assert.Equal(0L, Convert.ToInt64(site.Scalar("SELECT COUNT(*) FROM RDB$TRIGGERS WHERE RDB$TRIGGER_NAME STARTING WITH 'HZ$'")));
+        Assert.Equal(0L, Convert.ToInt64(site.Scalar("SELECT COUNT(*) FROM RDB$GENERATORS WHERE RDB$GENERATOR_NAME STARTING WITH 'HZ$'")));
+        Assert.Equal(1L, Convert.ToInt64(site.Scalar("SELECT COUNT(*) FROM PRICE")));
+        site.Sql("INSERT INTO PRICE (CODE, LABEL, AMOUNT) VALUES ('B', 'b', 2)");   // no trigger left behind
+        var again = site.Initialize(t => t != "LOCAL_SETTINGS");
+        Assert.Equal(2, again.RowsQueued);
+        Assert.Throws<CaptureSetupException>(() => NodeIdentityOf(world.Siege) with { });
+    }
+
+    private static NodeIdentity NodeIdentityOf(EngineNode node)
+    {
+        new CaptureInstaller(node.Connection).Remove();
+        using var tx = node.Connection.BeginTransaction();
+        return NodeIdentity.Read(node.Connection, tx);
+    }
+}
