@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using HeitzSync.Core;
 using HeitzSync.Core.Night;
 
 namespace HeitzSync.Cli;
@@ -20,7 +21,7 @@ internal static class ConsoleOutput
     public static IProgress<SyncProgress> Progress(bool quiet)
     {
         string? last = null;
-        return new SynchronousProgress<SyncProgress>(p =>
+        return new InlineProgress<SyncProgress>(p =>
         {
             if (quiet) return;
             var line = $"[{p.Activity}] {p.Status}";
@@ -32,11 +33,4 @@ internal static class ConsoleOutput
 
     public static void Error(string message) => Console.Error.WriteLine("hzsync: " + message);
 
-    /// <summary>Progress&lt;T&gt; posts to the thread pool; a console wants the lines in order.</summary>
-    private sealed class SynchronousProgress<T> : IProgress<T>
-    {
-        private readonly Action<T> _report;
-        public SynchronousProgress(Action<T> report) => _report = report;
-        public void Report(T value) => _report(value);
-    }
 }

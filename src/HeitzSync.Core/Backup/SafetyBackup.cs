@@ -77,12 +77,6 @@ public sealed class SafetyBackup
     }
 
     private static IProgress<string>? Forward(IProgress<BackupProgress>? progress, BackupPhase phase) =>
-        progress is null ? null : new LineProgress(line => progress.Report(new BackupProgress(phase, line)));
+        progress is null ? null : new InlineProgress<string>(line => progress.Report(new BackupProgress(phase, line)));
 
-    private sealed class LineProgress : IProgress<string>
-    {
-        private readonly Action<string> _report;
-        public LineProgress(Action<string> report) => _report = report;
-        public void Report(string value) => _report(value);
-    }
 }

@@ -167,7 +167,7 @@ public static class NodeRunner
     {
         var config = context.Config;
         var result = await new SafetyBackup().RunAsync(context.Database, config.Resolve(config.Backup.Folder), config.Backup.Keep,
-            progress is null ? null : new Relay<BackupProgress>(b => progress.Report(new SyncProgress("Backup", b.Line, 0))), cancellationToken).ConfigureAwait(false);
+            progress is null ? null : new InlineProgress<BackupProgress>(b => progress.Report(new SyncProgress("Backup", b.Line, 0))), cancellationToken).ConfigureAwait(false);
         report.Summary = $"backup {Path.GetFileName(result.Path)} ({result.SizeBytes / 1024} KB, verified, {result.Deleted.Count} old removed)";
     }
 
@@ -175,7 +175,7 @@ public static class NodeRunner
     {
         var site = new SiteNight(context.Database, context.Drop, context.Key, context.WorkFolder, context.Config.Tables.TriggersOffDuringApply, Identity(context.Config));
         var package = await site.ExtractAsync(cycle, progress, cancellationToken).ConfigureAwait(false);
-        await site.UploadAsync(package, progress is null ? null : new Relay<Transport.TransferProgress>(t =>
+        await site.UploadAsync(package, progress is null ? null : new InlineProgress<Transport.TransferProgress>(t =>
             progress.Report(new SyncProgress("Send", $"{t.Name}: {t.BytesDone / 1024} of {t.TotalBytes / 1024} KB", t.TotalBytes == 0 ? 100 : (int)(100 * t.BytesDone / t.TotalBytes)))), cancellationToken).ConfigureAwait(false);
         report.RowsSent += package.Rows;
         report.BytesSent += package.Bytes;
@@ -260,10 +260,4 @@ public static class NodeRunner
         return codes.Where(c => SiteCode.TryParse(c, out _)).Select(SiteCode.Parse).ToList();
     }
 
-    private sealed class Relay<T> : IProgress<T>
-    {
-        private readonly Action<T> _report;
-        public Relay(Action<T> report) => _report = report;
-        public void Report(T value) => _report(value);
-    }
 }

@@ -158,25 +158,7 @@ public sealed class SiegeNight
             using (var writer = PackageWriter.Create(local, _key))
             {
                 published = publisher.Publish(site, writer.Payload, cancellationToken);
-                writer.Complete(new PackageManifest
-                {
-                    ModuleVersion = ModuleInfo.Version,
-                    Origin = published.Site.Value,
-                    Target = site.Value,
-                    CycleId = cycle.Value,
-                    Kind = PackageKind.Delta,
-                    FromSequence = published.From.Sequence,
-                    ToSequence = published.Covered.Sequence,
-                    ResendFromTx = published.Covered.ResendFromTx,
-                    AcknowledgedSequence = published.Acknowledging.Sequence,
-                    AcknowledgedResendFromTx = published.Acknowledging.ResendFromTx,
-                    SiteNumber = published.SiteNumber,
-                    KeyLow = published.KeyLow,
-                    KeyHigh = published.KeyHigh,
-                    SchemaFingerprint = published.SchemaFingerprint,
-                    CreatedUtc = DateTimeOffset.UtcNow,
-                    TableCounts = published.TableCounts,
-                });
+                writer.Complete(DeltaManifest.From(published, cycle, site));
             }
             var down = DropLayout.Down(site);
             await _drop.CreateFolderAsync(down, cancellationToken).ConfigureAwait(false);

@@ -71,24 +71,7 @@ public sealed class SiteNight
         using (var writer = PackageWriter.Create(temporary, _key))
         {
             extract = new ChangeExtractor(connection).Extract(writer.Payload, dropAck, cancellationToken);
-            manifest = writer.Complete(new PackageManifest
-            {
-                ModuleVersion = ModuleInfo.Version,
-                Origin = site.Value,
-                CycleId = cycle.Value,
-                Kind = PackageKind.Delta,
-                FromSequence = extract.From.Sequence,
-                ToSequence = extract.Covered.Sequence,
-                ResendFromTx = extract.Covered.ResendFromTx,
-                AcknowledgedSequence = extract.Acknowledging.Sequence,
-                AcknowledgedResendFromTx = extract.Acknowledging.ResendFromTx,
-                SiteNumber = extract.SiteNumber,
-                KeyLow = extract.KeyLow,
-                KeyHigh = extract.KeyHigh,
-                SchemaFingerprint = extract.SchemaFingerprint,
-                CreatedUtc = DateTimeOffset.UtcNow,
-                TableCounts = extract.TableCounts,
-            });
+            manifest = writer.Complete(DeltaManifest.From(extract, cycle));
         }
         var name = PackageNames.ForSiteDelta(site, cycle, extract.From.Sequence, extract.Covered.Sequence);
         var final = Path.Combine(Outgoing, name);
