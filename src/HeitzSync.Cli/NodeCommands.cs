@@ -44,6 +44,7 @@ internal static class NodeCommands
         yield return Operation("sync", "The whole night for this node's role (what the scheduled task runs).",
             (config, ct) => NodeRunner.SyncAsync(config, ConsoleOutput.Progress(quiet: false), ct));
 
+        yield return CompareCommand();
         yield return Report();
         yield return Stop();
         yield return Key();
@@ -112,6 +113,47 @@ internal static class NodeCommands
                 Console.WriteLine($"{r.Id,-40} {r.State,-8} {r.StartedUtc.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),-19} {r.Duration.TotalSeconds.ToString("0", CultureInfo.InvariantCulture) + " s",9} {r.RowsSent,8} {r.RowsApplied,8} {r.Conflicts,9}  {r.Summary}");
             }
             return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command CompareCommand()
+    {
+        var other = new Option<string>("--with") { Description = "The other database (a site's, or a copy of it): a file path, or host/port:path with --server-password-secret.", Required = true };
+        var secret = new Option<string?>("--server-password-secret") { Description = "Stored secret holding the other server's SYSDBA password." };
+        var repair = new Option<bool>("--repair") { Description = "Siège: re-queue every differing key so the next night fixes the site." };
+        var command = new Command("compare", "Compares every synchronised table, full row content, between this node's database and another; lists differing keys.")
+            { ConfigOption, JsonOption, other, secret, repair };
+        command.SetAction((ParseResult parse) =>
+        {
+            var config = HzSyncConfigStore.Load(parse.GetValue(ConfigOption)!);
+            using var context = NodeContext.Create(config);
+            var target = parse.GetValue(other)!;
+            var remote = target.Split(':') is { Length: 2 } parts && parts[0].Contains('/') ? parts : null;
+            var otherSettings = new HeitzSync.Firebird.FbConnectionSettings
+            {
+                Database = remote is null ? Path.GetFullPath(target) : remote[1],
+                Server = remote?[0].Split('/')[0],
+                Port = remote is null ? 3050 : int.Parse(remote[0].Split('/')[1], CultureInfo.InvariantCulture),
+                Password = parse.GetValue(secret) is { } name ? NodeContext.SecretsFor(config).Require(name, "the other database") : null,
+                Charset = "NONE",
+            };
+            using var mine = HeitzSync.Firebird.FbConnection.Open(context.Database with { Charset = "NONE" });
+            using var theirs = HeitzSync.Firebird.FbConnection.Open(otherSettings);
+            var tables = Core.Capture.CaptureInstaller.ReadInstalledSchemaNames(mine);
+            var comparisons = Core.Compare.DatabaseComparer.Compare(mine, theirs, tables);
+            var repaired = parse.GetValue(repair) ? Core.Compare.DatabaseRepair.Requeue(mine, theirs, tables) : null;
+            if (parse.GetValue(JsonOption)) ConsoleOutput.WriteJson(new { comparisons, repaired });
+            else
+            {
+                foreach (var c in comparisons)
+                {
+                    Console.WriteLine($"{c.Table,-28} {c.RowsLeft,9} {c.RowsRight,9}  {(c.Identical ? "identical" : "DIFFERENT")}");
+                    foreach (var d in c.Differences) Console.WriteLine($"    {d.Key}: {d.What}");
+                }
+                if (repaired is not null) Console.WriteLine($"{repaired.KeysRequeued} key(s) re-queued: the next night brings the other database in line.");
+            }
+            return comparisons.All(c => c.Identical) ? ExitCodes.Ok : ExitCodes.Partial;
         });
         return command;
     }

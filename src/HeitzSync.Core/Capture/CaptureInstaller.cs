@@ -132,6 +132,13 @@ public sealed class CaptureInstaller
         }
     }
 
+    /// <summary>The names of the synchronised tables as installed.</summary>
+    public static IReadOnlyList<string> ReadInstalledSchemaNames(FbConnection connection)
+    {
+        using var tx = connection.BeginTransaction(new FbTransactionOptions { ReadOnly = true });
+        return ReadInstalledIds(connection, tx).Keys.OrderBy(n => n, StringComparer.Ordinal).ToList();
+    }
+
     /// <summary>Reads the synchronised tables as installed (HZ$TABLES), described from the live schema.</summary>
     public static SyncSchema ReadInstalledSchema(FbConnection connection, FbTransaction transaction)
     {

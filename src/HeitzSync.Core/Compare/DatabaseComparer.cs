@@ -29,9 +29,9 @@ public static class DatabaseComparer
         foreach (var table in tables)
         {
             var leftRows = new Dictionary<string, string>(StringComparer.Ordinal);
-            var leftChecksum = Scan(left, table, (key, hash) => leftRows[key] = hash, out var leftCount);
+            var leftChecksum = Scan(left, table, (key, _, hash) => leftRows[key] = hash, out var leftCount);
             var differences = new List<RowDifference>();
-            var rightChecksum = Scan(right, table, (key, hash) =>
+            var rightChecksum = Scan(right, table, (key, _, hash) =>
             {
                 if (!leftRows.TryGetValue(key, out var other))
                 {
@@ -50,8 +50,27 @@ public static class DatabaseComparer
         return results;
     }
 
+    /// <summary>Every key (as typed values) whose row differs between the two databases or exists on one side only.</summary>
+    public static IReadOnlyList<object?[]> DifferingKeys(FbConnection left, FbConnection right, string table)
+    {
+        var leftRows = new Dictionary<string, (object?[] Key, string Hash)>(StringComparer.Ordinal);
+        Scan(left, table, (key, values, hash) => leftRows[key] = (values, hash), out _);
+        var differing = new List<object?[]>();
+        Scan(right, table, (key, values, hash) =>
+        {
+            if (!leftRows.TryGetValue(key, out var other)) differing.Add(values);
+            else
+            {
+                if (other.Hash != hash) differing.Add(values);
+                leftRows.Remove(key);
+            }
+        }, out _);
+        differing.AddRange(leftRows.Values.Select(v => v.Key));
+        return differing;
+    }
+
     /// <summary>Reads a table ordered by its key; returns the checksum of the whole table (row hashes in key order).</summary>
-    private static string Scan(FbConnection connection, string table, Action<string, string> onRow, out long count)
+    private static string Scan(FbConnection connection, string table, Action<string, object?[], string> onRow, out long count)
     {
         using var tx = connection.BeginTransaction(new FbTransactionOptions { Isolation = FbIsolation.Snapshot, ReadOnly = true });
         var info = connection.Schema.GetTable(tx, table) ?? throw new InvalidOperationException($"Table {table} does not exist in {connection.Settings}.");
@@ -75,7 +94,7 @@ public static class DatabaseComparer
             var hash = Convert.ToBase64String(rowHash.GetHashAndReset());
             var key = string.Join(", ", keyPositions.Select(p => KeyText(reader, p)));
             tableHash.AppendData(Encoding.UTF8.GetBytes(key + "=" + hash + "\n"));
-            onRow(key, hash);
+            onRow(key, keyPositions.Select(p => KeyValue(reader, p)).ToArray(), hash);
             count++;
         }
         return Convert.ToBase64String(tableHash.GetHashAndReset());
@@ -90,6 +109,12 @@ public static class DatabaseComparer
             _ => Encoding.UTF8.GetBytes(Convert.ToString(reader.GetValue(i), CultureInfo.InvariantCulture) ?? ""),
         };
     }
+
+    /// <summary>A key value as a parameter: text keys as their exact bytes, so they match whatever the charset.</summary>
+    private static object? KeyValue(FbDataReader reader, int i) =>
+        reader.IsDBNull(i) ? null
+        : reader.GetColumn(i).Type is FbDbType.Char or FbDbType.VarChar ? new FbRawText(reader.GetBytes(i))
+        : reader.GetValue(i);
 
     private static string KeyText(FbDataReader reader, int i) =>
         reader.IsDBNull(i) ? "NULL" : Convert.ToString(reader.GetValue(i), CultureInfo.InvariantCulture)?.TrimEnd() ?? "";
