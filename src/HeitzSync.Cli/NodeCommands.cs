@@ -29,13 +29,13 @@ internal static class NodeCommands
         yield return Operation("send", "Site: extracts every change the Siège has not acknowledged and uploads it.",
             (config, ct) => NodeRunner.SendAsync(config, ConsoleOutput.Progress(quiet: false), ct));
 
-        var wait = new Option<int>("--wait-minutes") { Description = "How long to wait for the Siège's package (default: schedule.packageWaitMinutes)." };
+        var wait = new Option<int?>("--wait-minutes") { Description = "How long to wait for the Siège's package (default: schedule.packageWaitMinutes)." };
         yield return Operation("receive", "Site: downloads the Siège's package for this site and applies it.",
-            (config, ct, parse) => NodeRunner.ReceiveAsync(config, TimeSpan.FromMinutes(parse.GetValue(wait) is > 0 and var w ? w : config.Schedule.PackageWaitMinutes), ConsoleOutput.Progress(quiet: false), ct), wait);
+            (config, ct, parse) => NodeRunner.ReceiveAsync(config, TimeSpan.FromMinutes(parse.GetValue(wait) is >= 0 and var w ? w : config.Schedule.PackageWaitMinutes), ConsoleOutput.Progress(quiet: false), ct), wait);
 
-        var reception = new Option<int>("--reception-minutes") { Description = "How long to wait for the sites (default: schedule.receptionMinutes)." };
+        var reception = new Option<int?>("--reception-minutes") { Description = "How long to wait for the sites (default: schedule.receptionMinutes)." };
         yield return Operation("consolidate", "Siège: waits for the sites' packages, consolidates them into the master and publishes one package per site.",
-            (config, ct, parse) => NodeRunner.ConsolidateAsync(config, TimeSpan.FromMinutes(parse.GetValue(reception) is > 0 and var r ? r : config.Schedule.ReceptionMinutes), ConsoleOutput.Progress(quiet: false), ct), reception);
+            (config, ct, parse) => NodeRunner.ConsolidateAsync(config, TimeSpan.FromMinutes(parse.GetValue(reception) is >= 0 and var r ? r : config.Schedule.ReceptionMinutes), ConsoleOutput.Progress(quiet: false), ct), reception);
 
         var target = new Option<string>("--site") { Description = "The site the full package is for.", Required = true };
         yield return Operation("full", "Siège: publishes a full package of the master for one site (seed a new site, recover a lost one).",
