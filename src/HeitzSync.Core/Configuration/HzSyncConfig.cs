@@ -24,6 +24,9 @@ public sealed record HzSyncConfig
     public string WorkFolder { get; init; } = "work";
     public ReportConfig Reports { get; init; } = new();
 
+    /// <summary>Email on a failed or stopped night; null: no email.</summary>
+    public MailConfig? Mail { get; init; }
+
     /// <summary>The folder the file was loaded from (relative paths resolve against it).</summary>
     [JsonIgnore]
     public string BaseFolder { get; init; } = Directory.GetCurrentDirectory();
@@ -79,6 +82,20 @@ public sealed record ScheduleConfig
     public IReadOnlyList<string> Sites { get; init; } = Array.Empty<string>();
     public int PackageWaitMinutes { get; init; } = 60;
     public int PollSeconds { get; init; } = 30;
+}
+
+public sealed record MailConfig
+{
+    public string SmtpHost { get; init; } = "";
+    public int Port { get; init; } = 587;
+    public bool UseSsl { get; init; } = true;
+    public string From { get; init; } = "";
+    public IReadOnlyList<string> To { get; init; } = Array.Empty<string>();
+    public string? User { get; init; }
+    public string? PasswordSecret { get; init; }
+    public bool OnFailure { get; init; } = true;
+    public bool OnStop { get; init; } = true;
+    public bool OnPartial { get; init; }
 }
 
 public sealed record ReportConfig

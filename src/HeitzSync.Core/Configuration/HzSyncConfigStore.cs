@@ -110,6 +110,12 @@ public static class HzSyncConfigStore
             problems.Add($"schedule.startTime '{config.Schedule.StartTime}' must be a time of day such as 02:00");
         foreach (var site in config.Schedule.Sites.Where(s => !SiteCode.TryParse(s, out _)))
             problems.Add($"schedule.sites entry '{site}' is not a valid site code");
+        if (config.Mail is { } mail)
+        {
+            if (string.IsNullOrWhiteSpace(mail.SmtpHost)) problems.Add("mail.smtpHost is required when mail is set");
+            if (string.IsNullOrWhiteSpace(mail.From)) problems.Add("mail.from is required when mail is set (the sender address)");
+            if (mail.To.Count == 0) problems.Add("mail.to needs at least one address");
+        }
         return problems;
     }
 }

@@ -137,7 +137,26 @@ public static class NodeRunner
             report.EndedUtc = DateTime.UtcNow;
             store.Save(report);
         }
+        await NotifyAsync(config, report).ConfigureAwait(false);
         return report;
+    }
+
+    /// <summary>Emails the report when the configuration asks for it; a mail that cannot be sent is noted in the report, never fatal.</summary>
+    private static async Task NotifyAsync(HzSyncConfig config, SyncReport report)
+    {
+        if (config.Mail is not { } mail) return;
+        var notifier = new Notifications.MailNotifier(mail, name => NodeContext.SecretsFor(config).Get(name));
+        if (!notifier.ShouldNotify(report)) return;
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            await notifier.SendAsync(report, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is System.Net.Mail.SmtpException or InvalidOperationException or IOException or OperationCanceledException)
+        {
+            report.Errors.Add(new ErrorLine(null, "Notify", "MailNotSent", $"The email to {string.Join(", ", mail.To)} via {mail.SmtpHost}:{mail.Port} could not be sent: {ex.Message}"));
+            new ReportStore(config.Resolve(config.Reports.Folder), config.Reports.Keep).Save(report);
+        }
     }
 
     /// <summary>Until the next restart hour, and never more than the 24 h cap.</summary>
