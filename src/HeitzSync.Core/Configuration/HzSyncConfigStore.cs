@@ -98,6 +98,7 @@ public static class HzSyncConfigStore
                 if (string.IsNullOrWhiteSpace(config.Drop.Host)) problems.Add("drop.host is required when drop.kind is Ftp");
                 if (string.IsNullOrWhiteSpace(config.Drop.User)) problems.Add("drop.user is required when drop.kind is Ftp");
                 if (config.Drop.Security is not ("ExplicitTls" or "None")) problems.Add($"drop.security '{config.Drop.Security}' must be ExplicitTls or None");
+                if (string.IsNullOrWhiteSpace(config.Drop.PasswordSecret)) problems.Add("drop.passwordSecret is required when drop.kind is Ftp (store the FTP password with Set-HzSyncCredential)");
                 break;
         }
         if (config.Role == NodeRole.Siege && config.Drop.Kind != DropKind.Folder)

@@ -43,7 +43,18 @@ public sealed class NodeContext : IDisposable
         IDropTransport drop = config.Drop.Kind switch
         {
             DropKind.Folder => new FolderDropTransport(config.Resolve(config.Drop.Path)),
-            _ => throw new NotSupportedException("drop.kind Ftp: the FTP/FTPS transport is not part of this build yet; use a Folder drop (a mounted or UNC folder)."),
+            _ => new FtpDropTransport(new FtpDropSettings
+            {
+                Host = config.Drop.Host!,
+                Port = config.Drop.Port,
+                User = config.Drop.User!,
+                Password = config.Drop.PasswordSecret is { } ftpSecret ? secrets.Require(ftpSecret, "the FTP login") : null,
+                RootPath = string.IsNullOrEmpty(config.Drop.Path) ? "/" : config.Drop.Path,
+                Security = config.Drop.Security == "None" ? FtpSecurity.None : FtpSecurity.ExplicitTls,
+                CertificateThumbprint = config.Drop.CertificateThumbprint,
+                Timeout = TimeSpan.FromSeconds(config.Drop.TimeoutSeconds),
+                MaxRetries = config.Drop.Retries,
+            }),
         };
         return new NodeContext(config, database, drop, SyncKey.Load(config.Resolve(config.KeyFile)));
     }

@@ -144,7 +144,7 @@ public sealed class SiteNight
                 throw;
             }
             File.Delete(local);
-            await _drop.DeleteAsync(remote, cancellationToken).ConfigureAwait(false);
+            await ForgetAppliedAsync(remote, cancellationToken).ConfigureAwait(false);
             var note = restored.PreviousKeptAs is null ? "new database" : "previous database kept as " + restored.PreviousKeptAs;
             return new ReceiveResult(entry.Name, true, false, 0, 0, entry.Length, new Dictionary<string, AppliedTableCounts>(), Array.Empty<string>()) { FullRestoreNote = note };
         }
@@ -176,9 +176,22 @@ public sealed class SiteNight
                 result = new SiteApplier(connection).Apply(facts, reader.OpenPayload, cancellationToken);
             }
             File.Delete(local);
-            await _drop.DeleteAsync(remote, cancellationToken).ConfigureAwait(false);
+            await ForgetAppliedAsync(remote, cancellationToken).ConfigureAwait(false);
             progress?.Report(new SyncProgress("Receive", $"{result.RowsApplied} row(s) applied, {result.RowsSkipped} kept for tomorrow", 100));
             return new ReceiveResult(entry.Name, true, result.AlreadyApplied, result.RowsApplied, result.RowsSkipped, entry.Length, result.Tables, result.Unapplied);
+        }
+    }
+
+    /// <summary>Removes an applied package from the drop. Only tidying: the Siège replaces it at its next publish and
+    /// applying it again changes nothing, so an account that may not delete in its down/ folder does not fail the night.</summary>
+    private async Task ForgetAppliedAsync(DropPath remote, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _drop.DeleteAsync(remote, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DropTransportException ex) when (ex.Kind == DropTransportErrorKind.PermissionDenied)
+        {
         }
     }
 
