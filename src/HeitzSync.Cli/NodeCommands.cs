@@ -44,6 +44,7 @@ internal static class NodeCommands
         yield return Operation("sync", "The whole night for this node's role (what the scheduled task runs).",
             (config, ct) => NodeRunner.SyncAsync(config, ConsoleOutput.Progress(quiet: false), ct));
 
+        yield return TestCommand();
         yield return CompareCommand();
         yield return Report();
         yield return Stop();
@@ -113,6 +114,29 @@ internal static class NodeCommands
                 Console.WriteLine($"{r.Id,-40} {r.State,-8} {r.StartedUtc.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),-19} {r.Duration.TotalSeconds.ToString("0", CultureInfo.InvariantCulture) + " s",9} {r.RowsSent,8} {r.RowsApplied,8} {r.Conflicts,9}  {r.Summary}");
             }
             return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command TestCommand()
+    {
+        var command = new Command("test", "Checks everything a night needs (drop reachable, TLS, login, write right, versions, schema, key ranges, clock skew); one line per check.")
+            { ConfigOption, JsonOption };
+        command.SetAction(async (ParseResult parse, CancellationToken cancellationToken) =>
+        {
+            var config = HzSyncConfigStore.Load(parse.GetValue(ConfigOption)!);
+            var results = await Core.Checks.SiegeChecks.RunAsync(config, cancellationToken).ConfigureAwait(false);
+            if (parse.GetValue(JsonOption)) ConsoleOutput.WriteJson(results);
+            else
+            {
+                foreach (var r in results)
+                {
+                    Console.WriteLine($"{r.Status,-8} {r.Check,-16} {r.Detail}");
+                    if (r.Fix is not null) Console.WriteLine($"{"",-8} {"",-16} fix: {r.Fix}");
+                }
+            }
+            return results.Any(r => r.Status == Core.Checks.CheckStatus.Failed) ? ExitCodes.Failed
+                : results.Any(r => r.Status == Core.Checks.CheckStatus.Warning) ? ExitCodes.Partial : ExitCodes.Ok;
         });
         return command;
     }

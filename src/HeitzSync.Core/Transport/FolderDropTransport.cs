@@ -78,6 +78,12 @@ public sealed class FolderDropTransport : IDropTransport
         return Task.CompletedTask;
     }
 
+    public Task<DateTimeOffset?> GetLastModifiedAsync(DropPath remote, CancellationToken cancellationToken)
+    {
+        var path = remote.ToLocalPath(_root);
+        return Task.FromResult(File.Exists(path) ? new DateTimeOffset(File.GetLastWriteTimeUtc(path), TimeSpan.Zero) : (DateTimeOffset?)null);
+    }
+
     public Task MoveAsync(DropPath from, DropPath to, CancellationToken cancellationToken)
     {
         var source = from.ToLocalPath(_root);

@@ -146,6 +146,15 @@ public sealed class FtpDropTransport : IDropTransport
             throw new FtpReplyException("DELE", reply);
         }, cancellationToken);
 
+    public Task<DateTimeOffset?> GetLastModifiedAsync(DropPath remote, CancellationToken cancellationToken) =>
+        Run<DateTimeOffset?>($"time of {remote}", async session =>
+        {
+            var reply = await session.Command("MDTM " + Remote(remote), cancellationToken).ConfigureAwait(false);
+            if (reply.Code == 550) return null;
+            if (reply.Code != 213) throw new FtpReplyException("MDTM", reply);
+            return DateTimeOffset.ParseExact(reply.Text.Trim().Substring(0, 14), "yyyyMMddHHmmss", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+        }, cancellationToken);
+
     public Task MoveAsync(DropPath from, DropPath to, CancellationToken cancellationToken) =>
         Run($"move {from}", async session =>
         {

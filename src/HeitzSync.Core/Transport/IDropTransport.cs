@@ -35,6 +35,10 @@ public interface IDropTransport : IDisposable
     /// <summary>Deletes a file; no error when it is already gone.</summary>
     Task DeleteAsync(DropPath remote, CancellationToken cancellationToken);
 
+    /// <summary>When the drop last changed a file, by the drop's own clock (FTP MDTM); null when it does not exist.
+    /// Used to measure the clock skew between a node and the Siège.</summary>
+    Task<DateTimeOffset?> GetLastModifiedAsync(DropPath remote, CancellationToken cancellationToken);
+
     /// <summary>Moves a file within the drop (e.g. into a quarantine folder); replaces the target.</summary>
     Task MoveAsync(DropPath from, DropPath to, CancellationToken cancellationToken);
 }

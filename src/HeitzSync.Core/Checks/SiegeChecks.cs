@@ -1,0 +1,208 @@
+using System.Net.Sockets;
+using HeitzSync.Core.Capture;
+using HeitzSync.Core.Configuration;
+using HeitzSync.Core.Model;
+using HeitzSync.Core.Night;
+using HeitzSync.Core.Packaging;
+using HeitzSync.Core.Sync;
+using HeitzSync.Core.Transport;
+using HeitzSync.Firebird;
+
+namespace HeitzSync.Core.Checks;
+
+public enum CheckStatus { Passed, Warning, Failed }
+
+/// <summary>One check of Test-HzSiege: what was checked, how it went, what was seen, and what to try.</summary>
+public sealed record CheckResult(string Node, string Check, CheckStatus Status, string Detail, string? Fix);
+
+/// <summary>
+/// Test-HzSiege (DESIGN.md §9): from a site, everything a night needs from the Siège; from the Siège, its drop and
+/// its sites. Every check runs (one failing does not hide the others) and changes nothing but a probe file.
+/// </summary>
+public static class SiegeChecks
+{
+    public static readonly TimeSpan SkewWarning = TimeSpan.FromMinutes(5);
+
+    public static async Task<IReadOnlyList<CheckResult>> RunAsync(HzSyncConfig config, CancellationToken cancellationToken)
+    {
+        var results = new List<CheckResult>();
+        var node = config.Site.Code;
+        void Add(string check, CheckStatus status, string detail, string? fix = null) => results.Add(new CheckResult(node, check, status, detail, fix));
+
+        SyncKey? key = null;
+        try
+        {
+            key = SyncKey.Load(config.Resolve(config.KeyFile));
+            Add("GroupKey", CheckStatus.Passed, $"group key {key.KeyId}");
+        }
+        catch (Exception ex) when (ex is IOException or FormatException or UnauthorizedAccessException)
+        {
+            Add("GroupKey", CheckStatus.Failed, ex.Message, "Copy the group key file made by New-HzSyncKey at the Siège to keyFile.");
+        }
+        finally
+        {
+            key?.Dispose();
+        }
+
+        string? localFingerprint = null;
+        NodeIdentity? identity = null;
+        IReadOnlyList<RegisteredSite> registry = Array.Empty<RegisteredSite>();
+        try
+        {
+            using var context = NodeContext.Create(config);
+            using var connection = FbConnection.Open(context.Database with { Charset = "NONE" });
+            using var tx = connection.BeginTransaction(new FbTransactionOptions { ReadOnly = true });
+            identity = NodeIdentity.Read(connection, tx);
+            localFingerprint = CaptureInstaller.ReadInstalledSchema(connection, tx).Fingerprint;
+            if (identity.Site.Value != config.Site.Code || identity.SiteNumber != config.Site.Number)
+            {
+                Add("Database", CheckStatus.Failed, $"the database is initialised as {identity.Site} number {identity.SiteNumber}, the configuration says {config.Site.Code} number {config.Site.Number}",
+                    "Run Initialize-HzSite with this configuration (or fix site.code/site.number).");
+            }
+            else
+            {
+                Add("Database", CheckStatus.Passed, $"{context.Database} is {identity.Site} (number {identity.SiteNumber}, keys {config.KeyRange}), server {connection.ServerVersion}");
+            }
+            if (identity.IsSiege) registry = new SitePublisher(connection).RegisteredSites();
+        }
+        catch (Exception ex) when (ex is FbException or CaptureSetupException or InvalidOperationException)
+        {
+            Add("Database", CheckStatus.Failed, ex.Message, "Check database.path (and server, user, passwordSecret), then run Initialize-HzSite.");
+        }
+
+        if (config.Drop.Kind == DropKind.Ftp) await CheckNetwork(config, Add, cancellationToken).ConfigureAwait(false);
+        await CheckDrop(config, localFingerprint, Add, cancellationToken).ConfigureAwait(false);
+        if (config.Role == NodeRole.Siege) CheckRegistry(config, registry, Add);
+        return results;
+    }
+
+    private static async Task CheckNetwork(HzSyncConfig config, Action<string, CheckStatus, string, string?> add, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            var connect = client.ConnectAsync(config.Drop.Host!, config.Drop.Port);
+            if (await Task.WhenAny(connect, Task.Delay(TimeSpan.FromSeconds(config.Drop.TimeoutSeconds), cancellationToken)).ConfigureAwait(false) != connect)
+            {
+                add("Reachability", CheckStatus.Failed, $"{config.Drop.Host}:{config.Drop.Port} did not answer within {config.Drop.TimeoutSeconds} s", "Check the address, the port, the firewall and that the Siège's FTP server runs.");
+                return;
+            }
+            await connect.ConfigureAwait(false);
+            add("Reachability", CheckStatus.Passed, $"{config.Drop.Host}:{config.Drop.Port} answers", null);
+        }
+        catch (SocketException ex)
+        {
+            add("Reachability", CheckStatus.Failed, $"{config.Drop.Host}:{config.Drop.Port}: {ex.SocketErrorCode}", "Check the address (DNS), the port, the firewall and that the Siège's FTP server runs.");
+        }
+    }
+
+    private static async Task CheckDrop(HzSyncConfig config, string? localFingerprint, Action<string, CheckStatus, string, string?> add, CancellationToken cancellationToken)
+    {
+        NodeContext context;
+        try
+        {
+            context = NodeContext.Create(config);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException or FormatException)
+        {
+            add("Drop", CheckStatus.Failed, ex.Message, "Fix the configuration or store the missing secret.");
+            return;
+        }
+        using (context)
+        {
+            var site = SiteCode.Parse(config.Site.Code);
+            var folder = config.Role == NodeRole.Siege ? DropPath.Root : DropLayout.Up(site);
+            var probe = folder.Append($"probe-{Guid.NewGuid():N}.tmp");
+            try
+            {
+                await context.Drop.ListAsync(DropPath.Root, cancellationToken).ConfigureAwait(false);
+                add("Login", CheckStatus.Passed, $"{context.Drop.Description}: logged in and listed", null);
+            }
+            catch (DropTransportException ex)
+            {
+                var (check, fix) = ex.Kind switch
+                {
+                    DropTransportErrorKind.CertificateRejected => ("Tls", "Pin the Siège's certificate: drop.certificateThumbprint."),
+                    DropTransportErrorKind.LoginFailed => ("Login", "Check drop.user and the stored password (Set-HzSyncCredential)."),
+                    _ => ("Login", "Check that the Siège's drop is reachable."),
+                };
+                add(check, CheckStatus.Failed, ex.Message, fix);
+                return;
+            }
+            try
+            {
+                await context.Drop.CreateFolderAsync(folder, cancellationToken).ConfigureAwait(false);
+                await context.Drop.WriteSmallFileAsync(probe, new byte[] { 1 }, cancellationToken).ConfigureAwait(false);
+                var serverTime = await context.Drop.GetLastModifiedAsync(probe, cancellationToken).ConfigureAwait(false);
+                await context.Drop.DeleteAsync(probe, cancellationToken).ConfigureAwait(false);
+                add("WriteRight", CheckStatus.Passed, $"wrote and deleted a probe file in {folder}", null);
+                if (serverTime is { } written)
+                {
+                    var skew = DateTimeOffset.UtcNow - written;
+                    var status = skew.Duration() > SkewWarning ? CheckStatus.Warning : CheckStatus.Passed;
+                    add("ClockSkew", status, $"this node's clock is {skew.TotalSeconds:+0;-0} s from the drop's",
+                        status == CheckStatus.Passed ? null : "Synchronise the clocks (NTP): conflicts are decided by change time.");
+                }
+            }
+            catch (DropTransportException ex)
+            {
+                add("WriteRight", CheckStatus.Failed, ex.Message, $"Give the account write access to {folder} on the Siège's drop.");
+            }
+
+            if (config.Role == NodeRole.Siege) return;
+            SiegeDocument? siege;
+            try
+            {
+                siege = DropJson.Deserialize<SiegeDocument>(await context.Drop.ReadSmallFileAsync(DropLayout.SiegeFile, cancellationToken).ConfigureAwait(false), "siege.json");
+            }
+            catch (Exception ex) when (ex is InvalidDataException or DropTransportException)
+            {
+                add("SiegeDocument", CheckStatus.Failed, ex.Message, "Run a consolidation at the Siège: it rewrites siege.json.");
+                return;
+            }
+            if (siege is null)
+            {
+                add("SiegeDocument", CheckStatus.Warning, "siege.json is not in the drop yet (the Siège has not consolidated since it was set up)", "It appears after the Siège's first night.");
+                return;
+            }
+            add("ModuleVersion", siege.ModuleVersion == ModuleInfo.Version ? CheckStatus.Passed : CheckStatus.Failed,
+                $"this node runs {ModuleInfo.Version}, the Siège {siege.ModuleVersion}",
+                siege.ModuleVersion == ModuleInfo.Version ? null : "Install the same HeitzSync version on every node.");
+            if (localFingerprint is not null)
+            {
+                add("Schema", siege.SchemaFingerprint == localFingerprint ? CheckStatus.Passed : CheckStatus.Failed,
+                    siege.SchemaFingerprint == localFingerprint ? "the synchronised schema matches the Siège's" : $"the synchronised schema differs from the Siège's ({localFingerprint.Substring(0, 12)} here, {siege.SchemaFingerprint.Substring(0, Math.Min(12, siege.SchemaFingerprint.Length))} there)",
+                    siege.SchemaFingerprint == localFingerprint ? null : "Bring this database to the Siège's schema (same business-software version), then run Initialize-HzSite.");
+            }
+            var mine = config.KeyRange;
+            var others = siege.Sites.Where(s => s.Code != config.Site.Code).Select(s => (Code: s.Code, Number: s.Number, Range: new KeyRange(s.KeyLow, s.KeyHigh)))
+                .Append((Code: siege.Siege, Number: siege.SiegeNumber, Range: new KeyRange(siege.SiegeKeyLow, siege.SiegeKeyHigh))).ToList();
+            var overlap = others.FirstOrDefault(o => o.Number == config.Site.Number || o.Range.Overlaps(mine));
+            add("KeyRange", overlap.Code is null ? CheckStatus.Passed : CheckStatus.Failed,
+                overlap.Code is null ? $"keys {mine} overlap no other node's" : $"keys {mine} (number {config.Site.Number}) overlap {overlap.Code}'s {overlap.Range} (number {overlap.Number})",
+                overlap.Code is null ? null : "Give this site its own site.number (no two nodes may share a range), then run Initialize-HzSite.");
+        }
+    }
+
+    private static void CheckRegistry(HzSyncConfig config, IReadOnlyList<RegisteredSite> registry, Action<string, CheckStatus, string, string?> add)
+    {
+        var expected = config.Schedule.Sites.Union(registry.Select(r => r.Site)).OrderBy(s => s, StringComparer.Ordinal);
+        foreach (var code in expected)
+        {
+            var site = registry.FirstOrDefault(r => r.Site == code);
+            if (site is null)
+            {
+                add($"Site {code}", CheckStatus.Warning, $"{code} has never delivered a package", "Check that site's Test-HzSiege and its scheduled task.");
+                continue;
+            }
+            var age = site.LastContactUtc is { } contact ? DateTime.UtcNow - contact : (TimeSpan?)null;
+            var status = age is null || age > TimeSpan.FromDays(2) ? CheckStatus.Warning : CheckStatus.Passed;
+            add($"Site {code}", status, $"number {site.Number}, keys [{site.KeyLow}, {site.KeyHigh}], last contact {(site.LastContactUtc is { } t ? t.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture) + " UTC" : "never")}, last consolidated {site.ConsolidatedCycle ?? "none"}",
+                status == CheckStatus.Passed ? null : "That site has not synced for more than two nights: check it.");
+        }
+        var overlaps = registry.SelectMany((a, i) => registry.Skip(i + 1).Where(b => new KeyRange(a.KeyLow, a.KeyHigh).Overlaps(new KeyRange(b.KeyLow, b.KeyHigh))).Select(b => $"{a.Site} and {b.Site}")).ToList();
+        add("KeyRanges", overlaps.Count == 0 ? CheckStatus.Passed : CheckStatus.Failed,
+            overlaps.Count == 0 ? $"{registry.Count} registered site(s), no overlapping key range" : "overlapping key ranges: " + string.Join(", ", overlaps),
+            overlaps.Count == 0 ? null : "Give each site its own number, then re-initialise the wrong one.");
+    }
+}

@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using HeitzSync.Core.Checks;
+using HeitzSync.Core.Configuration;
+using HeitzSync.Core.Demo;
+using HeitzSync.Core.Night;
+using HeitzSync.Core.Packaging;
+using HeitzSync.Firebird;
+using HeitzSync.Testing;
+using HeitzSync.Testing.Ftp;
+
+namespace HeitzSync.Core.Tests.Checks;
+
+[Trait("Category", "Ftp")]
+public class SiegeChecksTests : IDisposable
+{
+    private readonly TempFolder _temp = new("hz-checks");
+
+    private HzSyncConfig Node(string code, int number, NodeRole role, DropConfig drop, bool initialise = true)
+    {
+        var folder = Path.Combine(_temp.Path, code);
+        Directory.CreateDirectory(folder);
+        var config = new HzSyncConfig
+        {
+            Role = role,
+            Site = new SiteIdentity { Code = code, Number = number },
+            Database = new DatabaseConfig { Path = code + ".fdb" },
+            Drop = drop,
+            KeyFile = _temp.File("group.key"),
+            Tables = new TableRules { LocalOnly = new[] { "WORKSTATION_SETTINGS" } },
+            Schedule = new ScheduleConfig { ReceptionMinutes = 0, PackageWaitMinutes = 0, PollSeconds = 1, Sites = new[] { "LYON01" } },
+            BaseFolder = folder,
+        };
+        if (!File.Exists(config.Resolve(config.Database.Path)))
+        {
+            using var connection = FbConnection.CreateDatabase(new FbConnectionSettings { Database = config.Resolve(config.Database.Path) });
+            SampleSchema.Create(connection);
+        }
+        if (drop.Kind == DropKind.Ftp) NodeContext.SecretsFor(config).Set("ftp", VsftpdServer.Password);
+        if (initialise) Assert.Equal(HeitzSync.Core.Reports.ReportState.OK, NodeRunner.InitializeAsync(config, null, CancellationToken.None).GetAwaiter().GetResult().State);
+        return config;
+    }
+
+    private static DropConfig Ftp(VsftpdServer server) => new()
+    {
+        Kind = DropKind.Ftp, Host = "127.0.0.1", Port = server.Port, User = VsftpdServer.User, PasswordSecret = "ftp",
+        CertificateThumbprint = server.Thumbprint, TimeoutSeconds = 10, Retries = 1,
+    };
+
+    private (VsftpdServer Server, HzSyncConfig Siege, HzSyncConfig Site) World()
+    {
+        var server = new VsftpdServer(tls: true);
+        using (var key = SyncKey.Generate()) key.Save(_temp.File("group.key"));
+        var siege = Node("SIEGE", 1, NodeRole.Siege, new DropConfig { Kind = DropKind.Folder, Path = server.Root });
+        var site = Node("LYON01", 2, NodeRole.Site, Ftp(server));
+        NodeRunner.SendAsync(site, null, CancellationToken.None).GetAwaiter().GetResult();
+        NodeRunner.ConsolidateAsync(siege, TimeSpan.Zero, null, CancellationToken.None).GetAwaiter().GetResult();   // writes siege.json
+        return (server, siege, site);
+    }
+
+    [Fact]
+    public async Task A_healthy_site_and_siege_pass_every_check()
+    {
+        var (server, siege, site) = World();
+        using (server)
+        {
+            var results = await SiegeChecks.RunAsync(site, CancellationToken.None);
+            Assert.All(results, r => Assert.True(r.Status == CheckStatus.Passed, $"{r.Check}: {r.Status} {r.Detail}"));
+            Assert.Equal(new[] { "GroupKey", "Database", "Reachability", "Login", "WriteRight", "ClockSkew", "ModuleVersion", "Schema", "KeyRange" }, results.Select(r => r.Check));
+            var atSiege = await SiegeChecks.RunAsync(siege, CancellationToken.None);
+            Assert.Contains(atSiege, r => r.Check == "Site LYON01" && r.Status == CheckStatus.Passed);
+            Assert.Contains(atSiege, r => r.Check == "KeyRanges" && r.Status == CheckStatus.Passed);
+            Assert.Empty(Directory.GetFiles(server.Root, "probe-*", SearchOption.AllDirectories));   // the probe file is gone
+        }
+    }
+
+    [Fact]
+    public async Task A_version_mismatch_and_an_overlapping_key_range_are_reported_with_their_fix()
+    {
+        var (server, _, site) = World();
+        using (server)
+        {
+            var path = Path.Combine(server.Root, "siege.json");
+            var document = JsonNode.Parse(File.ReadAllText(path))!;
+            document["moduleVersion"] = "9.9.9";
+            File.WriteAllText(path, document.ToJsonString());
+            var impostor = Node("NICE02", 2, NodeRole.Site, Ftp(server));   // the same number as LYON01
+            var results = await SiegeChecks.RunAsync(impostor, CancellationToken.None);
+            var version = results.Single(r => r.Check == "ModuleVersion");
+            Assert.Equal(CheckStatus.Failed, version.Status);
+            Assert.Contains("9.9.9", version.Detail);
+            var range = results.Single(r => r.Check == "KeyRange");
+            Assert.Equal(CheckStatus.Failed, range.Status);
+            Assert.Contains("LYON01", range.Detail);
+            Assert.Contains("site.number", range.Fix);
+        }
+    }
+
+    [Fact]
+    public async Task No_write_right_and_a_wrong_password_are_each_their_own_failed_check()
+    {
+        var (server, _, site) = World();
+        using (server)
+        {
+            var up = Path.Combine(server.Root, "LYON01", "up");
+            Process.Start("chown", $"root {up}")!.WaitForExit();
+            Process.Start("chmod", $"755 {up}")!.WaitForExit();
+            var results = await SiegeChecks.RunAsync(site, CancellationToken.None);
+            Assert.Equal(CheckStatus.Failed, results.Single(r => r.Check == "WriteRight").Status);
+            Assert.Equal(CheckStatus.Passed, results.Single(r => r.Check == "Login").Status);
+
+            NodeContext.SecretsFor(site).Set("ftp", "not-the-password");
+            results = await SiegeChecks.RunAsync(site, CancellationToken.None);
+            var login = results.Single(r => r.Check == "Login");
+            Assert.Equal(CheckStatus.Failed, login.Status);
+            Assert.DoesNotContain("not-the-password", JsonSerializer.Serialize(results));
+        }
+    }
+
+    public void Dispose() => _temp.Dispose();
+}
