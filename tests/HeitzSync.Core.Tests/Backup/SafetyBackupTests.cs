@@ -26,7 +26,7 @@ public class SafetyBackupTests : IDisposable
         BackupResult? last = null;
         for (var i = 0; i < 4; i++)
         {
-            last = await new SafetyBackup().RunAsync(settings, folder, keep: 2, new Progress<BackupProgress>(p => phases.Add(p.Phase)), CancellationToken.None);
+            last = await new SafetyBackup().RunAsync(settings, folder, keep: 2, new InlineProgress<BackupProgress>(p => phases.Add(p.Phase)), CancellationToken.None);
             Assert.True(last.Verified);
             Assert.Matches(@"^club_\d{8}-\d{6}(-\d+)?\.fbk$", Path.GetFileName(last.Path));
             Assert.True(last.SizeBytes > 0);
