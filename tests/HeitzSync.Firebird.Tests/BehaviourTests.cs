@@ -180,8 +180,9 @@ public class BehaviourTests : DatabaseTest
         var backup = mode == Mode.Embedded ? Temp.File("k.fbk") : Path.Combine(Server.Folder, "k.fbk");
         var service = new FbBackupService();
         var lines = new List<string>();
-        await service.BackupAsync(db.Settings, backup, new Progress<string>(lines.Add), CancellationToken.None);
+        await service.BackupAsync(db.Settings, backup, new LineCollector(lines), CancellationToken.None);
         Assert.True(new FileInfo(backup).Length > 0);
+        Assert.Contains(lines, l => l.Contains("writing data for table K", StringComparison.OrdinalIgnoreCase));   // gbak's progress, line by line
         await service.VerifyAsync(backup, null, CancellationToken.None);
 
         var target = Settings(Mode.Embedded, "restored.fdb");
@@ -195,6 +196,17 @@ public class BehaviourTests : DatabaseTest
         var error = await Assert.ThrowsAsync<FbException>(() => service.VerifyAsync(damaged, null, CancellationToken.None));
         Assert.Contains("gbak", error.Message);
         Assert.DoesNotContain(Server.Password, error.Message);
+    }
+
+    /// <summary>Collects progress lines as they are reported (Progress&lt;T&gt; would post them to the thread pool).</summary>
+    private sealed class LineCollector : IProgress<string>
+    {
+        private readonly List<string> _lines;
+        public LineCollector(List<string> lines) => _lines = lines;
+        public void Report(string value)
+        {
+            lock (_lines) _lines.Add(value);
+        }
     }
 
     private static List<string> Dump(FbConnection db)
