@@ -243,9 +243,9 @@ public sealed class FtpDropTransport : IDropTransport
                 return new DropTransportException(DropTransportErrorKind.Protocol, $"{place} refuses TLS ({reply.Reply}): HeitzSync never falls back to plain FTP unless drop.security is None.", ex);
             case FtpReplyException { Reply.Code: 550 or 553 } reply:
                 return new DropTransportException(DropTransportErrorKind.PermissionDenied, $"{what} refused by {place} ({reply.Message}): check that the account may write its folder.", ex);
-            case FtpReplyException { Reply.Code: 452 or 552 } reply:
-                return new DropTransportException(DropTransportErrorKind.NoSpace, $"{what}: the server {place} is out of space ({reply.Reply}).", ex);
-            case FtpReplyException { Reply.Code: 421 or 425 or 426 or 450 or 451 } reply:
+            case FtpReplyException { Reply.Code: 452 or 552 or 451 } reply:
+                return new DropTransportException(DropTransportErrorKind.NoSpace, $"{what}: {place} could not store the file ({reply.Reply}): check the free space (and quota) of the Siège's drop. Nothing incomplete was put in place.", ex);
+            case FtpReplyException { Reply.Code: 421 or 425 or 426 or 450 } reply:
                 return new DropTransportException(DropTransportErrorKind.Unreachable, $"{what}: {place} answered {reply.Reply}; will retry.", ex);
             case FtpReplyException reply:
                 return new DropTransportException(DropTransportErrorKind.Protocol, $"{what}: {place} answered {reply.Reply}.", ex);

@@ -142,7 +142,19 @@ internal sealed class FtpSession : IDisposable
         }
         using (cancellationToken.Register(() => data.Close()))
         {
-            await transfer(stream).ConfigureAwait(false);
+            try
+            {
+                await transfer(stream).ConfigureAwait(false);
+            }
+            catch (IOException broken) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The server may have dropped the data connection on purpose (disk full, quota): its reason is on the control connection.
+                FtpReply? reason = null;
+                try { reason = await ReadReply(cancellationToken).ConfigureAwait(false); }
+                catch (Exception ex) when (ex is IOException or TimeoutException) { }
+                if (reason is { IsPositive: false }) throw new FtpReplyException(command.Split(' ')[0], reason);
+                throw new IOException(broken.Message, broken);
+            }
             await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
             if (upload)
             {

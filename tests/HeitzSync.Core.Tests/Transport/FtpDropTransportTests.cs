@@ -127,6 +127,37 @@ public class FtpDropTransportTests : IDisposable
     }
 
     [Fact]
+    public async Task A_full_disk_on_the_server_is_told_as_such_and_nothing_truncated_is_put_in_place()
+    {
+        using var server = new VsftpdServer(tls: true);
+        var small = Path.Combine(server.Root, "SMALL");
+        Directory.CreateDirectory(small);
+        Assert.Equal(0, Run("mount", $"-t tmpfs -o size=512k tmpfs {small}"));   // a disk with 512 KB of room
+        try
+        {
+            Run("chown", $"{VsftpdServer.User} {small}");
+            using var drop = new FtpDropTransport(server.Settings() with { MaxRetries = 1, RetryBaseDelay = TimeSpan.FromMilliseconds(100) });
+            var file = _temp.File("big.hzp");
+            await File.WriteAllBytesAsync(file, new byte[3 * 1024 * 1024]);
+            var error = await Assert.ThrowsAnyAsync<DropTransportException>(() => drop.UploadAsync(file, DropPath.Of("SMALL", "big.hzp"), null, CancellationToken.None));
+            Assert.Equal(DropTransportErrorKind.NoSpace, error.Kind);
+            Assert.Contains("free space", error.Message);
+            Assert.False(File.Exists(Path.Combine(small, "big.hzp")));   // never renamed into place
+        }
+        finally
+        {
+            Run("umount", small);
+        }
+    }
+
+    private static int Run(string program, string arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo(program, arguments) { UseShellExecute = false })!;
+        process.WaitForExit();
+        return process.ExitCode;
+    }
+
+    [Fact]
     public async Task A_tls_transport_does_not_fall_back_to_plain_ftp()
     {
         using var plain = new VsftpdServer(tls: false);
