@@ -1,28 +1,64 @@
+using System.Collections.Concurrent;
+using System.Text;
 using System.Text.RegularExpressions;
 
 namespace HeitzSync.Core.Configuration;
 
 public enum TableClass { Synchronised, LocalOnly, Excluded }
 
-/// <summary>Which tables travel: glob patterns (<c>*</c>, <c>?</c>) on table names, case-insensitive.</summary>
+/// <summary>
+/// Which tables travel: glob patterns (<c>*</c> any run of characters, <c>?</c> one character) on table names,
+/// case-insensitive. A table is local-only if it matches <see cref="LocalOnly"/>, else synchronised if it matches
+/// <see cref="Include"/> and not <see cref="Exclude"/>, else excluded.
+/// </summary>
 public sealed record TableRules
 {
     public IReadOnlyList<string> Include { get; init; } = new[] { "*" };
     public IReadOnlyList<string> Exclude { get; init; } = Array.Empty<string>();
+
     /// <summary>Tables local by nature (workstation settings): never leave the site, may lack a primary key.</summary>
     public IReadOnlyList<string> LocalOnly { get; init; } = Array.Empty<string>();
+
     /// <summary>Tables where, in a conflict, the Siège's version wins.</summary>
     public IReadOnlyList<string> SiegeWins { get; init; } = Array.Empty<string>();
-    /// <summary>Business triggers switched off while HeitzSync applies replicated rows (side effects must not run twice).</summary>
+
+    /// <summary>Business triggers (trigger names) switched off while HeitzSync applies replicated rows, so side effects do not run twice.</summary>
     public IReadOnlyList<string> TriggersOffDuringApply { get; init; } = Array.Empty<string>();
 
     public TableClass Classify(string table)
     {
-        if (Matches(LocalOnly, table)) return TableClass.LocalOnly;
-        if (Matches(Exclude, table) || !Matches(Include, table)) return TableClass.Excluded;
+        if (table is null) throw new ArgumentNullException(nameof(table));
+        if (Glob.MatchesAny(LocalOnly, table)) return TableClass.LocalOnly;
+        if (Glob.MatchesAny(Exclude, table) || !Glob.MatchesAny(Include, table)) return TableClass.Excluded;
         return TableClass.Synchronised;
     }
 
-    private static bool Matches(IEnumerable<string> patterns, string table) =>
-        patterns.Any(p => Regex.IsMatch(table, "^" + Regex.Escape(p).Replace("\\*", ".*").Replace("\\?", ".") + "$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant));
+    /// <summary>Whether a conflict on <paramref name="table"/> goes to the Siège's version.</summary>
+    public bool IsSiegeWins(string table) => Glob.MatchesAny(SiegeWins, table ?? throw new ArgumentNullException(nameof(table)));
+}
+
+/// <summary>Case-insensitive glob matching of names (<c>*</c>, <c>?</c>); each pattern is compiled once.</summary>
+internal static class Glob
+{
+    private static readonly ConcurrentDictionary<string, Regex> Compiled = new(StringComparer.Ordinal);
+
+    public static bool Matches(string pattern, string name) => ToRegex(pattern).IsMatch(name);
+
+    public static bool MatchesAny(IEnumerable<string>? patterns, string name) =>
+        patterns is not null && patterns.Any(p => p is not null && Matches(p, name));
+
+    private static Regex ToRegex(string pattern) => Compiled.GetOrAdd(pattern, p =>
+    {
+        var regex = new StringBuilder("^");
+        foreach (var c in p)
+        {
+            regex.Append(c switch
+            {
+                '*' => ".*",
+                '?' => ".",
+                _ => Regex.Escape(c.ToString()),
+            });
+        }
+        return new Regex(regex.Append('$').ToString(), RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Singleline);
+    });
 }
