@@ -1,121 +1,120 @@
-using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using HeitzSync.Firebird;
 
 namespace HeitzSync.Core.Compare;
 
-/// <summary>One difference between two databases: a key missing on one side, or the columns that differ.</summary>
-public sealed record RowDifference(string Table, string Key, string What);
-
-/// <summary>One table compared across two databases, full row content (text and blobs byte for byte).</summary>
-public sealed record TableComparison(string Table, long RowsLeft, long RowsRight, string ChecksumLeft, string ChecksumRight, IReadOnlyList<RowDifference> Differences)
-{
-    public bool Identical => RowsLeft == RowsRight && ChecksumLeft == ChecksumRight;
-}
-
 /// <summary>
-/// Compares tables of two databases row by row: each row becomes a key and a SHA-256 of every column's exact
-/// bytes (so WIN1252 text and blobs compare byte for byte). Rows are streamed; only the key and a 32-byte hash per
-/// row of the left side are held, never the rows themselves.
+/// Proves that two databases hold the same rows: for each table, both sides are read in primary-key order at the
+/// same time and merged (a merge join), comparing every column's exact bytes: text as stored (through a NONE
+/// attachment, so WIN1252, ISO8859_1 and UTF8 text compare byte for byte), blobs by content, numbers, dates and
+/// times exactly. Only the current row of each side is in memory. Each side is read in one read-only snapshot for
+/// the whole comparison, so all its tables are seen as of one instant while the business keeps working.
 /// </summary>
 public static class DatabaseComparer
 {
     public const int MaxDifferencesPerTable = 20;
 
-    public static IReadOnlyList<TableComparison> Compare(FbConnection left, FbConnection right, IEnumerable<string> tables)
+    /// <summary>Compares <paramref name="tables"/> (exact names, e.g. <c>MEMBERS</c> or <c>Accounting Entries</c>) between
+    /// <paramref name="left"/> (the first database, usually the master) and <paramref name="right"/>.</summary>
+    public static IReadOnlyList<TableComparison> Compare(FbConnection left, FbConnection right, IEnumerable<string> tables,
+        int maxDifferencesPerTable = MaxDifferencesPerTable, CancellationToken cancellationToken = default)
     {
+        if (left is null) throw new ArgumentNullException(nameof(left));
+        if (right is null) throw new ArgumentNullException(nameof(right));
+        if (tables is null) throw new ArgumentNullException(nameof(tables));
+        if (maxDifferencesPerTable < 0) throw new ArgumentOutOfRangeException(nameof(maxDifferencesPerTable), maxDifferencesPerTable, "Cannot be negative.");
+        using var leftSide = ComparedSide.Open(left);
+        using var rightSide = ComparedSide.Open(right);
         var results = new List<TableComparison>();
         foreach (var table in tables)
         {
-            var leftRows = new Dictionary<string, string>(StringComparer.Ordinal);
-            var leftChecksum = Scan(left, table, (key, _, hash) => leftRows[key] = hash, out var leftCount);
             var differences = new List<RowDifference>();
-            var rightChecksum = Scan(right, table, (key, _, hash) =>
+            results.Add(CompareTable(leftSide, rightSide, table, cancellationToken, (scan, kind, columns) =>
             {
-                if (!leftRows.TryGetValue(key, out var other))
-                {
-                    if (differences.Count < MaxDifferencesPerTable) differences.Add(new RowDifference(table, key, "only in the second database"));
-                    return;
-                }
-                if (other != hash && differences.Count < MaxDifferencesPerTable) differences.Add(new RowDifference(table, key, "different content"));
-                leftRows.Remove(key);
-            }, out var rightCount);
-            foreach (var key in leftRows.Keys.Take(Math.Max(0, MaxDifferencesPerTable - differences.Count)))
-            {
-                differences.Add(new RowDifference(table, key, "only in the first database"));
-            }
-            results.Add(new TableComparison(table, leftCount, rightCount, leftChecksum, rightChecksum, differences));
+                if (differences.Count < maxDifferencesPerTable) differences.Add(new RowDifference(table, scan.KeyText, kind, columns));
+            }, differences, out _));
         }
         return results;
     }
 
-    /// <summary>Every key (as typed values) whose row differs between the two databases or exists on one side only.</summary>
-    public static IReadOnlyList<object?[]> DifferingKeys(FbConnection left, FbConnection right, string table)
+    /// <summary>
+    /// Every key (as parameter values, text keys as their exact bytes) whose row differs between the two databases or
+    /// exists on one side only, in key order. Used to re-queue drifted rows; holds the differing keys only.
+    /// </summary>
+    public static IReadOnlyList<object?[]> DifferingKeys(FbConnection left, FbConnection right, string table, CancellationToken cancellationToken = default)
     {
-        var leftRows = new Dictionary<string, (object?[] Key, string Hash)>(StringComparer.Ordinal);
-        Scan(left, table, (key, values, hash) => leftRows[key] = (values, hash), out _);
-        var differing = new List<object?[]>();
-        Scan(right, table, (key, values, hash) =>
+        if (left is null) throw new ArgumentNullException(nameof(left));
+        if (right is null) throw new ArgumentNullException(nameof(right));
+        using var leftSide = ComparedSide.Open(left);
+        using var rightSide = ComparedSide.Open(right);
+        var keys = new List<object?[]>();
+        var comparison = CompareTable(leftSide, rightSide, table, cancellationToken,
+            (scan, _, _) => keys.Add(scan.KeyValues), Array.Empty<RowDifference>(), out var merged);
+        if (!merged) throw new InvalidOperationException($"{table} cannot be compared row by row: {comparison.SchemaDifference}.");
+        return keys;
+    }
+
+    /// <summary>The merge join of one table. <paramref name="onDifference"/> gets the scan positioned on the differing row;
+    /// <paramref name="merged"/> is false when the two sides have no common key to merge on (rows are then only counted).</summary>
+    private static TableComparison CompareTable(ComparedSide left, ComparedSide right, string table, CancellationToken cancellationToken,
+        Action<TableScan, RowDifferenceKind, string> onDifference, IReadOnlyList<RowDifference> differences, out bool merged)
+    {
+        merged = false;
+        var leftInfo = left.Table(table);
+        var rightInfo = right.Table(table);
+        if (leftInfo is null && rightInfo is null)
         {
-            if (!leftRows.TryGetValue(key, out var other)) differing.Add(values);
+            return new TableComparison(table, 0, 0, "", "", 0, "the table does not exist in either database", differences);
+        }
+        var shape = TableShape.Of(leftInfo, rightInfo);
+        if (shape.Keys is null)
+        {
+            // No key to merge on: count rows only and say why.
+            return new TableComparison(table, left.Count(leftInfo), right.Count(rightInfo), "", "", 0, shape.SchemaDifference, differences);
+        }
+
+        merged = true;
+        using var leftScan = leftInfo is null ? TableScan.Absent(table) : left.Scan(table, shape, cancellationToken);
+        using var rightScan = rightInfo is null ? TableScan.Absent(table) : right.Scan(table, shape, cancellationToken);
+        long differing = 0;
+        var hasLeft = leftScan.Next();
+        var hasRight = rightScan.Next();
+        while (hasLeft || hasRight)
+        {
+            var order = !hasLeft ? 1 : !hasRight ? -1 : TableScan.CompareKeys(leftScan.Key, rightScan.Key);
+            if (order < 0)
+            {
+                differing++;
+                onDifference(leftScan, RowDifferenceKind.OnlyLeft, "");
+                hasLeft = leftScan.Next();
+            }
+            else if (order > 0)
+            {
+                differing++;
+                onDifference(rightScan, RowDifferenceKind.OnlyRight, "");
+                hasRight = rightScan.Next();
+            }
             else
             {
-                if (other.Hash != hash) differing.Add(values);
-                leftRows.Remove(key);
+                var changed = DifferingColumns(shape.Columns, leftScan.Cells, rightScan.Cells);
+                if (changed.Length > 0)
+                {
+                    differing++;
+                    onDifference(leftScan, RowDifferenceKind.ColumnsDiffer, changed);
+                }
+                hasLeft = leftScan.Next();
+                hasRight = rightScan.Next();
             }
-        }, out _);
-        differing.AddRange(leftRows.Values.Select(v => v.Key));
-        return differing;
-    }
-
-    /// <summary>Reads a table ordered by its key; returns the checksum of the whole table (row hashes in key order).</summary>
-    private static string Scan(FbConnection connection, string table, Action<string, object?[], string> onRow, out long count)
-    {
-        using var tx = connection.BeginTransaction(new FbTransactionOptions { Isolation = FbIsolation.Snapshot, ReadOnly = true });
-        var info = connection.Schema.GetTable(tx, table) ?? throw new InvalidOperationException($"Table {table} does not exist in {connection.Settings}.");
-        if (info.PrimaryKey.Count == 0) throw new InvalidOperationException($"Table {table} has no primary key and cannot be compared row by row.");
-        var keyPositions = info.PrimaryKey.Select(k => info.Columns.ToList().FindIndex(c => c.Name == k)).ToArray();
-        var columns = string.Join(", ", info.Columns.Select(c => FbSql.QuoteIdentifier(c.Name)));
-        var order = string.Join(", ", info.PrimaryKey.Select(FbSql.QuoteIdentifier));
-        using var command = connection.Prepare(tx, $"SELECT {columns} FROM {FbSql.QuoteIdentifier(table)} ORDER BY {order}");
-        using var reader = command.ExecuteReader();
-        using var tableHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        count = 0;
-        while (reader.Read())
-        {
-            using var rowHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            for (var i = 0; i < reader.FieldCount; i++)
-            {
-                var cell = CellBytes(reader, i);
-                rowHash.AppendData(BitConverter.GetBytes(cell?.Length ?? -1));
-                if (cell is not null) rowHash.AppendData(cell);
-            }
-            var hash = Convert.ToBase64String(rowHash.GetHashAndReset());
-            var key = string.Join(", ", keyPositions.Select(p => KeyText(reader, p)));
-            tableHash.AppendData(Encoding.UTF8.GetBytes(key + "=" + hash + "\n"));
-            onRow(key, keyPositions.Select(p => KeyValue(reader, p)).ToArray(), hash);
-            count++;
         }
-        return Convert.ToBase64String(tableHash.GetHashAndReset());
+        return new TableComparison(table, leftScan.Rows, rightScan.Rows, leftScan.Checksum, rightScan.Checksum, differing, shape.SchemaDifference, differences);
     }
 
-    private static byte[]? CellBytes(FbDataReader reader, int i)
+    private static string DifferingColumns(IReadOnlyList<FbColumnInfo> columns, byte[][] left, byte[][] right)
     {
-        if (reader.IsDBNull(i)) return null;
-        return reader.GetColumn(i).Type switch
+        var names = new List<string>();
+        for (var i = 0; i < columns.Count; i++)
         {
-            FbDbType.Char or FbDbType.VarChar or FbDbType.Blob or FbDbType.TextBlob => reader.GetBytes(i),
-            _ => Encoding.UTF8.GetBytes(Convert.ToString(reader.GetValue(i), CultureInfo.InvariantCulture) ?? ""),
-        };
+            if (!left[i].AsSpan().SequenceEqual(right[i])) names.Add(columns[i].Name);
+        }
+        return string.Join(", ", names);
     }
-
-    /// <summary>A key value as a parameter: text keys as their exact bytes, so they match whatever the charset.</summary>
-    private static object? KeyValue(FbDataReader reader, int i) =>
-        reader.IsDBNull(i) ? null
-        : reader.GetColumn(i).Type is FbDbType.Char or FbDbType.VarChar ? new FbRawText(reader.GetBytes(i))
-        : reader.GetValue(i);
-
-    private static string KeyText(FbDataReader reader, int i) =>
-        reader.IsDBNull(i) ? "NULL" : Convert.ToString(reader.GetValue(i), CultureInfo.InvariantCulture)?.TrimEnd() ?? "";
 }
