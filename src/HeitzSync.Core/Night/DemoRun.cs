@@ -101,6 +101,7 @@ public static class DemoRun
                 using var connection = FbConnection.Open(node.Settings);
                 BusinessDay.Simulate(connection, node.Number, node.Number * KeyRangeSize, random, new BusinessDayOptions
                 {
+                    Day = new DateTime(2026, 1, 5).AddDays(night - 1),
                     ConflictMemberIds = night > 1 ? shared : Array.Empty<long>(),
                 });
             }
