@@ -1,0 +1,133 @@
+using System.Management.Automation;
+using HeitzSync.Core.Configuration;
+using HeitzSync.Core.Secrets;
+using HeitzSync.PowerShell.Infrastructure;
+
+namespace HeitzSync.PowerShell.Commands;
+
+/// <summary>
+/// Stores a password in the node's secret store (DPAPI on Windows, an owner-only file elsewhere) for unattended runs.
+/// With -For, also writes the user name and the secret's name into the configuration (database, FTP or SMTP login).
+/// </summary>
+[Cmdlet(VerbsCommon.Set, "HzSyncCredential", SupportsShouldProcess = true, DefaultParameterSetName = ForSet, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(HzCredentialInfo))]
+public sealed class SetHzSyncCredentialCommand : HzConfigCmdlet
+{
+    private const string ForSet = "For";
+    private const string NameSet = "Name";
+
+    /// <summary>Which login of the configuration this credential is.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ForSet, ValueFromPipelineByPropertyName = true)]
+    public HzCredentialTarget For { get; set; }
+
+    /// <summary>The secret's name. With -For, default: the name the configuration already uses, else database, ftp or smtp.</summary>
+    [Parameter(ParameterSetName = ForSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, ParameterSetName = NameSet, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? Name { get; set; }
+
+    [Parameter(Mandatory = true, Position = 1)]
+    [Credential]
+    public PSCredential Credential { get; set; } = PSCredential.Empty;
+
+    /// <summary>Windows only: who may read the secret (default LocalMachine, so the scheduled task's account can).</summary>
+    [Parameter]
+    public SecretScope Scope { get; set; } = SecretScope.LocalMachine;
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var password = Credential.GetNetworkCredential().Password;
+        if (string.IsNullOrEmpty(password))
+        {
+            WriteHzError(new ArgumentException($"The credential of {Credential.UserName} has an empty password: give the real password (nothing was stored)."),
+                ErrorIds.CredentialPasswordEmpty, ErrorCategory.InvalidArgument, Credential.UserName);
+            return;
+        }
+        if (Name is not null && !SecretStore.IsValidName(Name))
+        {
+            WriteHzError(new ArgumentException($"'{Name}' is not a valid secret name: use 1 to 64 letters, digits, '.', '_' or '-'."),
+                ErrorIds.SecretNameInvalid, ErrorCategory.InvalidArgument, Name);
+            return;
+        }
+
+        if (ParameterSetName == NameSet)
+        {
+            // A secret by name only: the configuration is not changed, and need not be valid yet, only its folder is used.
+            var configPath = ResolvedConfigPath;
+            var store = new SecretStore(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(configPath)!, SecretStore.FolderName), Scope);
+            if (!ShouldProcess($"secret '{Name}' in {store.Folder}", "Store a password")) return;
+            if (Store(store, Name!, password))
+            {
+                if (PassThru) WriteObject(new HzCredentialInfo(Name!, null, null, Scope, store.Folder, File.Exists(configPath) ? configPath : null));
+            }
+            return;
+        }
+
+        if (!TryReadConfig(out var config, out _)) return;
+        var path = config.ConfigPath!;
+        HzSyncConfig changed;
+        string name;
+        switch (For)
+        {
+            case HzCredentialTarget.Database:
+                name = Name ?? config.Database?.PasswordSecret ?? NewHzSyncConfigCommand.DatabaseSecret;
+                changed = config with { Database = (config.Database ?? new DatabaseConfig()) with { User = Credential.UserName, PasswordSecret = name } };
+                break;
+            case HzCredentialTarget.Ftp:
+                name = Name ?? config.Drop?.PasswordSecret ?? NewHzSyncConfigCommand.FtpSecret;
+                changed = config with { Drop = (config.Drop ?? new DropConfig()) with { User = Credential.UserName, PasswordSecret = name } };
+                break;
+            default:
+                if (config.Mail is not { } mail)
+                {
+                    WriteHzError(new InvalidOperationException($"{path} has no mail section: set mail.smtpHost, mail.from and mail.to first with Set-HzSyncConfig, then store the SMTP login."),
+                        ErrorIds.MailNotConfigured, ErrorCategory.InvalidOperation, path);
+                    return;
+                }
+                name = Name ?? mail.PasswordSecret ?? "smtp";
+                changed = config with { Mail = mail with { User = Credential.UserName, PasswordSecret = name } };
+                break;
+        }
+        var problems = HzSyncConfigStore.Validate(changed);
+        if (problems.Count > 0)
+        {
+            WriteHzError(new HzConfigException(path, problems), ErrorIds.ConfigInvalid, ErrorCategory.InvalidData, path);
+            return;
+        }
+
+        var secrets = SecretStore.ForConfig(config, Scope);
+        if (!ShouldProcess($"secret '{name}' in {secrets.Folder}, and the {For} login in {path}", $"Store the {For} credential of {Credential.UserName}")) return;
+        if (!Store(secrets, name, password)) return;
+        if (changed != config)
+        {
+            try
+            {
+                HzSyncConfigStore.Save(changed, path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or HzConfigException)
+            {
+                WriteHzError(ex, ErrorIds.ConfigWriteFailed, ErrorCategory.WriteError, path);
+                return;
+            }
+        }
+        if (PassThru) WriteObject(new HzCredentialInfo(name, For, Credential.UserName, Scope, secrets.Folder, path));
+    }
+
+    private bool Store(SecretStore store, string name, string password)
+    {
+        try
+        {
+            store.Set(name, password);
+            WriteVerbose($"Stored secret '{name}' in {store.Folder}.");
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            WriteHzError(ex, ErrorIds.SecretWriteFailed, ErrorCategory.WriteError, store.Folder);
+            return false;
+        }
+    }
+}

@@ -1,0 +1,22 @@
+namespace HeitzSync.PowerShell.Infrastructure;
+
+/// <summary>
+/// The stable error ids of the module (the first part of an ErrorRecord's FullyQualifiedErrorId): scripts and
+/// monitoring tools match on them, so an id never changes meaning once released.
+/// </summary>
+public static class ErrorIds
+{
+    public const string ConfigNotFound = "ConfigNotFound";
+    public const string ConfigInvalid = "ConfigInvalid";
+    public const string ConfigReadFailed = "ConfigReadFailed";
+    public const string ConfigExists = "ConfigExists";
+    public const string ConfigWriteFailed = "ConfigWriteFailed";
+    public const string SettingInvalid = "SettingInvalid";
+    public const string NoSettingGiven = "NoSettingGiven";
+    public const string KeyFileExists = "KeyFileExists";
+    public const string KeyFileWriteFailed = "KeyFileWriteFailed";
+    public const string SecretNameInvalid = "SecretNameInvalid";
+    public const string SecretWriteFailed = "SecretWriteFailed";
+    public const string CredentialPasswordEmpty = "CredentialPasswordEmpty";
+    public const string MailNotConfigured = "MailNotConfigured";
+}

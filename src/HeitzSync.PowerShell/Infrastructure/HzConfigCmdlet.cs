@@ -1,0 +1,70 @@
+using System.Management.Automation;
+using HeitzSync.Core.Configuration;
+
+namespace HeitzSync.PowerShell.Infrastructure;
+
+/// <summary>A cmdlet that works on a node's configuration file: the shared -ConfigPath parameter and the ways to load it.</summary>
+public abstract class HzConfigCmdlet : HzCmdlet
+{
+    /// <summary>The node's configuration file; default: HEITZSYNC_CONFIG, else the platform's default path.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("PSPath")]
+    [ValidateNotNullOrEmpty]
+    public string? ConfigPath { get; set; }
+
+    /// <summary>The configuration file's full path: -ConfigPath resolved against the current location, or Core's default path.</summary>
+    protected string ResolvedConfigPath => ResolvePath(string.IsNullOrEmpty(ConfigPath) ? HzSyncConfigStore.DefaultPath : ConfigPath!);
+
+    /// <summary>Loads and validates the configuration, or writes the error (ConfigNotFound, ConfigInvalid) and returns false.</summary>
+    protected bool TryLoadConfig(out HzSyncConfig config) => TryLoad(validate: true, out config, out _);
+
+    /// <summary>Reads the configuration without validating it (to change it), or writes the error and returns false.</summary>
+    protected bool TryReadConfig(out HzSyncConfig config, out IReadOnlyList<string> unknownProperties) =>
+        TryLoad(validate: false, out config, out unknownProperties);
+
+    /// <summary>Loads and validates the configuration, or stops the cmdlet: for cmdlets that cannot do anything without it.</summary>
+    protected HzSyncConfig LoadConfig()
+    {
+        var path = ResolvedConfigPath;
+        if (!File.Exists(path)) ThrowHzTerminatingError(NotFound(path), ErrorIds.ConfigNotFound, ErrorCategory.ObjectNotFound, path);
+        try
+        {
+            return HzSyncConfigStore.Load(path);
+        }
+        catch (HzConfigException ex)
+        {
+            ThrowHzTerminatingError(ex, ErrorIds.ConfigInvalid, ErrorCategory.InvalidData, path);
+            return null!;
+        }
+    }
+
+    private bool TryLoad(bool validate, out HzSyncConfig config, out IReadOnlyList<string> unknownProperties)
+    {
+        config = null!;
+        unknownProperties = Array.Empty<string>();
+        var path = ResolvedConfigPath;
+        if (!File.Exists(path))
+        {
+            WriteHzError(NotFound(path), ErrorIds.ConfigNotFound, ErrorCategory.ObjectNotFound, path);
+            return false;
+        }
+        try
+        {
+            config = validate ? HzSyncConfigStore.Load(path) : HzSyncConfigStore.Read(path, out unknownProperties);
+            return true;
+        }
+        catch (HzConfigException ex)
+        {
+            WriteHzError(ex, ErrorIds.ConfigInvalid, ErrorCategory.InvalidData, path);
+            return false;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            WriteHzError(ex, ErrorIds.ConfigReadFailed, ErrorCategory.ReadError, path);
+            return false;
+        }
+    }
+
+    private static FileNotFoundException NotFound(string path) =>
+        new($"The configuration file {path} does not exist: create it with New-HzSyncConfig, or give -ConfigPath (or set HEITZSYNC_CONFIG).", path);
+}
