@@ -6,7 +6,7 @@ BeforeAll {
 
 Describe 'New-HzSyncConfig' {
     It 'writes a site configuration with a folder drop and outputs it' {
-        $path = Join-Path $TestDrive 'folder/heitzsync.json'
+        $path = Join-HzPath $TestDrive 'folder/heitzsync.json'
         $config = New-HzSyncConfig -Path $path -Role Site -SiteCode LYON01 -SiteNumber 2 `
             -DatabasePath (Join-Path $TestDrive 'club.fdb') -DropPath (Join-Path $TestDrive 'drop')
 
@@ -27,16 +27,16 @@ Describe 'New-HzSyncConfig' {
         Push-Location -LiteralPath $TestDrive
         try {
             $config = New-HzSyncConfig -Path 'rel/heitzsync.json' -Role Siege -SiteCode SIEGE -SiteNumber 1 -DatabasePath 'master.fdb' -DropPath 'drop' -KeyFile 'keys/group.key'
-            $config.ConfigPath | Should -Be (Join-Path $TestDrive 'rel/heitzsync.json')
+            $config.ConfigPath | Should -Be (Join-HzPath $TestDrive 'rel/heitzsync.json')
             $config.Database.Path | Should -Be (Join-Path $TestDrive 'master.fdb')
             $config.Drop.Path | Should -Be (Join-Path $TestDrive 'drop')
-            $config.KeyFile | Should -Be (Join-Path $TestDrive 'keys/group.key')
+            $config.KeyFile | Should -Be (Join-HzPath $TestDrive 'keys/group.key')
         }
         finally { Pop-Location }
     }
 
     It 'stores the FTP password as a secret and writes only its name' {
-        $path = Join-Path $TestDrive 'ftp/heitzsync.json'
+        $path = Join-HzPath $TestDrive 'ftp/heitzsync.json'
         $config = New-HzSyncConfig -Path $path -Role Site -SiteCode NICE02 -SiteNumber 3 -DatabasePath CLUB -DatabaseServer 127.0.0.1 `
             -DatabaseCredential (New-HzTestCredential SYSDBA 'Db-Pa55') -FtpHost siege.example.net -FtpCredential (New-HzTestCredential NICE02 'Ftp-Pa55')
 
@@ -49,12 +49,12 @@ Describe 'New-HzSyncConfig' {
         $config.Database.PasswordSecret | Should -Be 'database'
         $text = Get-Content -LiteralPath $path -Raw
         $text | Should -Not -Match 'Pa55'
-        Test-Path -LiteralPath (Join-Path $TestDrive 'ftp/secrets/ftp.secret') | Should -BeTrue
-        Test-Path -LiteralPath (Join-Path $TestDrive 'ftp/secrets/database.secret') | Should -BeTrue
+        Test-Path -LiteralPath (Join-HzPath $TestDrive 'ftp/secrets/ftp.secret') | Should -BeTrue
+        Test-Path -LiteralPath (Join-HzPath $TestDrive 'ftp/secrets/database.secret') | Should -BeTrue
     }
 
     It 'writes nothing with -WhatIf, neither the file nor the secrets' {
-        $path = Join-Path $TestDrive 'whatif/heitzsync.json'
+        $path = Join-HzPath $TestDrive 'whatif/heitzsync.json'
         New-HzSyncConfig -Path $path -Role Site -SiteCode LYON01 -SiteNumber 2 -DatabasePath x.fdb -FtpHost siege -FtpCredential (New-HzTestCredential) -WhatIf |
             Should -BeNullOrEmpty
         Test-Path -LiteralPath (Join-Path $TestDrive 'whatif') | Should -BeFalse
@@ -72,7 +72,7 @@ Describe 'New-HzSyncConfig' {
     }
 
     It 'refuses an unusable configuration with every problem, and writes nothing' {
-        $path = Join-Path $TestDrive 'invalid/heitzsync.json'
+        $path = Join-HzPath $TestDrive 'invalid/heitzsync.json'
         $err = $null
         New-HzSyncConfig -Path $path -Role Siege -SiteCode lyon -SiteNumber 2 -DatabasePath a.fdb -FtpHost siege -FtpCredential (New-HzTestCredential) -ErrorVariable err -ErrorAction SilentlyContinue
         $err.Count | Should -Be 1
@@ -84,7 +84,7 @@ Describe 'New-HzSyncConfig' {
     }
 
     It 'refuses an empty password before writing anything' {
-        $path = Join-Path $TestDrive 'empty/heitzsync.json'
+        $path = Join-HzPath $TestDrive 'empty/heitzsync.json'
         $empty = [pscredential]::new('LYON01', [securestring]::new())
         { New-HzSyncConfig -Path $path -Role Site -SiteCode LYON01 -SiteNumber 2 -DatabasePath a.fdb -FtpHost siege -FtpCredential $empty -ErrorAction Stop } |
             Should -Throw -ErrorId "CredentialPasswordEmpty,$cmd"
@@ -93,8 +93,8 @@ Describe 'New-HzSyncConfig' {
 
     It 'takes sites from the pipeline by property name' {
         $sites = @(
-            [pscustomobject]@{ Path = (Join-Path $TestDrive 'csv/lyon.json'); SiteCode = 'LYON01'; SiteNumber = 2; DatabasePath = 'lyon.fdb' }
-            [pscustomobject]@{ Path = (Join-Path $TestDrive 'csv/nice.json'); SiteCode = 'NICE02'; SiteNumber = 3; DatabasePath = 'nice.fdb' }
+            [pscustomobject]@{ Path = (Join-HzPath $TestDrive 'csv/lyon.json'); SiteCode = 'LYON01'; SiteNumber = 2; DatabasePath = 'lyon.fdb' }
+            [pscustomobject]@{ Path = (Join-HzPath $TestDrive 'csv/nice.json'); SiteCode = 'NICE02'; SiteNumber = 3; DatabasePath = 'nice.fdb' }
         )
         $configs = $sites | New-HzSyncConfig -Role Site -DropPath (Join-Path $TestDrive 'drop')
         $configs.Site.Code | Should -Be @('LYON01', 'NICE02')

@@ -5,7 +5,7 @@ BeforeAll {
 
 Describe 'New-HzSyncKey' {
     It 'writes a key file and outputs its path and key id, never the key' {
-        $path = Join-Path $TestDrive 'create/group.key'
+        $path = Join-HzPath $TestDrive 'create/group.key'
         $info = New-HzSyncKey -Path $path
 
         $info | Should -BeOfType ([HeitzSync.PowerShell.HzSyncKeyInfo])
@@ -20,20 +20,20 @@ Describe 'New-HzSyncKey' {
     # Unix only: Windows has no mode bits (the folder's ACL applies there, as documented).
     if ($PSVersionTable.PSEdition -eq 'Core' -and -not $IsWindows) {
         It 'makes the key file readable by its owner only' {
-            $path = Join-Path $TestDrive 'mode/group.key'
+            $path = Join-HzPath $TestDrive 'mode/group.key'
             New-HzSyncKey -Path $path | Out-Null
             Get-HzUnixMode $path | Should -Be '600'
         }
     }
 
     It 'writes nothing with -WhatIf' {
-        $path = Join-Path $TestDrive 'whatif/group.key'
+        $path = Join-HzPath $TestDrive 'whatif/group.key'
         New-HzSyncKey -Path $path -WhatIf | Should -BeNullOrEmpty
         Test-Path -LiteralPath $path | Should -BeFalse
     }
 
     It 'refuses to replace a key without -Force, and replaces it with -Force' {
-        $path = Join-Path $TestDrive 'replace/group.key'
+        $path = Join-HzPath $TestDrive 'replace/group.key'
         $first = New-HzSyncKey -Path $path
         $before = Get-Content -LiteralPath $path -Raw
 
@@ -65,7 +65,7 @@ Describe 'New-HzSyncKey' {
     }
 
     It 'reports a missing configuration when no path is given' {
-        { New-HzSyncKey -ConfigPath (Join-Path $TestDrive 'none/heitzsync.json') -ErrorAction Stop } |
+        { New-HzSyncKey -ConfigPath (Join-HzPath $TestDrive 'none/heitzsync.json') -ErrorAction Stop } |
             Should -Throw -ErrorId 'ConfigNotFound,HeitzSync.PowerShell.Commands.NewHzSyncKeyCommand'
     }
 }

@@ -56,7 +56,7 @@ Describe 'Set-HzSyncConfig' {
     }
 
     It 'repairs a file that does not validate' {
-        $path = Join-Path $TestDrive 'repair/heitzsync.json'
+        $path = Join-HzPath $TestDrive 'repair/heitzsync.json'
         New-Item -ItemType Directory -Path (Split-Path $path) -Force | Out-Null
         Set-Content -LiteralPath $path -Value '{ "role": "Site", "site": { "code": "LYON01", "number": 2 }, "database": { "path": "club.fdb" }, "drop": { "kind": "Folder" } }'
         { Get-HzSyncConfig -ConfigPath $path -ErrorAction Stop } | Should -Throw -ErrorId 'ConfigInvalid,HeitzSync.PowerShell.Commands.GetHzSyncConfigCommand'

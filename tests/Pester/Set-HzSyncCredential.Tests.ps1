@@ -5,7 +5,7 @@ BeforeAll {
 
     # A site that reaches the Siège by FTP (its password stored at creation as the secret 'ftp').
     function New-HzFtpConfig([string] $Name) {
-        $path = Join-Path $TestDrive "$Name/heitzsync.json"
+        $path = Join-HzPath $TestDrive "$Name/heitzsync.json"
         New-HzSyncConfig -Path $path -Role Site -SiteCode LYON01 -SiteNumber 2 -DatabasePath club.fdb -FtpHost siege.example.net -FtpCredential (New-HzTestCredential) | Out-Null
         $path
     }
@@ -20,7 +20,7 @@ Describe 'Set-HzSyncCredential' {
         $info.Name | Should -Be 'ftp'
         $info.For | Should -Be 'Ftp'
         $info.UserName | Should -Be 'LYON01-NEW'
-        $info.SecretsFolder | Should -Be (Join-Path $TestDrive 'ftp/secrets')
+        $info.SecretsFolder | Should -Be (Join-HzPath $TestDrive 'ftp/secrets')
         ($info | ConvertTo-Json) | Should -Not -Match 'N3w-Ftp-Pass'
         $config = Get-HzSyncConfig -ConfigPath $path
         $config.Drop.User | Should -Be 'LYON01-NEW'
@@ -33,9 +33,9 @@ Describe 'Set-HzSyncCredential' {
         It 'keeps the secret in a file readable by its owner only' {
             $path = New-HzTestConfig -Name 'mode'
             Set-HzSyncCredential -ConfigPath $path -Name db2 -Credential (New-HzTestCredential SYSDBA 'M0de-Pass')
-            $file = Join-Path $TestDrive 'mode/secrets/db2.secret'
+            $file = Join-HzPath $TestDrive 'mode/secrets/db2.secret'
             Get-HzUnixMode $file | Should -Be '600'
-            Get-HzUnixMode (Join-Path $TestDrive 'mode/secrets') | Should -Be '700'
+            Get-HzUnixMode (Join-HzPath $TestDrive 'mode/secrets') | Should -Be '700'
             Get-Content -LiteralPath $file -Raw | Should -Be 'M0de-Pass'
         }
     }
@@ -43,7 +43,7 @@ Describe 'Set-HzSyncCredential' {
         It 'keeps the secret protected with DPAPI' {
             $path = New-HzTestConfig -Name 'dpapi'
             Set-HzSyncCredential -ConfigPath $path -Name db2 -Credential (New-HzTestCredential SYSDBA 'Dpapi-Pass')
-            $bytes = [System.IO.File]::ReadAllBytes((Join-Path $TestDrive 'dpapi/secrets/db2.secret'))
+            $bytes = [System.IO.File]::ReadAllBytes((Join-HzPath $TestDrive 'dpapi/secrets/db2.secret'))
             [System.Text.Encoding]::UTF8.GetString($bytes) | Should -Not -Match 'Dpapi-Pass'
         }
     }
@@ -53,7 +53,7 @@ Describe 'Set-HzSyncCredential' {
         $before = Get-Content -LiteralPath $path -Raw
         Set-HzSyncCredential -ConfigPath $path -For Database -Credential (New-HzTestCredential SYSDBA) -WhatIf | Should -BeNullOrEmpty
         Set-HzSyncCredential -ConfigPath $path -Name other -Credential (New-HzTestCredential) -WhatIf | Should -BeNullOrEmpty
-        Test-Path -LiteralPath (Join-Path $TestDrive 'whatif/secrets') | Should -BeFalse
+        Test-Path -LiteralPath (Join-HzPath $TestDrive 'whatif/secrets') | Should -BeFalse
         Get-Content -LiteralPath $path -Raw | Should -Be $before
     }
 
@@ -63,7 +63,7 @@ Describe 'Set-HzSyncCredential' {
         $info = Set-HzSyncCredential -ConfigPath $path -Name backup-server -Credential (New-HzTestCredential SYSDBA) -PassThru
         $info.Name | Should -Be 'backup-server'
         $info.For | Should -BeNullOrEmpty
-        Test-Path -LiteralPath (Join-Path $TestDrive 'byname/secrets/backup-server.secret') | Should -BeTrue
+        Test-Path -LiteralPath (Join-HzPath $TestDrive 'byname/secrets/backup-server.secret') | Should -BeTrue
         Get-Content -LiteralPath $path -Raw | Should -Be $before
     }
 
@@ -73,7 +73,7 @@ Describe 'Set-HzSyncCredential' {
         $config = Get-HzSyncConfig -ConfigPath $path
         $config.Database.User | Should -Be 'APPUSER'
         $config.Database.PasswordSecret | Should -Be 'database'
-        Test-Path -LiteralPath (Join-Path $TestDrive 'db/secrets/database.secret') | Should -BeTrue
+        Test-Path -LiteralPath (Join-HzPath $TestDrive 'db/secrets/database.secret') | Should -BeTrue
     }
 
     It 'refuses an invalid secret name' {
@@ -85,7 +85,7 @@ Describe 'Set-HzSyncCredential' {
     It 'asks for the mail section before an SMTP login' {
         $path = New-HzTestConfig -Name 'nomail'
         { Set-HzSyncCredential -ConfigPath $path -For Smtp -Credential (New-HzTestCredential) -ErrorAction Stop } | Should -Throw -ErrorId "MailNotConfigured,$cmd"
-        Test-Path -LiteralPath (Join-Path $TestDrive 'nomail/secrets') | Should -BeFalse
+        Test-Path -LiteralPath (Join-HzPath $TestDrive 'nomail/secrets') | Should -BeFalse
     }
 
     It 'refuses an empty password' {

@@ -22,6 +22,12 @@ function Import-HzBuiltModule {
     Import-Module $manifest -Force -ErrorAction Stop
 }
 
+# A full path with the platform's separators ('a/b' becomes a\b on Windows), as the cmdlets write paths.
+function Join-HzPath {
+    param([Parameter(Mandatory, Position = 0)] [string] $Path, [Parameter(Mandatory, Position = 1)] [string] $ChildPath)
+    [System.IO.Path]::GetFullPath([System.IO.Path]::Combine($Path, $ChildPath))
+}
+
 function New-HzTestCredential {
     param([string] $UserName = 'LYON01', [string] $Password = 'Fr0m-the-test!')
     [pscredential]::new($UserName, (ConvertTo-SecureString $Password -AsPlainText -Force))
