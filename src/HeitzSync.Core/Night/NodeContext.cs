@@ -51,8 +51,9 @@ public sealed class NodeContext : IDisposable
                 Password = config.Drop.PasswordSecret is { } ftpSecret ? secrets.Require(ftpSecret, "the FTP login") : null,
                 RootPath = string.IsNullOrEmpty(config.Drop.Path) ? "/" : config.Drop.Path,
                 Security = config.Drop.Security == "None" ? FtpSecurity.None : FtpSecurity.ExplicitTls,
-                CertificateThumbprint = config.Drop.CertificateThumbprint,
-                Timeout = TimeSpan.FromSeconds(config.Drop.TimeoutSeconds),
+                ServerCertificateThumbprint = config.Drop.CertificateThumbprint,
+                ConnectTimeout = TimeSpan.FromSeconds(config.Drop.TimeoutSeconds),
+                ReadWriteTimeout = TimeSpan.FromSeconds(config.Drop.TimeoutSeconds),
                 MaxRetries = config.Drop.Retries,
             }),
         };

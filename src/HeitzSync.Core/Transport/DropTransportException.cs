@@ -1,6 +1,7 @@
 namespace HeitzSync.Core.Transport;
 
-public enum DropTransportErrorKind { Unreachable, LoginFailed, CertificateRejected, PermissionDenied, NoSpace, NotFound, Timeout, Cancelled, Protocol }
+/// <summary>Why a drop operation failed. <see cref="IntegrityMismatch"/>: the bytes did not hash to what the caller expected.</summary>
+public enum DropTransportErrorKind { Unreachable, LoginFailed, CertificateRejected, PermissionDenied, NoSpace, NotFound, Timeout, Cancelled, Protocol, IntegrityMismatch }
 
 /// <summary>A transfer or drop operation that failed; the message names the place and the fix, never a credential.</summary>
 public sealed class DropTransportException : Exception

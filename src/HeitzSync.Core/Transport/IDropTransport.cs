@@ -19,12 +19,25 @@ public interface IDropTransport : IDisposable
     Task CreateFolderAsync(DropPath folder, CancellationToken cancellationToken);
 
     /// <summary>Uploads a local file to <paramref name="remote"/>: into <c>remote.part</c> (resuming a previous
-    /// partial upload of the same file when one is there), checks the remote size, then renames over any existing file.</summary>
-    Task UploadAsync(string localPath, DropPath remote, IProgress<TransferProgress>? progress, CancellationToken cancellationToken);
+    /// partial upload of the same file when one is there), checks the remote size, then renames over any existing file.
+    /// A transfer that arrived short is never renamed into place.</summary>
+    /// <returns>The size and SHA-256 of what was published, and what this call moved (less than the size after a resume).</returns>
+    Task<TransferResult> UploadAsync(string localPath, DropPath remote, IProgress<TransferProgress>? progress, CancellationToken cancellationToken);
+
+    /// <summary>As <see cref="UploadAsync(string, DropPath, IProgress{TransferProgress}?, CancellationToken)"/>, and when
+    /// <paramref name="expectedSha256"/> (64 hex digits) is given, the SHA-256 of the bytes sent must equal it, or nothing is
+    /// put in place (<see cref="DropTransportErrorKind.IntegrityMismatch"/>). Null: no expectation, the hash is only reported.</summary>
+    Task<TransferResult> UploadAsync(string localPath, DropPath remote, string? expectedSha256, IProgress<TransferProgress>? progress, CancellationToken cancellationToken);
 
     /// <summary>Downloads <paramref name="remote"/> to <paramref name="localPath"/> through <c>localPath.part</c>
-    /// (resuming a previous partial download), checks the size, then moves it into place.</summary>
-    Task DownloadAsync(DropPath remote, string localPath, IProgress<TransferProgress>? progress, CancellationToken cancellationToken);
+    /// (resuming a previous partial download when its bytes match), checks the size, then moves it into place.</summary>
+    /// <returns>The size and SHA-256 of what was received, and what this call moved.</returns>
+    Task<TransferResult> DownloadAsync(DropPath remote, string localPath, IProgress<TransferProgress>? progress, CancellationToken cancellationToken);
+
+    /// <summary>As <see cref="DownloadAsync(DropPath, string, IProgress{TransferProgress}?, CancellationToken)"/>, and when
+    /// <paramref name="expectedSha256"/> is given, a file whose SHA-256 differs is deleted instead of put in place
+    /// (<see cref="DropTransportErrorKind.IntegrityMismatch"/>).</summary>
+    Task<TransferResult> DownloadAsync(DropPath remote, string localPath, string? expectedSha256, IProgress<TransferProgress>? progress, CancellationToken cancellationToken);
 
     /// <summary>Reads a small file whole (siege.json, ack.json); null when it does not exist.</summary>
     Task<byte[]?> ReadSmallFileAsync(DropPath remote, CancellationToken cancellationToken);

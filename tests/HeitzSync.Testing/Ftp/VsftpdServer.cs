@@ -1,30 +1,53 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using System.Text.RegularExpressions;
 using HeitzSync.Core.Transport;
 
 namespace HeitzSync.Testing.Ftp;
 
+/// <summary>How a test vsftpd is configured.</summary>
+public sealed record VsftpdOptions
+{
+    /// <summary>Explicit TLS (ssl_enable) with a certificate made by openssl at start.</summary>
+    public bool Tls { get; init; } = true;
+
+    /// <summary>force_local_logins_ssl and force_local_data_ssl: a plain-FTP client cannot log in.</summary>
+    public bool ForceTlsLogins { get; init; } = true;
+
+    /// <summary>vsftpd's own default is YES (data connections must resume the control connection's TLS session); .NET
+    /// resumes TLS sessions only when the host is a name, so such a server is reached as "localhost".</summary>
+    public bool RequireSslReuse { get; init; }
+}
+
 /// <summary>
-/// A real vsftpd on a free loopback port, for the FTP tests: its own configuration, root folder and passive port
-/// range, a local user (created if missing: tests run as root), and, for FTPS, a certificate made by openssl at start.
-/// Can be stopped and restarted mid-test. Fails with vsftpd's own output when it cannot start; never skips.
+/// A real vsftpd on a free loopback port, for the FTP tests: its own configuration, root folder (the chroot of its user)
+/// and passive port range, a local user (created if missing, with a valid shell and not listed in /etc/ftpusers: tests
+/// run as root), and for FTPS a certificate made by openssl at start. Can be stopped, restarted and paused mid-test.
+/// Fails with vsftpd's own output and log when it cannot start; never skips.
 /// </summary>
 public sealed class VsftpdServer : IDisposable
 {
-    public const string User = "hzftp";
+    public const string User = "hzftp1";
     public const string Password = "Ftp-Test-Pass-1";
     private static readonly Random PortPicker = new();
+    private static readonly object UserLock = new();
     private readonly string _folder;
     private readonly string _config;
+    private readonly string _logFile;
     private Process? _process;
 
-    public VsftpdServer(bool tls)
+    public VsftpdServer(bool tls) : this(new VsftpdOptions { Tls = tls }) { }
+
+    public VsftpdServer(VsftpdOptions options)
     {
-        Tls = tls;
+        Options = options;
         _folder = Path.Combine(Path.GetTempPath(), "hz-vsftpd-" + Guid.NewGuid().ToString("N"));
         Root = Path.Combine(_folder, "root");
+        _logFile = Path.Combine(_folder, "vsftpd.log");
         Directory.CreateDirectory(Root);
         EnsureUser();
         Run("chown", $"{User} {Root}");
@@ -37,19 +60,23 @@ public sealed class VsftpdServer : IDisposable
             "anonymous_enable=NO", "local_enable=YES", "write_enable=YES", "local_umask=022",
             "chroot_local_user=YES", "allow_writeable_chroot=YES", $"local_root={Root}",
             "pasv_enable=YES", "pasv_address=127.0.0.1", $"pasv_min_port={passive}", $"pasv_max_port={passive + 99}",
+            "port_enable=YES", "connect_from_port_20=NO",
             "pam_service_name=vsftpd", "seccomp_sandbox=NO", "secure_chroot_dir=/var/run/vsftpd/empty",
-            $"vsftpd_log_file={Path.Combine(_folder, "vsftpd.log")}", "log_ftp_protocol=YES", "xferlog_enable=YES",
+            $"vsftpd_log_file={_logFile}", "log_ftp_protocol=YES", "xferlog_enable=YES",
         };
-        if (tls)
+        if (options.Tls)
         {
             var cert = Path.Combine(_folder, "cert.pem");
             var key = Path.Combine(_folder, "key.pem");
             Run("openssl", $"req -x509 -newkey rsa:2048 -nodes -keyout {key} -out {cert} -days 2 -subj /CN=127.0.0.1");
-            Thumbprint = X509Certificate2.CreateFromPemFile(cert, key).GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256);
+            using var certificate = X509Certificate2.CreateFromPemFile(cert, key);
+            Thumbprint = certificate.GetCertHashString(HashAlgorithmName.SHA256);
+            Sha1Thumbprint = certificate.GetCertHashString(HashAlgorithmName.SHA1);
             lines.AddRange(new[]
             {
-                "ssl_enable=YES", $"rsa_cert_file={cert}", $"rsa_private_key_file={key}", "force_local_logins_ssl=YES",
-                "force_local_data_ssl=YES", "require_ssl_reuse=NO", "ssl_ciphers=HIGH",
+                "ssl_enable=YES", $"rsa_cert_file={cert}", $"rsa_private_key_file={key}", "ssl_ciphers=HIGH",
+                $"force_local_logins_ssl={YesNo(options.ForceTlsLogins)}", $"force_local_data_ssl={YesNo(options.ForceTlsLogins)}",
+                $"require_ssl_reuse={YesNo(options.RequireSslReuse)}", "debug_ssl=YES",
             });
         }
         _config = Path.Combine(_folder, "vsftpd.conf");
@@ -57,50 +84,154 @@ public sealed class VsftpdServer : IDisposable
         Start();
     }
 
-    public bool Tls { get; }
+    public VsftpdOptions Options { get; }
+    public bool Tls => Options.Tls;
     public int Port { get; }
 
-    /// <summary>The server's folder that is the drop root (the Siège works on it locally).</summary>
+    /// <summary>How clients reach it: a name when TLS session reuse is required (see <see cref="VsftpdOptions.RequireSslReuse"/>).</summary>
+    public string Host => Options.RequireSslReuse ? "localhost" : "127.0.0.1";
+
+    /// <summary>The server's folder that is the FTP root (the Siège works on it locally).</summary>
     public string Root { get; }
 
     /// <summary>SHA-256 thumbprint of the FTPS certificate (null for plain FTP).</summary>
     public string? Thumbprint { get; }
 
-    public FtpDropSettings Settings(string? password = null, string? thumbprint = null) => new()
+    /// <summary>SHA-1 thumbprint of the FTPS certificate (null for plain FTP).</summary>
+    public string? Sha1Thumbprint { get; }
+
+    /// <summary>Transport settings for this server: its user and password, the pinned certificate, short timeouts and back-off.</summary>
+    public FtpDropSettings Settings(string? password = null, string? thumbprint = null, string rootPath = "/") => new()
     {
-        Host = "127.0.0.1",
+        Host = Host,
         Port = Port,
         User = User,
         Password = password ?? Password,
+        RootPath = rootPath,
         Security = Tls ? FtpSecurity.ExplicitTls : FtpSecurity.None,
-        CertificateThumbprint = Tls ? thumbprint ?? Thumbprint : null,
-        Timeout = TimeSpan.FromSeconds(20),
+        ServerCertificateThumbprint = Tls ? thumbprint ?? Thumbprint : null,
+        ConnectTimeout = TimeSpan.FromSeconds(10),
+        ReadWriteTimeout = TimeSpan.FromSeconds(20),
         MaxRetries = 5,
-        RetryBaseDelay = TimeSpan.FromMilliseconds(500),
+        RetryBaseDelay = TimeSpan.FromMilliseconds(300),
     };
 
-    public string Log => File.Exists(Path.Combine(_folder, "vsftpd.log")) ? File.ReadAllText(Path.Combine(_folder, "vsftpd.log")) : "";
+    /// <summary>A fresh folder under the FTP root, writable by the FTP user: a drop of its own for one test.
+    /// Returns its path on disk and its path on the server (for <see cref="FtpDropSettings.RootPath"/>).</summary>
+    public (string OnDisk, string OnServer) NewDropFolder()
+    {
+        var name = "drop-" + Guid.NewGuid().ToString("N").Substring(0, 12);
+        var onDisk = Path.Combine(Root, name);
+        Directory.CreateDirectory(onDisk);
+        Run("chown", $"{User} {onDisk}");
+        return (onDisk, "/" + name);
+    }
+
+    /// <summary>Creates (when missing) a folder below the root, owned by the FTP user but without any write right.</summary>
+    public string MakeReadOnlyFolder(string relative)
+    {
+        var path = Path.Combine(Root, relative);
+        Directory.CreateDirectory(path);
+        Run("chown", $"{User} {path}");
+        Run("chmod", $"555 {path}");
+        return path;
+    }
+
+    /// <summary>vsftpd's log (protocol and transfers) so far.</summary>
+    public string Log
+    {
+        get
+        {
+            try { return File.Exists(_logFile) ? File.ReadAllText(_logFile) : ""; }
+            catch (IOException) { return ""; }
+        }
+    }
+
+    /// <summary>The transfers vsftpd logged ("OK UPLOAD" / "FAIL DOWNLOAD" ...), with the bytes each moved.</summary>
+    public IReadOnlyList<VsftpdTransfer> Transfers() => Regex.Matches(Log,
+            @"(?<ok>OK|FAIL) (?<kind>UPLOAD|DOWNLOAD): Client ""[^""]*"", ""(?<path>[^""]*)""(, (?<bytes>\d+) bytes)?")
+        .Select(m => new VsftpdTransfer(m.Groups["ok"].Value == "OK", m.Groups["kind"].Value, m.Groups["path"].Value,
+            m.Groups["bytes"].Success ? long.Parse(m.Groups["bytes"].Value, CultureInfo.InvariantCulture) : 0))
+        .ToList();
 
     public void Start()
     {
+        if (_process is not null) throw new InvalidOperationException("vsftpd already runs.");
         _process = Process.Start(new ProcessStartInfo("vsftpd", _config) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true })
             ?? throw new InvalidOperationException("vsftpd could not be started: install vsftpd (scripts/install-prereqs.sh).");
-        for (var i = 0; i < 50; i++)
+        for (var i = 0; i < 100; i++)
         {
             if (Listening()) return;
             if (_process.HasExited) break;
             Thread.Sleep(100);
         }
-        throw new InvalidOperationException($"vsftpd did not start on 127.0.0.1:{Port}: {_process.StandardError.ReadToEnd()} {_process.StandardOutput.ReadToEnd()} {Log}");
+        var output = _process.HasExited ? _process.StandardError.ReadToEnd() + _process.StandardOutput.ReadToEnd() : "(still running, not listening)";
+        Stop();
+        throw new InvalidOperationException($"vsftpd did not start on 127.0.0.1:{Port} with {_config}: {output}\n{Log}");
     }
 
-    /// <summary>Kills the listener and every session it forked (a server crash, mid-transfer if one runs).</summary>
+    /// <summary>Kills the listener and every session it forked, by process id (a server crash, mid-transfer if one runs).</summary>
     public void Stop()
     {
-        Run("pkill", $"-KILL -f {_config}");
-        _process?.WaitForExit(5000);
+        var process = _process;
         _process = null;
+        if (process is null) return;
+        ContinueAll(process);   // a paused session must be able to die
+        try { process.Kill(entireProcessTree: true); }
+        catch (InvalidOperationException) { }   // already gone
+        process.WaitForExit(5000);
+        process.Dispose();
         for (var i = 0; i < 50 && Listening(); i++) Thread.Sleep(100);
+    }
+
+    /// <summary>Stops the server and starts it again a little later, on another thread (an outage of a few seconds).</summary>
+    public Task RestartAfter(TimeSpan outage)
+    {
+        Stop();
+        return Task.Delay(outage).ContinueWith(_ => Start(), TaskScheduler.Default);
+    }
+
+    /// <summary>Freezes the listener and its sessions (SIGSTOP): connections stay open, nothing is answered.</summary>
+    public void Pause()
+    {
+        if (_process is not null) Signal("STOP", ProcessTree(_process.Id));
+    }
+
+    /// <summary>Lets a paused server run again (SIGCONT).</summary>
+    public void Resume()
+    {
+        if (_process is not null) ContinueAll(_process);
+    }
+
+    private static void ContinueAll(Process process)
+    {
+        try { Signal("CONT", ProcessTree(process.Id)); }
+        catch (InvalidOperationException) { }
+    }
+
+    private static void Signal(string signal, IReadOnlyList<int> pids)
+    {
+        if (pids.Count > 0) Run("kill", $"-{signal} {string.Join(" ", pids)}", throwOnError: false);
+    }
+
+    /// <summary>A process and all its descendants, from /proc.</summary>
+    private static IReadOnlyList<int> ProcessTree(int root)
+    {
+        var parents = new Dictionary<int, int>();
+        foreach (var dir in Directory.GetDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat.Substring(stat.LastIndexOf(')') + 2).Split(' ');
+                parents[pid] = int.Parse(fields[1], CultureInfo.InvariantCulture);
+            }
+            catch (IOException) { }   // the process ended meanwhile
+        }
+        var tree = new List<int> { root };
+        for (var i = 0; i < tree.Count; i++) tree.AddRange(parents.Where(p => p.Value == tree[i]).Select(p => p.Key));
+        return tree;
     }
 
     private bool Listening()
@@ -126,22 +257,39 @@ public sealed class VsftpdServer : IDisposable
         return port;
     }
 
+    /// <summary>The test user: created when missing (vsftpd's PAM service wants a shell listed in /etc/shells and a user
+    /// not listed in /etc/ftpusers), its password set every time.</summary>
     private static void EnsureUser()
     {
-        if (Run("id", User, throwOnError: false) != 0) Run("useradd", $"-m -s /bin/bash {User}");
-        using var chpasswd = Process.Start(new ProcessStartInfo("chpasswd") { UseShellExecute = false, RedirectStandardInput = true })!;
-        chpasswd.StandardInput.WriteLine($"{User}:{Password}");
-        chpasswd.StandardInput.Close();
-        chpasswd.WaitForExit();
+        lock (UserLock)
+        {
+            if (File.Exists("/etc/ftpusers") && File.ReadAllLines("/etc/ftpusers").Any(l => l.Trim() == User))
+            {
+                throw new InvalidOperationException($"{User} is listed in /etc/ftpusers, so vsftpd refuses it: remove it from there.");
+            }
+            if (Run("id", User, throwOnError: false) != 0 && Run("useradd", $"-m -s /bin/bash {User}", throwOnError: false) != 0 && Run("id", User, throwOnError: false) != 0)
+            {
+                throw new InvalidOperationException($"The FTP test user {User} could not be created (useradd): the FTP tests need root.");
+            }
+            using var chpasswd = Process.Start(new ProcessStartInfo("chpasswd") { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardError = true })!;
+            chpasswd.StandardInput.WriteLine($"{User}:{Password}");
+            chpasswd.StandardInput.Close();
+            chpasswd.WaitForExit();
+            if (chpasswd.ExitCode != 0) throw new InvalidOperationException($"chpasswd failed for {User}: {chpasswd.StandardError.ReadToEnd()}");
+        }
     }
+
+    private static string YesNo(bool value) => value ? "YES" : "NO";
 
     private static int Run(string program, string arguments, bool throwOnError = true)
     {
         using var process = Process.Start(new ProcessStartInfo(program, arguments) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true })!;
+        var error = process.StandardError.ReadToEndAsync();
+        process.StandardOutput.ReadToEnd();
         process.WaitForExit();
-        if (throwOnError && process.ExitCode != 0 && program != "pkill")
+        if (throwOnError && process.ExitCode != 0)
         {
-            throw new InvalidOperationException($"{program} {arguments} failed: {process.StandardError.ReadToEnd()}");
+            throw new InvalidOperationException($"{program} {arguments} failed: {error.Result}");
         }
         return process.ExitCode;
     }
@@ -152,3 +300,6 @@ public sealed class VsftpdServer : IDisposable
         try { Directory.Delete(_folder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }
+
+/// <summary>One transfer as vsftpd logged it.</summary>
+public sealed record VsftpdTransfer(bool Ok, string Kind, string Path, long Bytes);
