@@ -243,15 +243,27 @@ public sealed class FtpDropTransport : IDropTransport
     private static async Task ReceiveFile(Stream source, FileStream target, string part, long have, byte[] overlap, TransferMeter meter)
     {
         target.Position = have;
-        var buffer = new byte[BufferSize];
+        // TLS hands over at most one 16 KB record per read: gather 128 KB before each write and hash.
+        var buffer = new byte[2 * BufferSize];
         var compared = 0;
-        int read;
-        while ((read = await source.ReadAsync(buffer, 0, buffer.Length).ConfigureAwait(false)) > 0)
+        var ended = false;
+        while (!ended)
         {
+            var filled = 0;
+            while (filled < buffer.Length)
+            {
+                var read = await source.ReadAsync(buffer, filled, buffer.Length - filled).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    ended = true;
+                    break;
+                }
+                filled += read;
+            }
             var offset = 0;
             if (compared < overlap.Length)
             {
-                var count = Math.Min(read, overlap.Length - compared);
+                var count = Math.Min(filled, overlap.Length - compared);
                 for (var i = 0; i < count; i++)
                 {
                     if (buffer[i] != overlap[compared + i]) throw new ResumeMismatchException();
@@ -260,17 +272,17 @@ public sealed class FtpDropTransport : IDropTransport
                 compared += count;
                 offset = count;
             }
-            if (offset < read)
+            if (offset < filled)
             {
                 try
                 {
-                    await target.WriteAsync(buffer, offset, read - offset).ConfigureAwait(false);
+                    await target.WriteAsync(buffer, offset, filled - offset).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (LocalFailure(ex, part) is { } failure)
                 {
                     throw failure;
                 }
-                meter.Add(buffer, offset, read - offset);
+                meter.Add(buffer, offset, filled - offset);
             }
         }
     }
