@@ -1,6 +1,8 @@
 namespace HeitzSync.Core.Transport;
 
-/// <summary>Why a drop operation failed. <see cref="IntegrityMismatch"/>: the bytes did not hash to what the caller expected.</summary>
+/// <summary>Why a drop operation failed. <see cref="IntegrityMismatch"/>: the bytes did not hash to what the caller expected.
+/// <see cref="Cancelled"/> is for callers that report a stop: the transports themselves throw OperationCanceledException when
+/// their token is cancelled, as .NET code expects.</summary>
 public enum DropTransportErrorKind { Unreachable, LoginFailed, CertificateRejected, PermissionDenied, NoSpace, NotFound, Timeout, Cancelled, Protocol, IntegrityMismatch }
 
 /// <summary>A transfer or drop operation that failed; the message names the place and the fix, never a credential.</summary>
