@@ -151,6 +151,13 @@ public sealed class Consolidator
                     ? new Conflict(change.Table.Table.Name, change.KeyText, _from.Value, incomingTime, master.Origin, master.ChangedAtUtc, ConflictResolution.IncomingWon)
                     : new Conflict(change.Table.Table.Name, change.KeyText, master.Origin, master.ChangedAtUtc, _from.Value, incomingTime, ConflictResolution.MasterKept));
             }
+            if (!incomingWins)
+            {
+                // The master's version stands: stamp it anew so it is published again to every site but its origin. The
+                // losing site may have skipped it earlier while its own change was pending (its package came a night
+                // late); without this it would keep its losing version for good.
+                change.Table.WriteVersion(change.Key, master.Op, master.ChangedAtUtc, master.Origin, 0);
+            }
             return incomingWins;
         }
 

@@ -4,7 +4,7 @@ using HeitzSync.Firebird;
 namespace HeitzSync.Core.Sync;
 
 /// <summary>The version row of one key, as the receiving database has it.</summary>
-internal sealed record VersionRow(long Sequence, long Tx, string Origin, DateTime ChangedAtUtc);
+internal sealed record VersionRow(long Sequence, long Tx, string Origin, DateTime ChangedAtUtc, char Op);
 
 /// <summary>
 /// Prepared statements that apply one table's changes inside an apply transaction: upsert or delete the business
@@ -52,10 +52,10 @@ internal sealed class TableApplier : IDisposable
     public VersionRow? ReadVersion(object?[] key)
     {
         _readVersion ??= _connection.Prepare(_transaction,
-            $"SELECT SEQ, TX, ORIGIN, CHANGED_AT FROM {Table.VersionTable} WHERE {KeyWhere("")}");
+            $"SELECT SEQ, TX, ORIGIN, CHANGED_AT, OP FROM {Table.VersionTable} WHERE {KeyWhere("")}");
         using var reader = _readVersion.ExecuteReader(key);
         if (!reader.Read()) return null;
-        return new VersionRow(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2).Trim(), LocalClock.ToUtc(reader.GetDateTime(3)));
+        return new VersionRow(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2).Trim(), LocalClock.ToUtc(reader.GetDateTime(3)), reader.GetString(4)[0]);
     }
 
     /// <summary>Records the applied change. At the Siège it takes the next master sequence (so it is published);
