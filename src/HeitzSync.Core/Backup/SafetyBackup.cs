@@ -36,6 +36,7 @@ public sealed class SafetyBackup
         try
         {
             await _gbak.BackupAsync(database, temporary, Forward(progress, BackupPhase.Backup), cancellationToken).ConfigureAwait(false);
+            FaultPoints.Hit("backup.during");
             await _gbak.VerifyAsync(temporary, Forward(progress, BackupPhase.Verify), cancellationToken).ConfigureAwait(false);
         }
         catch (FbException ex)

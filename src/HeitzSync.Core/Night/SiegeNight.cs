@@ -116,6 +116,7 @@ public sealed class SiegeNight
                         new Watermark(manifest.ToSequence, manifest.ResendFromTx),
                         new Watermark(manifest.AcknowledgedSequence, manifest.AcknowledgedResendFromTx));
                     var result = consolidator.Consolidate(facts, reader.OpenPayload, cancellationToken);
+                    FaultPoints.Hit("consolidate.after-commit");
                     await WriteAckAsync(connection, site, cancellationToken).ConfigureAwait(false);
                     reader.Dispose();
                     File.Delete(local);
@@ -164,6 +165,7 @@ public sealed class SiegeNight
             await _drop.CreateFolderAsync(down, cancellationToken).ConfigureAwait(false);
             var bytes = new FileInfo(local).Length;
             await _drop.UploadAsync(local, down.Append(name), null, cancellationToken).ConfigureAwait(false);
+            FaultPoints.Hit("publish.during");
             File.Delete(local);
             foreach (var older in await _drop.ListAsync(down, cancellationToken).ConfigureAwait(false))
             {

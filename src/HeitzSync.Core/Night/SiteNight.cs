@@ -174,6 +174,7 @@ public sealed class SiteNight
             using (BusinessTriggerSwitch.Off(connection, _triggersOff))
             {
                 result = new SiteApplier(connection).Apply(facts, reader.OpenPayload, cancellationToken);
+                FaultPoints.Hit("apply.after-commit");
             }
             File.Delete(local);
             await ForgetAppliedAsync(remote, cancellationToken).ConfigureAwait(false);

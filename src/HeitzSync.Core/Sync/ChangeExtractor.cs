@@ -47,6 +47,7 @@ public sealed class ChangeExtractor
         var from = acknowledgedByDrop is { } dropAck ? Watermark.Latest(identity.Acknowledged, dropAck) : identity.Acknowledged;
         var writer = new ChangeWriter(payload, schema.CanonicalText);
         var produced = new ChangeProducer(_site).Write(schema, writer, from, excludeOrigin: null, cancellationToken);
+        FaultPoints.Hit("extract.during");
         writer.Complete();
         return new ExtractResult
         {

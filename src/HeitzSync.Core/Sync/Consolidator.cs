@@ -64,6 +64,7 @@ public sealed class Consolidator
 
     private ConsolidationResult ConsolidateOnce(SitePackageFacts facts, Func<Stream> openChanges, CancellationToken cancellationToken)
     {
+        FaultPoints.Hit("consolidate.before-tx");
         using var tx = _master.BeginTransaction(new FbTransactionOptions { LockTimeoutSeconds = LockTimeoutSeconds });
         var identity = NodeIdentity.Read(_master, tx);
         if (!identity.IsSiege)
@@ -93,6 +94,7 @@ public sealed class Consolidator
             applier.Apply(reader, policy, cancellationToken);
             reader.VerifyEnd();
             registry.RecordConsolidated(_master, tx, facts);
+            FaultPoints.Hit("consolidate.inside-tx");
             tx.Commit();
             return new ConsolidationResult
             {

@@ -143,6 +143,7 @@ public sealed class FolderDropTransport : IDropTransport
                     cancellationToken.ThrowIfCancellationRequested();
                     output.Write(buffer, 0, read);
                     meter.Add(buffer, 0, read);
+                    FaultPoints.Hit(target.StartsWith(_root, StringComparison.Ordinal) ? "upload.during" : "download.during");
                 }
                 output.Flush(flushToDisk: true);
                 if (output.Length != total)

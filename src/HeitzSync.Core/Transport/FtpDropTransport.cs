@@ -176,6 +176,7 @@ public sealed class FtpDropTransport : IDropTransport
         {
             await target.WriteAsync(buffer, 0, read).ConfigureAwait(false);
             meter.Add(buffer, 0, read);
+            FaultPoints.Hit("upload.during");
         }
     }
 
@@ -283,6 +284,7 @@ public sealed class FtpDropTransport : IDropTransport
                     throw failure;
                 }
                 meter.Add(buffer, offset, filled - offset);
+                FaultPoints.Hit("download.during");
             }
         }
     }

@@ -9,20 +9,20 @@ namespace HeitzSync.PowerShell.Commands;
 /// Stores a password in the node's secret store (DPAPI on Windows, an owner-only file elsewhere) for unattended runs.
 /// With -For, also writes the user name and the secret's name into the configuration (database, FTP or SMTP login).
 /// </summary>
-/// <remarks>
-/// One parameter set, -For or -Name or both: two sets sharing -Name could not be told apart by PowerShell when only
-/// -Name is given.
-/// </remarks>
-[Cmdlet(VerbsCommon.Set, "HzSyncCredential", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsCommon.Set, "HzSyncCredential", SupportsShouldProcess = true, DefaultParameterSetName = ForSet, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(HzCredentialInfo))]
 public sealed class SetHzSyncCredentialCommand : HzConfigCmdlet
 {
-    /// <summary>Which login of the configuration this credential is; without it, -Name stores the password alone.</summary>
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-    public HzCredentialTarget? For { get; set; }
+    private const string ForSet = "For";
+    private const string NameSet = "Name";
+
+    /// <summary>Which login of the configuration this credential is.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ForSet, ValueFromPipelineByPropertyName = true)]
+    public HzCredentialTarget For { get; set; }
 
     /// <summary>The secret's name. With -For, default: the name the configuration already uses, else database, ftp or smtp.</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = ForSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, ParameterSetName = NameSet, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string? Name { get; set; }
 
@@ -53,13 +53,7 @@ public sealed class SetHzSyncCredentialCommand : HzConfigCmdlet
             return;
         }
 
-        if (For is null && Name is null)
-        {
-            WriteHzError(new ArgumentException("Say what the credential is for: -For Database, Ftp or Smtp (the configuration is updated), or -Name to store the password alone."),
-                ErrorIds.CredentialTargetMissing, ErrorCategory.InvalidArgument, Credential.UserName);
-            return;
-        }
-        if (For is null)
+        if (ParameterSetName == NameSet)
         {
             // A secret by name only: the configuration is not changed, and need not be valid yet, only its folder is used.
             var configPath = ResolvedConfigPath;
@@ -76,8 +70,7 @@ public sealed class SetHzSyncCredentialCommand : HzConfigCmdlet
         var path = config.ConfigPath!;
         HzSyncConfig changed;
         string name;
-        var target = For.Value;
-        switch (target)
+        switch (For)
         {
             case HzCredentialTarget.Database:
                 name = Name ?? config.Database?.PasswordSecret ?? NewHzSyncConfigCommand.DatabaseSecret;
@@ -106,7 +99,7 @@ public sealed class SetHzSyncCredentialCommand : HzConfigCmdlet
         }
 
         var secrets = SecretStore.ForConfig(config, Scope);
-        if (!ShouldProcess($"secret '{name}' in {secrets.Folder}, and the {target} login in {path}", $"Store the {target} credential of {Credential.UserName}")) return;
+        if (!ShouldProcess($"secret '{name}' in {secrets.Folder}, and the {For} login in {path}", $"Store the {For} credential of {Credential.UserName}")) return;
         if (!Store(secrets, name, password)) return;
         if (changed != config)
         {
@@ -120,7 +113,7 @@ public sealed class SetHzSyncCredentialCommand : HzConfigCmdlet
                 return;
             }
         }
-        if (PassThru) WriteObject(new HzCredentialInfo(name, target, Credential.UserName, Scope, secrets.Folder, path));
+        if (PassThru) WriteObject(new HzCredentialInfo(name, For, Credential.UserName, Scope, secrets.Folder, path));
     }
 
     private bool Store(SecretStore store, string name, string password)

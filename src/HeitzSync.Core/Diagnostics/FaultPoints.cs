@@ -1,0 +1,62 @@
+using System.Diagnostics;
+using System.Globalization;
+
+// In the root namespace so that each fault point in the engine reads as one plain line: FaultPoints.Hit("...").
+namespace HeitzSync.Core;
+
+/// <summary>
+/// Crash injection for the fault suite (tests/HeitzSync.Fault.Tests) and nothing else: it proves that a night killed at
+/// any step loses nothing and applies nothing twice. Inert unless the environment variable <c>HEITZSYNC_FAULT_AT</c>
+/// is set; then it costs one string comparison per <see cref="Hit"/>.
+/// <para>
+/// When <c>HEITZSYNC_FAULT_AT</c> names a point and <c>HEITZSYNC_FAULT_AFTER</c> (default 0) earlier hits of that
+/// point have passed, the process kills itself at once with SIGKILL (<see cref="Process.Kill()"/> on itself): no
+/// exception, no finally block, no flush, no dispose, as a power cut or <c>kill -9</c> would leave it. One line,
+/// <c>HEITZSYNC_FAULT: killed at &lt;point&gt;</c>, is written to standard error first so that a test can tell the
+/// injected death from any other.
+/// </para>
+/// Points (each a single <c>FaultPoints.Hit(...)</c> line in the engine): backup.during (gbak wrote the backup, not yet
+/// verified), extract.during (rows written to the package, not completed), upload.during and download.during (after each
+/// block written to the .part of a transfer into or out of the drop, by either transport), consolidate.before-tx,
+/// consolidate.inside-tx (all rows applied, not committed), consolidate.after-commit (before ack.json and the package's
+/// removal), publish.during (after each site's package is published), apply.inside-tx (all rows applied, not committed),
+/// apply.after-commit (before the package is removed, locally and from the drop).
+/// </summary>
+public static class FaultPoints
+{
+    public const string AtVariable = "HEITZSYNC_FAULT_AT";
+    public const string AfterVariable = "HEITZSYNC_FAULT_AFTER";
+
+    /// <summary>What the process writes to standard error just before it kills itself.</summary>
+    public const string Marker = "HEITZSYNC_FAULT: killed at ";
+
+    // Read once: a night never changes its own environment.
+    private static readonly string? Armed = ReadArmed();
+    private static readonly int PassesBeforeKill = ReadAfter();
+    private static int _hits;
+
+    /// <summary>A step of the engine was reached: kills the process when the fault suite armed this point; otherwise nothing.</summary>
+    public static void Hit(string name)
+    {
+        if (Armed is null || !string.Equals(name, Armed, StringComparison.Ordinal)) return;
+        if (Interlocked.Increment(ref _hits) <= PassesBeforeKill) return;
+        Console.Error.WriteLine(Marker + name);
+        Console.Error.Flush();
+        using var self = Process.GetCurrentProcess();
+        self.Kill();
+        // Kill delivers SIGKILL (TerminateProcess on Windows) to this very process; never go on past this point.
+        Thread.Sleep(Timeout.Infinite);
+    }
+
+    private static string? ReadArmed()
+    {
+        var value = Environment.GetEnvironmentVariable(AtVariable);
+        return string.IsNullOrWhiteSpace(value) ? null : value!.Trim();
+    }
+
+    private static int ReadAfter()
+    {
+        var value = Environment.GetEnvironmentVariable(AfterVariable);
+        return int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var after) && after > 0 ? after : 0;
+    }
+}
