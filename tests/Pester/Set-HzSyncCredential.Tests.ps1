@@ -88,6 +88,17 @@ Describe 'Set-HzSyncCredential' {
         Test-Path -LiteralPath (Join-HzPath $TestDrive 'nomail/secrets') | Should -BeFalse
     }
 
+    It 'asks what the credential is for' {
+        $path = New-HzTestConfig -Name 'notarget'
+        { Set-HzSyncCredential -ConfigPath $path -Credential (New-HzTestCredential) -ErrorAction Stop } | Should -Throw -ErrorId "CredentialTargetMissing,$cmd"
+    }
+
+    It 'takes the target and the credential by position' {
+        $path = New-HzTestConfig -Name 'positional'
+        Set-HzSyncCredential Database (New-HzTestCredential POSUSER) -ConfigPath $path
+        (Get-HzSyncConfig -ConfigPath $path).Database.User | Should -Be 'POSUSER'
+    }
+
     It 'refuses an empty password' {
         $path = New-HzTestConfig -Name 'empty'
         $empty = [pscredential]::new('SYSDBA', [securestring]::new())

@@ -14,7 +14,7 @@ function Import-HzBuiltModule {
             Sort-Object { [version] $_.Name } -Descending |
             Select-Object -First 1
         if (-not $latest) {
-            throw "No built module under $root: run ./build.ps1 first (or set HEITZSYNC_MODULE to a built module folder)."
+            throw "No built module under ${root}: run ./build.ps1 first (or set HEITZSYNC_MODULE to a built module folder)."
         }
         $manifest = Join-Path $latest.FullName 'HeitzSync.psd1'
     }

@@ -9,20 +9,20 @@ namespace HeitzSync.PowerShell.Commands;
 /// Stores a password in the node's secret store (DPAPI on Windows, an owner-only file elsewhere) for unattended runs.
 /// With -For, also writes the user name and the secret's name into the configuration (database, FTP or SMTP login).
 /// </summary>
-[Cmdlet(VerbsCommon.Set, "HzSyncCredential", SupportsShouldProcess = true, DefaultParameterSetName = ForSet, ConfirmImpact = ConfirmImpact.Medium)]
+/// <remarks>
+/// One parameter set, -For or -Name or both: two sets sharing -Name could not be told apart by PowerShell when only
+/// -Name is given.
+/// </remarks>
+[Cmdlet(VerbsCommon.Set, "HzSyncCredential", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(HzCredentialInfo))]
 public sealed class SetHzSyncCredentialCommand : HzConfigCmdlet
 {
-    private const string ForSet = "For";
-    private const string NameSet = "Name";
-
-    /// <summary>Which login of the configuration this credential is.</summary>
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ForSet, ValueFromPipelineByPropertyName = true)]
-    public HzCredentialTarget For { get; set; }
+    /// <summary>Which login of the configuration this credential is; without it, -Name stores the password alone.</summary>
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    public HzCredentialTarget? For { get; set; }
 
     /// <summary>The secret's name. With -For, default: the name the configuration already uses, else database, ftp or smtp.</summary>
-    [Parameter(ParameterSetName = ForSet, ValueFromPipelineByPropertyName = true)]
-    [Parameter(Mandatory = true, ParameterSetName = NameSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string? Name { get; set; }
 
@@ -53,7 +53,13 @@ public sealed class SetHzSyncCredentialCommand : HzConfigCmdlet
             return;
         }
 
-        if (ParameterSetName == NameSet)
+        if (For is null && Name is null)
+        {
+            WriteHzError(new ArgumentException("Say what the credential is for: -For Database, Ftp or Smtp (the configuration is updated), or -Name to store the password alone."),
+                ErrorIds.CredentialTargetMissing, ErrorCategory.InvalidArgument, Credential.UserName);
+            return;
+        }
+        if (For is null)
         {
             // A secret by name only: the configuration is not changed, and need not be valid yet, only its folder is used.
             var configPath = ResolvedConfigPath;
@@ -70,7 +76,8 @@ public sealed class SetHzSyncCredentialCommand : HzConfigCmdlet
         var path = config.ConfigPath!;
         HzSyncConfig changed;
         string name;
-        switch (For)
+        var target = For.Value;
+        switch (target)
         {
             case HzCredentialTarget.Database:
                 name = Name ?? config.Database?.PasswordSecret ?? NewHzSyncConfigCommand.DatabaseSecret;
@@ -99,7 +106,7 @@ public sealed class SetHzSyncCredentialCommand : HzConfigCmdlet
         }
 
         var secrets = SecretStore.ForConfig(config, Scope);
-        if (!ShouldProcess($"secret '{name}' in {secrets.Folder}, and the {For} login in {path}", $"Store the {For} credential of {Credential.UserName}")) return;
+        if (!ShouldProcess($"secret '{name}' in {secrets.Folder}, and the {target} login in {path}", $"Store the {target} credential of {Credential.UserName}")) return;
         if (!Store(secrets, name, password)) return;
         if (changed != config)
         {
@@ -113,7 +120,7 @@ public sealed class SetHzSyncCredentialCommand : HzConfigCmdlet
                 return;
             }
         }
-        if (PassThru) WriteObject(new HzCredentialInfo(name, For, Credential.UserName, Scope, secrets.Folder, path));
+        if (PassThru) WriteObject(new HzCredentialInfo(name, target, Credential.UserName, Scope, secrets.Folder, path));
     }
 
     private bool Store(SecretStore store, string name, string password)

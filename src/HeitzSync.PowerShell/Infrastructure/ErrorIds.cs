@@ -18,5 +18,6 @@ public static class ErrorIds
     public const string SecretNameInvalid = "SecretNameInvalid";
     public const string SecretWriteFailed = "SecretWriteFailed";
     public const string CredentialPasswordEmpty = "CredentialPasswordEmpty";
+    public const string CredentialTargetMissing = "CredentialTargetMissing";
     public const string MailNotConfigured = "MailNotConfigured";
 }
