@@ -226,8 +226,9 @@ internal sealed class FtpSession : IDisposable
                 await stream.FlushAsync().ConfigureAwait(false);
                 if (tls is not null && ShutdownAsyncMethod?.Invoke(tls, null) is Task shutdown) await shutdown.ConfigureAwait(false);
                 data.Client.Shutdown(SocketShutdown.Send);   // a FIN after everything, never a reset...
-                var sink = new byte[4096];
-                while (await raw.ReadAsync(sink, 0, sink.Length).ConfigureAwait(false) > 0) Touch();   // ...then wait for the server's close
+                var drained = DrainAsync(raw);                 // ...then the server's own close, for a few seconds at most;
+                _ = drained.ContinueWith(t => t.Exception, TaskScheduler.Default);   // a reset there is no failure: the reply tells
+                await Task.WhenAny(drained, Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is not FtpCertificateException && _dataBroken && !_timedOut && !_cancellationToken.IsCancellationRequested)
@@ -251,6 +252,12 @@ internal sealed class FtpSession : IDisposable
         return true;
     });
 
+    private async Task DrainAsync(Stream raw)
+    {
+        var sink = new byte[4096];
+        while (await raw.ReadAsync(sink, 0, sink.Length).ConfigureAwait(false) > 0) Touch();
+    }
+
     private async Task<TcpClient> OpenDataConnectionAsync(string command, string verb)
     {
         var control = _control ?? throw new InvalidOperationException("The FTP session is not connected.");
@@ -264,15 +271,19 @@ internal sealed class FtpSession : IDisposable
                 var port = await EnterPassiveAsync(server).ConfigureAwait(false);
                 var data = new TcpClient(server.AddressFamily) { NoDelay = true };
                 _dataSocket = data.Client;
-                // The address in a PASV reply is ignored: data goes to the server we trust for control (no FTP bounce).
-                await data.ConnectAsync(server, port).ConfigureAwait(false);
-                var start = await Send(command).ConfigureAwait(false);
-                if (start.Code is not (125 or 150))
+                try
+                {
+                    // The address in a PASV reply is ignored: data goes to the server we trust for control (no FTP bounce).
+                    await data.ConnectAsync(server, port).ConfigureAwait(false);
+                    var start = await Send(command).ConfigureAwait(false);
+                    if (start.Code is not (125 or 150)) throw new FtpReplyException(verb, start);
+                    return data;
+                }
+                catch
                 {
                     data.Dispose();
-                    throw new FtpReplyException(verb, start);
+                    throw;
                 }
-                return data;
             }
             var local = ((IPEndPoint)control.Client.LocalEndPoint!).Address;
             var listener = new TcpListener(local, 0);
