@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using HeitzSync.Core.Capture;
+using HeitzSync.Core.Demo;
+using HeitzSync.Core.Model;
+using HeitzSync.Core.Night;
+using HeitzSync.Core.Packaging;
+using HeitzSync.Core.Transport;
+using HeitzSync.Firebird;
+
+namespace HeitzSync.Bench;
+
+internal sealed record ApplyRate(int Sites, long RowsSent, long PackageBytes, TimeSpan Extract, long RowsConsolidated, TimeSpan Consolidate, long RawRows, TimeSpan Raw)
+{
+    public double ConsolidateRate => RowsConsolidated / Consolidate.TotalSeconds;
+    public double RawRate => RawRows / Raw.TotalSeconds;
+    public double ExtractRate => RowsSent / Extract.TotalSeconds;
+}
+
+/// <summary>
+/// Consolidation apply rate at the Siège: N sites each send M new rows (a club's activity: members, subscriptions,
+/// entries, sales with lines, payments, accounting); the Siège consolidates the N packages into a copy of the chain's
+/// master; then the very same rows are inserted into a plain copy of the chain database (no capture) by a prepared
+/// statement loop in one transaction, the practical limit.
+/// </summary>
+internal static class ApplyRateBench
+{
+    /// <summary>New rows go far above the chain's history in each club's range, so they never meet existing keys.</summary>
+    private const long BatchKeyOffset = 500_000_000;
+
+    public static async Task<ApplyRate> RunAsync(NightKit kit, string folder, int sites, int changesPerSite, SyncKey key, int seed, Action<string> log, CancellationToken cancellationToken)
+    {
+        if (sites > kit.Chain.Clubs) throw new ArgumentOutOfRangeException(nameof(sites), $"The chain has {kit.Chain.Clubs} clubs: at most {kit.Chain.Clubs} sites.");
+        Directory.CreateDirectory(folder);
+        var master = Path.Combine(folder, "SIEGE.fdb");
+        File.Copy(kit.PathOf(kit.Siege), master);
+        var raw = Path.Combine(folder, "PLAIN.fdb");
+        File.Copy(kit.Chain.Path, raw);
+        var dropFolder = Path.Combine(folder, "drop");
+        Directory.CreateDirectory(dropFolder);
+        using var drop = new FolderDropTransport(dropFolder);
+        var cycle = CycleId.FromTime(DateTimeOffset.UtcNow, 2);
+
+        long rowsSent = 0, packageBytes = 0;
+        var extract = TimeSpan.Zero;
+        for (var i = 0; i < sites; i++)
+        {
+            var number = Chain.ClubNumber(i);
+            var code = Chain.ClubCode(number);
+            var path = Path.Combine(folder, code + ".fdb");
+            using (var connection = FbConnection.CreateDatabase(Chain.Settings(path), "UTF8"))
+            {
+                SampleSchema.Create(connection);
+                using (var writer = new RowWriter(connection))
+                {
+                    writer.WriteAll(ClubRows.ReferenceRows());
+                    writer.Commit();
+                }
+                new CaptureInstaller(connection).Install(new CaptureOptions
+                {
+                    Site = SiteCode.Parse(code),
+                    SiteNumber = number,
+                    KeyLow = Chain.KeyLow(number),
+                    KeyHigh = Chain.KeyLow(number) + Chain.KeyRangeSize - 1,
+                    IsSynchronised = t => SampleSchema.SynchronisedTables.Contains(t),
+                    InitialLoad = false,
+                });
+                using (var writer = new RowWriter(connection))
+                {
+                    writer.WriteAll(Batch(number, changesPerSite, seed));
+                    writer.Commit();
+                }
+            }
+            var night = new SiteNight(Chain.Settings(path), drop, key, Path.Combine(folder, "work", code));
+            var watch = Stopwatch.StartNew();
+            var sent = await night.ExtractAsync(cycle, null, cancellationToken);
+            extract += watch.Elapsed;
+            await night.UploadAsync(sent, null, cancellationToken);
+            rowsSent += sent.Rows;
+            packageBytes += sent.Bytes;
+            log($"  {code}: {sent.Rows:N0} changes packaged ({sent.Bytes:N0} bytes)");
+        }
+
+        // The two ways alternate site by site (which goes first alternates too), so that load from other work on
+        // the machine falls on both alike: the Siège consolidates one site's package, the plain loop inserts the
+        // same rows, all inside its one transaction, committed at the end.
+        var siege = new SiegeNight(Chain.Settings(master), drop, key, Path.Combine(folder, "work", "SIEGE"), Array.Empty<string>());
+        var consolidate = TimeSpan.Zero;
+        var rawTime = TimeSpan.Zero;
+        long consolidated = 0;
+        using (var plain = FbConnection.Open(Chain.Settings(raw)))
+        using (var writer = new RowWriter(plain))
+        {
+            for (var i = 0; i < sites; i++)
+            {
+                var number = Chain.ClubNumber(i);
+                async Task Consolidate()
+                {
+                    var watch = Stopwatch.StartNew();
+                    var run = await siege.ConsolidateAsync(new[] { SiteCode.Parse(Chain.ClubCode(number)) }, 1, DateTimeOffset.UtcNow, TimeSpan.FromSeconds(1), null, cancellationToken);
+                    consolidate += watch.Elapsed;
+                    if (run.Errors > 0 || run.Deliveries.Count != 1 || run.Conflicts > 0)
+                    {
+                        throw new InvalidOperationException("The apply-rate consolidation did not take the package cleanly: " +
+                            string.Join("; ", run.Deliveries.Select(d => $"{d.Site} {d.State} {d.Error}")));
+                    }
+                    consolidated += run.RowsApplied;
+                }
+                void Insert()
+                {
+                    var watch = Stopwatch.StartNew();
+                    writer.WriteAll(Batch(number, changesPerSite, seed));
+                    rawTime += watch.Elapsed;
+                }
+                if (i % 2 == 0)
+                {
+                    await Consolidate();
+                    Insert();
+                }
+                else
+                {
+                    Insert();
+                    await Consolidate();
+                }
+            }
+            var commit = Stopwatch.StartNew();
+            writer.Commit();
+            rawTime += commit.Elapsed;
+            log($"  Siège: {consolidated:N0} rows consolidated in {consolidate.TotalSeconds:0.0} s; plain loop: {writer.Rows:N0} rows in {rawTime.TotalSeconds:0.0} s");
+            if (writer.Rows != consolidated) throw new InvalidOperationException($"The plain loop inserted {writer.Rows:N0} rows, the Siège consolidated {consolidated:N0}.");
+        }
+        return new ApplyRate(sites, rowsSent, packageBytes, extract, consolidated, consolidate, consolidated, rawTime);
+    }
+
+    /// <summary>The rows one site sends: generated again, identically, for the plain loop.</summary>
+    private static IEnumerable<Row> Batch(int number, int rows, int seed) =>
+        ClubRows.Generate(number, ActivityPlan.ForRows(rows), new KeyCursor(Chain.KeyLow(number) + BatchKeyOffset + 1), Array.Empty<long>(),
+            new Random(seed * 31 + number), DailyChange.Day, DailyChange.Day);
+}
