@@ -1,83 +1,196 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.RegularExpressions;
 using HeitzSync.Firebird;
 
 namespace HeitzSync.Core.Backup;
 
-public enum BackupPhase { Backup, Verify, Rotate }
-
-public readonly record struct BackupProgress(BackupPhase Phase, string Line);
-
-/// <summary>One verified safety backup.</summary>
-public sealed record BackupResult(string Path, long SizeBytes, TimeSpan Duration, bool Verified, IReadOnlyList<string> Deleted);
-
 /// <summary>
-/// The site's safety net (DESIGN.md §7): a full gbak backup named <c>&lt;db&gt;_&lt;yyyyMMdd-HHmmss&gt;.fbk</c> (UTC),
-/// written under a temporary name and given its final name only once a restore of it has been verified; then the
-/// newest <c>keep</c> backups of that database are kept and older ones removed (only files named by this class).
+/// The site's safety net (DESIGN.md §7): a full gbak backup named <c>&lt;db&gt;_&lt;yyyyMMdd-HHmmss&gt;.fbk</c> (UTC,
+/// sortable; <c>-2</c>, <c>-3</c>... when that name exists), written under a temporary name and given its final name
+/// only once a restore of it has been verified; then the newest <c>keep</c> backups of that database are kept and
+/// older ones removed. Only files named by this class are ever removed: anything else in the folder is left alone.
 /// </summary>
 public sealed class SafetyBackup
 {
+    public const int DefaultKeep = 10;
+
     private readonly FbBackupService _gbak;
 
     public SafetyBackup(FbBackupService? gbak = null) => _gbak = gbak ?? new FbBackupService();
 
+    /// <summary>The clock that names backups (UTC); tests set it to make two backups in the same second.</summary>
+    internal Func<DateTime> UtcNow { get; set; } = () => DateTime.UtcNow;
+
+    /// <summary>Called with the temporary file once gbak has written it and before it is verified; tests damage it here.</summary>
+    internal Action<string>? AfterBackupWritten { get; set; }
+
+    /// <summary>
+    /// Backs <paramref name="database"/> up into <paramref name="folder"/>, verifies the backup by restoring it, gives it
+    /// its final name, then keeps the newest <paramref name="keep"/> backups of that database.
+    /// Cancelling removes the partial file. Failures throw <see cref="BackupFailedException"/>, naming the database
+    /// (never its password) and the folder, and saying what to check.
+    /// </summary>
     public async Task<BackupResult> RunAsync(FbConnectionSettings database, string folder, int keep, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
-        if (keep < 1) throw new ArgumentOutOfRangeException(nameof(keep), "backup.keep must be at least 1.");
-        Directory.CreateDirectory(folder);
-        var name = DatabaseName(database);
-        var stamp = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
-        var final = Path.Combine(folder, $"{name}_{stamp}.fbk");
-        for (var n = 2; File.Exists(final); n++) final = Path.Combine(folder, $"{name}_{stamp}-{n}.fbk");
-        var temporary = final + ".part";
+        if (database is null) throw new ArgumentNullException(nameof(database));
+        if (string.IsNullOrWhiteSpace(folder)) throw new ArgumentException("A backup folder is required.", nameof(folder));
+        if (keep < 1) throw new ArgumentOutOfRangeException(nameof(keep), keep, "backup.keep must be at least 1: the backup just made is always kept.");
+        folder = Path.GetFullPath(folder);
+        var name = BackupNames.DatabaseName(database);
         var watch = Stopwatch.StartNew();
+        var notes = new List<string>();
+
+        try
+        {
+            Directory.CreateDirectory(folder);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new BackupFailedException(Describe(database, folder, "the backup folder could not be created", ex.Message), ex);
+        }
+        RemoveLeftovers(folder, name, notes, progress);
+
+        var final = NextFreeName(folder, name, UtcNow());
+        var temporary = BackupNames.TemporaryFor(final);
+        var step = "gbak could not write the backup";
         try
         {
             await _gbak.BackupAsync(database, temporary, Forward(progress, BackupPhase.Backup), cancellationToken).ConfigureAwait(false);
             FaultPoints.Hit("backup.during");
+            AfterBackupWritten?.Invoke(temporary);
+            cancellationToken.ThrowIfCancellationRequested();
+            step = "the backup did not restore (verification failed), so it was not kept";
             await _gbak.VerifyAsync(temporary, Forward(progress, BackupPhase.Verify), cancellationToken).ConfigureAwait(false);
+            step = "the verified backup could not be given its final name";
+            File.Move(temporary, final);
         }
-        catch (FbException ex)
+        catch (OperationCanceledException)
         {
-            if (File.Exists(temporary)) File.Delete(temporary);
-            throw new FbException($"The safety backup of {database} into {folder} failed; check free space and rights there. {ex.Message}");
-        }
-        catch
-        {
-            if (File.Exists(temporary)) File.Delete(temporary);
+            DeleteQuietly(temporary);
             throw;
         }
-        File.Move(temporary, final);
-        var deleted = Rotate(folder, name, keep);
-        foreach (var file in deleted) progress?.Report(new BackupProgress(BackupPhase.Rotate, "removed " + Path.GetFileName(file)));
-        return new BackupResult(final, new FileInfo(final).Length, watch.Elapsed, true, deleted);
-    }
-
-    /// <summary>This database's safety backups in the folder, newest first.</summary>
-    public static IReadOnlyList<FileInfo> ListBackups(string folder, string databaseName)
-    {
-        if (!Directory.Exists(folder)) return Array.Empty<FileInfo>();
-        var pattern = new Regex("^" + Regex.Escape(databaseName) + @"_\d{8}-\d{6}(-\d+)?\.fbk$", RegexOptions.CultureInvariant);
-        return new DirectoryInfo(folder).GetFiles("*.fbk").Where(f => pattern.IsMatch(f.Name))
-            .OrderByDescending(f => f.Name, StringComparer.Ordinal).ToList();
-    }
-
-    public static string DatabaseName(FbConnectionSettings database) => Path.GetFileNameWithoutExtension(database.Database);
-
-    private static IReadOnlyList<string> Rotate(string folder, string name, int keep)
-    {
-        var deleted = new List<string>();
-        foreach (var old in ListBackups(folder, name).Skip(keep))
+        catch (Exception ex) when (ex is FbException or IOException or UnauthorizedAccessException)
         {
-            old.Delete();
-            deleted.Add(old.FullName);
+            DeleteQuietly(temporary);
+            throw new BackupFailedException(Describe(database, folder, step, ex.Message), ex);
+        }
+
+        var size = new FileInfo(final).Length;
+        var deleted = Rotate(folder, name, keep, final, notes, progress);
+        return new BackupResult(final, size, watch.Elapsed, Verified: true, deleted) { Notes = notes };
+    }
+
+    /// <summary>This database's safety backups in <paramref name="folder"/>, newest first (by the time in their names).</summary>
+    public static IReadOnlyList<BackupFile> ListBackups(string folder, string databaseName)
+    {
+        if (string.IsNullOrWhiteSpace(folder) || !Directory.Exists(folder)) return Array.Empty<BackupFile>();
+        var name = BackupNames.Sanitize(databaseName);
+        var found = new List<BackupFile>();
+        foreach (var file in new DirectoryInfo(folder).EnumerateFiles(name + "_*.fbk"))
+        {
+            if (!BackupNames.TryParse(file.Name, name, out var takenUtc, out var sequence)) continue;
+            found.Add(new BackupFile(file.FullName, file.Name, name, takenUtc, sequence, file.Length));
+        }
+        return found.OrderByDescending(f => f.TakenUtc).ThenByDescending(f => f.Sequence).ToList();
+    }
+
+    /// <summary>The safety backups of <paramref name="database"/> in <paramref name="folder"/>, newest first.</summary>
+    public static IReadOnlyList<BackupFile> ListBackups(string folder, FbConnectionSettings database) =>
+        ListBackups(folder, BackupNames.DatabaseName(database));
+
+    /// <summary>The name backups of this database carry: its file name without extension (or its server alias), made file-name safe.</summary>
+    public static string DatabaseName(FbConnectionSettings database) => BackupNames.DatabaseName(database);
+
+    private static string NextFreeName(string folder, string name, DateTime utc)
+    {
+        var stamp = utc.ToString(BackupNames.StampFormat, CultureInfo.InvariantCulture);
+        var final = Path.Combine(folder, $"{name}_{stamp}.fbk");
+        for (var n = 2; File.Exists(final) || File.Exists(BackupNames.TemporaryFor(final)); n++)
+        {
+            final = Path.Combine(folder, $"{name}_{stamp}-{n.ToString(CultureInfo.InvariantCulture)}.fbk");
+        }
+        return final;
+    }
+
+    /// <summary>Keeps the newest <paramref name="keep"/>; the backup just made is always one of them, even when the clock went back.</summary>
+    private static IReadOnlyList<string> Rotate(string folder, string name, int keep, string justMade, List<string> notes, IProgress<BackupProgress>? progress)
+    {
+        var others = ListBackups(folder, name).Where(f => !string.Equals(f.Path, justMade, StringComparison.Ordinal));
+        var deleted = new List<string>();
+        foreach (var old in others.Skip(keep - 1))
+        {
+            try
+            {
+                File.Delete(old.Path);
+                deleted.Add(old.Path);
+                progress?.Report(new BackupProgress(BackupPhase.Rotate, "removed " + old.Name));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // The new backup is made and verified: an old one that cannot go is a note, not a failure.
+                var note = $"could not remove the old backup {old.Name}: {ex.Message}";
+                notes.Add(note);
+                progress?.Report(new BackupProgress(BackupPhase.Rotate, note));
+            }
         }
         return deleted;
     }
 
+    /// <summary>Temporary files of this database left by a backup whose process died (power cut, kill): they only take space.</summary>
+    private static void RemoveLeftovers(string folder, string name, List<string> notes, IProgress<BackupProgress>? progress)
+    {
+        foreach (var file in new DirectoryInfo(folder).EnumerateFiles(name + "_*.part"))
+        {
+            if (!BackupNames.TryParseTemporary(file.Name, name, out var processId) || Runs.ProcessCheck.IsRunning(processId, null)) continue;
+            try
+            {
+                file.Delete();
+                var note = $"removed {file.Name}, left by an interrupted backup";
+                notes.Add(note);
+                progress?.Report(new BackupProgress(BackupPhase.Backup, note));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                notes.Add($"could not remove {file.Name}, left by an interrupted backup: {ex.Message}");
+            }
+        }
+    }
+
+    internal static string Describe(FbConnectionSettings database, string folder, string what, string detail)
+    {
+        // FbConnectionSettings.ToString never shows the password.
+        return $"The safety backup of {database} into {folder} failed: {what}. " +
+               $"Check the free space there ({FreeSpace(folder)}), that this account may write there, and that gbak can open the database " +
+               $"(embedded: no other program holds the file; server: the server runs and the credentials are right).{Environment.NewLine}{detail}";
+    }
+
+    internal static string FreeSpace(string folder)
+    {
+        try
+        {
+            var free = new DriveInfo(Path.GetPathRoot(folder) is { Length: > 0 } root && IsWindows ? root : folder).AvailableFreeSpace;
+            return free >= 1L << 30
+                ? (free / (double)(1L << 30)).ToString("0.0", CultureInfo.InvariantCulture) + " GB free"
+                : (free / (1L << 20)).ToString(CultureInfo.InvariantCulture) + " MB free";
+        }
+        catch (Exception ex) when (ex is IOException or ArgumentException or UnauthorizedAccessException)
+        {
+            return "free space unknown";
+        }
+    }
+
+    private static bool IsWindows => Path.DirectorySeparatorChar == '\\';
+
+    private static void DeleteQuietly(string path)
+    {
+        try
+        {
+            if (File.Exists(path)) File.Delete(path);
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+
     private static IProgress<string>? Forward(IProgress<BackupProgress>? progress, BackupPhase phase) =>
         progress is null ? null : new InlineProgress<string>(line => progress.Report(new BackupProgress(phase, line)));
-
 }
