@@ -124,6 +124,21 @@ public sealed class DayLedger
         return $"{newRows} new, {deletedRows} deleted, {checkedRows} changed row(s) checked ({contested} changed at several nodes)";
     }
 
+    /// <summary>Every node's synchronised tables exactly as its business left them: a failed night changed nothing.</summary>
+    public void AssertUnchangedSinceBusiness()
+    {
+        Assert.True(_end.Count > 0, "CloseBusiness was not called: the ledger has nothing to compare with.");
+        var problems = new List<string>();
+        foreach (var node in _world.Nodes)
+        {
+            using var end = Open(_end[node.Code]);
+            using var now = node.Open();
+            problems.AddRange(DatabaseComparer.Compare(end, now, SampleSchema.SynchronisedTables).Where(t => !t.Identical)
+                .Select(t => $"{node} {t.Table}: {t.RowsLeft} row(s) after the business, {t.RowsRight} now"));
+        }
+        Assert.True(problems.Count == 0, "a failed night changed databases:" + Environment.NewLine + string.Join(Environment.NewLine, problems));
+    }
+
     private static FbConnection Open(string path) => FbConnection.Open(new FbConnectionSettings { Database = path, Charset = "NONE" });
 
     /// <summary>Every primary key of a table, as text (the same text <see cref="KeyText"/> gives a key from the comparer).</summary>

@@ -67,12 +67,14 @@ public sealed class FaultWorld : IDisposable
     {
         Root = root;
         _ownsRoot = ownsRoot;
+        DropFolder = Path.Combine(root, "drop");
         Siege = new Node(SiegeCode, 1, NodeRole.Siege, Path.Combine(root, SiegeCode));
         Sites = SiteCodes.Select((code, i) => new Node(code, i + 2, NodeRole.Site, Path.Combine(root, code))).ToList();
     }
 
     public string Root { get; }
-    public string DropFolder => Path.Combine(Root, "drop");
+    /// <summary>The Siège's drop folder on disk (the FTP root's drop folder when the sites use FTPS).</summary>
+    public string DropFolder { get; set; }
     public Node Siege { get; }
     public IReadOnlyList<Node> Sites { get; }
     public IEnumerable<Node> Nodes => Sites.Prepend(Siege);
@@ -92,12 +94,28 @@ public sealed class FaultWorld : IDisposable
         return new FaultWorld(root, ownsRoot: true);
     }
 
+    /// <summary>Runs one hzsync command for a node and logs it; checks that an armed process died at its point and that no other did.</summary>
     public HzsyncRun Run(Node node, string command, InjectedFault? fault = null, params string[] arguments)
     {
-        var armed = fault is not null && fault.Node == node.Code && fault.Command == command ? fault : null;
-        ClockOffsets.TryGetValue(node.Code, out var clock);
-        var run = Hzsync.Run(node.Code, node.ConfigPath, command, arguments, armed?.Environment, clock);
+        var run = RunUnlogged(node, command, fault is null ? Array.Empty<InjectedFault>() : new[] { fault }, arguments);
         Log.Add(run);
+        Check(run, fault is null ? Array.Empty<InjectedFault>() : new[] { fault });
+        return run;
+    }
+
+    private HzsyncRun RunUnlogged(Node node, string command, IReadOnlyList<InjectedFault> faults, string[] arguments)
+    {
+        var armed = Armed(node, command, faults);
+        ClockOffsets.TryGetValue(node.Code, out var clock);
+        return Hzsync.Run(node.Code, node.ConfigPath, command, arguments, armed?.Environment, clock);
+    }
+
+    private static InjectedFault? Armed(Node node, string command, IReadOnlyList<InjectedFault> faults) =>
+        faults.SingleOrDefault(f => f.Node == node.Code && f.Command == command);
+
+    private void Check(HzsyncRun run, IReadOnlyList<InjectedFault> faults)
+    {
+        var armed = Armed(this[run.Node], run.Command, faults);
         if (armed is not null)
         {
             Assert.True(run.KilledAt == armed.Point && run.ExitCode == HzsyncRun.SigKillExitCode,
@@ -107,30 +125,42 @@ public sealed class FaultWorld : IDisposable
         {
             Assert.True(run.KilledAt is null, $"an unarmed process died of a fault point: {run}");
         }
-        return run;
     }
 
     /// <summary>
-    /// One night as the schedulers run it, one process after another: each site sends, the Siège consolidates and
-    /// publishes (no reception wait: every site that could deliver has), each site receives (no wait).
-    /// A <paramref name="fault"/> with command "backup" runs that node's safety backup before its send.
+    /// One night: the sites send (each on its own machine in real life, so here at the same time: each has its own
+    /// database and folders), then the Siège consolidates and publishes (no reception wait: every site that could
+    /// deliver has), then the sites receive (at the same time, no wait). A fault with command "backup" runs that
+    /// node's safety backup first. <paramref name="beforeConsolidate"/> and <paramref name="beforeReceive"/> let a
+    /// test act on the drop between the phases.
     /// </summary>
-    public NightRuns Night(InjectedFault? fault = null, bool siegeWorks = true)
+    public NightRuns Night(IReadOnlyList<InjectedFault>? faults = null, bool siegeWorks = true, Action? beforeConsolidate = null, Action? beforeReceive = null)
     {
+        faults ??= Array.Empty<InjectedFault>();
         var night = new NightRuns();
-        foreach (var site in Sites)
+        void Phase(IEnumerable<(Node Node, string[] Commands, string[] Arguments)> work)
         {
-            if (fault is { Command: "backup" } && fault.Node == site.Code) night.Runs.Add(Run(site, "backup", fault));
-            night.Runs.Add(Run(site, "send", fault));
+            var tasks = work.Select(w => Task.Run(() => w.Commands.Select(c => RunUnlogged(w.Node, c, faults, w.Arguments)).ToList())).ToList();
+            Task.WaitAll(tasks.ToArray());
+            foreach (var run in tasks.SelectMany(t => t.Result))
+            {
+                Log.Add(run);
+                night.Runs.Add(run);
+            }
+            foreach (var run in tasks.SelectMany(t => t.Result)) Check(run, faults);
         }
-        if (siegeWorks)
-        {
-            if (fault is { Command: "backup" } && fault.Node == Siege.Code) night.Runs.Add(Run(Siege, "backup", fault));
-            night.Runs.Add(Run(Siege, "consolidate", fault, "--reception-minutes", "0"));
-        }
-        foreach (var site in Sites) night.Runs.Add(Run(site, "receive", fault, "--wait-minutes", "0"));
+        string[] WithBackup(Node node, string command) =>
+            faults.Any(f => f.Node == node.Code && f.Command == "backup") ? new[] { "backup", command } : new[] { command };
+
+        Phase(Sites.Select(site => (site, WithBackup(site, "send"), Array.Empty<string>())));
+        beforeConsolidate?.Invoke();
+        if (siegeWorks) Phase(new[] { (Siege, WithBackup(Siege, "consolidate"), new[] { "--reception-minutes", "0" }) });
+        beforeReceive?.Invoke();
+        Phase(Sites.Select(site => (site, new[] { "receive" }, new[] { "--wait-minutes", "0" })));
         return night;
     }
+
+    public NightRuns Night(InjectedFault fault) => Night(new[] { fault });
 
     /// <summary>A night in which nothing fails: every process must end OK (exit 0).</summary>
     public NightRuns CleanNight()
@@ -139,6 +169,10 @@ public sealed class FaultWorld : IDisposable
         Assert.True(night.Runs.All(r => r.ExitCode == 0), "a night with no fault did not end OK everywhere:" + Environment.NewLine + night);
         return night;
     }
+
+    /// <summary>Changes a node's configuration file (validated as hzsync would).</summary>
+    public void Reconfigure(Node node, Func<HzSyncConfig, HzSyncConfig> change) =>
+        HzSyncConfigStore.Save(change(HzSyncConfigStore.Load(node.ConfigPath)), node.ConfigPath);
 
     /// <summary>A business day at every node (the Siège is a club too), written in this test process through the embedded engine.</summary>
     public void BusinessDay(int day, Func<Node, BusinessDayOptions, BusinessDayOptions>? adjust = null)
