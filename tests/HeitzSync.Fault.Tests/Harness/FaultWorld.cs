@@ -241,8 +241,10 @@ public sealed class FaultWorld : IDisposable
     /// <summary>Temporary files (*.part) a killed process left in the nodes' folders or the drop, for the report table.</summary>
     public string Leftovers()
     {
-        var files = Directory.GetFiles(Root, "*.part", SearchOption.AllDirectories)
-            .Select(f => Path.GetRelativePath(Root, f)).OrderBy(f => f, StringComparer.Ordinal).ToList();
+        var folders = DropFolder.StartsWith(Root + Path.DirectorySeparatorChar, StringComparison.Ordinal) ? new[] { Root } : new[] { Root, DropFolder };
+        var files = folders.SelectMany(folder => Directory.GetFiles(folder, "*.part", SearchOption.AllDirectories)
+                .Select(f => folder == Root ? Path.GetRelativePath(Root, f) : "drop/" + Path.GetRelativePath(folder, f)))
+            .OrderBy(f => f, StringComparer.Ordinal).ToList();
         return files.Count == 0 ? "no temporary file left" : "left behind: " + string.Join(", ", files);
     }
 

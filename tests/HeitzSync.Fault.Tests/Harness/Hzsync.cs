@@ -67,6 +67,8 @@ public static class Hzsync
         }
         else
         {
+            if (!(Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(p => File.Exists(Path.Combine(p, "faketime"))))
+                throw new InvalidOperationException("faketime is not installed: scripts/install-prereqs.sh installs it (Debian package faketime).");
             start.FileName = "faketime";
             start.ArgumentList.Add("-f");
             start.ArgumentList.Add(clockOffset);
