@@ -22,7 +22,70 @@ public class FtpsFaultTests
     public void Over_ftps_a_site_killed_mid_upload_and_another_mid_download_lose_nothing()
     {
         using var server = new VsftpdServer(tls: true);
-        using var world = FaultWorld.FromTemplate();
+        using var world = FtpsWorld(server);
+        var ledger = DayLedger.Open(world);
+        world.BusinessDay(1);
+        world.BigPhotos(world.Siege, members: 15, bytes: 100_000);   // the Siège's packages: several FTP blocks long
+        ledger.CloseBusiness();
+
+        var faults = new[] { new InjectedFault("METZ03", "send", "upload.during"), new InjectedFault("LYON01", "receive", "download.during") };
+        var night = world.Night(faults);
+        Assert.Equal(2, night.Killed.Count());
+        // METZ03's upload stopped in its .part on the server; LYON01's download stopped in its local .part.
+        var part = Assert.Single(Directory.GetFiles(Path.Combine(world.DropFolder, "METZ03", "up"), "*.part"));
+        var sent = Directory.GetFiles(Path.Combine(world["METZ03"].WorkFolder, "outgoing"), "*.hzp").Max()!;
+        Assert.True(new FileInfo(part).Length < new FileInfo(sent).Length, $"{part} is not partial");
+        Assert.Empty(Directory.GetFiles(Path.Combine(world.DropFolder, "METZ03", "up"), "*.hzp"));
+        Assert.Single(Directory.GetFiles(Path.Combine(world["LYON01"].WorkFolder, "incoming"), "*.part"));
+
+        world.CleanNight();
+        world.AssertIdentical();
+        var account = ledger.AssertNothingLostOrDuplicated();
+        Assert.DoesNotContain(VsftpdServer.Password, string.Concat(world.Log.Select(r => r.Stdout + r.Stderr)), StringComparison.Ordinal);
+        FaultTable.Write(_output, "FTPS: SIGKILL at upload.during (METZ03) and download.during (LYON01) in one night", "METZ03 hzsync send; LYON01 hzsync receive",
+            $"killed there; 1 normal night after; 4 databases identical; {account}; {world.Leftovers()}", world);
+    }
+
+    [Fact]
+    public void The_ftp_server_down_for_a_night_fails_the_sites_clearly_and_the_next_night_catches_up()
+    {
+        using var server = new VsftpdServer(tls: true);
+        using var world = FtpsWorld(server, retries: 0);   // no back-off: the server stays down all night anyway
+        var ledger = DayLedger.Open(world);
+        world.BusinessDay(1);
+        ledger.CloseBusiness();
+
+        server.Stop();
+        NightRuns night;
+        try
+        {
+            night = world.Night();
+        }
+        finally
+        {
+            server.Start();
+        }
+        foreach (var run in night.Runs.Where(r => r.Command is "send" or "receive"))
+        {
+            Assert.True(run.ExitCode == 2 && run.Stderr.Contains("DropUnreachable", StringComparison.Ordinal), $"a site did not fail clearly with the FTP server down: {run}");
+        }
+        var consolidate = night.Runs.Single(r => r.Command == "consolidate");
+        Assert.True(consolidate.ExitCode == 1 && consolidate.Summary.Contains("no site delivered", StringComparison.Ordinal), consolidate.ToString());
+        ledger.AssertUnchangedSinceBusiness();
+
+        world.CleanNight();
+        world.AssertIdentical();
+        var account = ledger.AssertNothingLostOrDuplicated();
+        var message = night.Runs.First(r => r.Command == "send").Stderr.Split('\n').First(l => l.Contains("DropUnreachable", StringComparison.Ordinal)).Trim();
+        FaultTable.Write(_output, "FTP server down for a night", "every site's hzsync send and receive",
+            $"sites failed (exit 2): \"{message}\"; the Siège found nothing (exit 1); nothing changed; next night OK; 4 databases identical; {account}", world);
+    }
+
+    /// <summary>A copy of the template world whose sites reach the drop through <paramref name="server"/> over FTPS; the Siège works on the drop (a folder under the FTP root) locally.</summary>
+    /// <param name="retries">drop.retries: each FTP operation is tried that many times again, with back-off, before the run fails.</param>
+    private static FaultWorld FtpsWorld(VsftpdServer server, int retries = 2)
+    {
+        var world = FaultWorld.FromTemplate();
         var (onDisk, onServer) = server.NewDropFolder();
         foreach (var entry in Directory.GetFileSystemEntries(world.DropFolder))
         {
@@ -38,32 +101,11 @@ public class FtpsFaultTests
                 Drop = new DropConfig
                 {
                     Kind = DropKind.Ftp, Host = server.Host, Port = server.Port, User = VsftpdServer.User, PasswordSecret = "ftp",
-                    CertificateThumbprint = server.Thumbprint, Path = onServer, TimeoutSeconds = 20, Retries = 2,
+                    CertificateThumbprint = server.Thumbprint, Path = onServer, TimeoutSeconds = 20, Retries = retries,
                 },
             });
             NodeContext.SecretsFor(HzSyncConfigStore.Load(site.ConfigPath)).Set("ftp", VsftpdServer.Password);
         }
-
-        var ledger = DayLedger.Open(world);
-        world.BusinessDay(1);
-        world.BigPhotos(world.Siege, members: 15, bytes: 100_000);   // the Siège's packages: several FTP blocks long
-        ledger.CloseBusiness();
-
-        var faults = new[] { new InjectedFault("METZ03", "send", "upload.during"), new InjectedFault("LYON01", "receive", "download.during") };
-        var night = world.Night(faults);
-        Assert.Equal(2, night.Killed.Count());
-        // METZ03's upload stopped in its .part on the server; LYON01's download stopped in its local .part.
-        var part = Assert.Single(Directory.GetFiles(Path.Combine(onDisk, "METZ03", "up"), "*.part"));
-        var sent = Directory.GetFiles(Path.Combine(world["METZ03"].WorkFolder, "outgoing"), "*.hzp").Max()!;
-        Assert.True(new FileInfo(part).Length < new FileInfo(sent).Length, $"{part} is not partial");
-        Assert.Empty(Directory.GetFiles(Path.Combine(onDisk, "METZ03", "up"), "*.hzp"));
-        Assert.Single(Directory.GetFiles(Path.Combine(world["LYON01"].WorkFolder, "incoming"), "*.part"));
-
-        world.CleanNight();
-        world.AssertIdentical();
-        var account = ledger.AssertNothingLostOrDuplicated();
-        Assert.DoesNotContain(VsftpdServer.Password, string.Concat(world.Log.Select(r => r.Stdout + r.Stderr)), StringComparison.Ordinal);
-        FaultTable.Write(_output, "FTPS: SIGKILL at upload.during (METZ03) and download.during (LYON01) in one night", "METZ03 hzsync send; LYON01 hzsync receive",
-            $"killed there; 1 normal night after; 4 databases identical; {account}; {world.Leftovers()}", world);
+        return world;
     }
 }
