@@ -250,7 +250,14 @@ public sealed class FaultWorld : IDisposable
 
     private static string BuildTemplate()
     {
-        var root = Path.Combine(Path.GetTempPath(), "hz-fault-template-" + Guid.NewGuid().ToString("N"));
+        // The test host does not always run ProcessExit handlers, so each template is named after its process and a
+        // new run removes those of processes that are gone.
+        foreach (var stale in Directory.GetDirectories(Path.GetTempPath(), "hz-fault-template-*"))
+        {
+            var pid = Path.GetFileName(stale).Split('-')[3];
+            if (int.TryParse(pid, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && !Shell.IsRunning(id)) DeleteFolder(stale);
+        }
+        var root = Path.Combine(Path.GetTempPath(), $"hz-fault-template-{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}-{Guid.NewGuid():N}");
         AppDomain.CurrentDomain.ProcessExit += (_, _) => DeleteFolder(root);
         var world = new FaultWorld(root, ownsRoot: false);
         using (var key = SyncKey.Generate()) key.Save(Path.Combine(root, "group.key"));
