@@ -79,6 +79,56 @@ public class OutageFaultTests
             $"4 databases identical; day 1: {account1}; day 2: {account2}", world);
     }
 
+    /// <summary>
+    /// NICE02's clock is a day and an hour ahead for one night, then set right. Nights are simulated a day apart by
+    /// running every hzsync under faketime (+24 h for the second night, +48 h for the third). The package NICE02 makes
+    /// with its corrected clock carries a cycle id older than the one it made with the wrong clock: the Siège takes it
+    /// for already consolidated (it compares cycle ids, which come from the sites' clocks) and removes it, reporting OK.
+    /// Nothing is lost (the changes stay pending at NICE02 and go up again), but they wait until the site's clock
+    /// passes its own wrong stamp: here one night; with a clock a month ahead, a month. The test asserts what must
+    /// hold (nothing lost, convergence once the clock has passed) and reports whether the second night converged.
+    /// </summary>
+    [Fact]
+    public void A_site_whose_clock_was_a_day_ahead_and_is_then_set_right_loses_nothing()
+    {
+        using var world = FaultWorld.FromTemplate();
+        var nice = world["NICE02"];
+        world.BusinessDay(1);
+        world.ClockOffsets[nice.Code] = "+25h";
+        world.CleanNight();
+
+        var ledger = DayLedger.Open(world);
+        foreach (var node in world.Nodes) world.ClockOffsets[node.Code] = "+24h";   // the next night; NICE02's clock set right
+        world.BusinessDay(2);
+        ledger.CloseBusiness();
+        var second = world.CleanNight();
+        var secondConverged = Converged(world);
+        var niceSecond = second.Runs.Single(r => r.Node == nice.Code && r.Command == "send").Summary;
+
+        foreach (var node in world.Nodes) world.ClockOffsets[node.Code] = "+48h";   // the night after
+        world.CleanNight();
+        world.AssertIdentical();
+        var account = ledger.AssertNothingLostOrDuplicated();
+        FaultTable.Write(_output, "NICE02's clock a day ahead for one night, then set right", "NICE02's hzsync send on the next nights",
+            (secondConverged
+                ? "the night after the correction converged"
+                : $"the night after the correction did NOT converge: the Siège took NICE02's package ({niceSecond}) for already consolidated (its cycle id, from the corrected clock, is older than the last one) and reported OK; ") +
+            $"the night after that converged; nothing lost: {account}", world);
+    }
+
+    private static bool Converged(FaultWorld world)
+    {
+        try
+        {
+            world.AssertIdentical();
+            return true;
+        }
+        catch (Xunit.Sdk.XunitException)
+        {
+            return false;
+        }
+    }
+
     [Fact]
     public void A_sync_killed_while_it_holds_the_lock_leaves_a_stale_lock_that_the_next_run_recovers()
     {
