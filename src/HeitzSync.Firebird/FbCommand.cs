@@ -4,19 +4,22 @@ using HeitzSync.Firebird.Native;
 
 namespace HeitzSync.Firebird;
 
-/// <summary>A prepared statement, executed as often as needed with new parameter values.</summary>
+/// <summary>A prepared statement, executed as often as needed with new parameter values, in the transaction it was prepared in.</summary>
 public sealed class FbCommand : IDisposable
 {
-    private const int IscInfoSqlStmtType = 21, IscInfoSqlRecords = 23, StmtSelect = 1, StmtSelectForUpdate = 12, StmtExecProcedure = 8;
-    private static readonly DateTime BaseDate = new(1858, 11, 17);
+    private const int IscInfoSqlStmtType = 21, IscInfoSqlRecords = 23;
+    private const int StmtSelect = 1, StmtSelectForUpdate = 12;
+    private const int BlobSegmentSize = 32 * 1024;
 
     private readonly FbConnection _connection;
     private readonly FbTransaction _transaction;
-    private Sqlda _input;
-    private Sqlda _output;
+    private readonly Sqlda _input = null!;
+    private readonly Sqlda _output = null!;
+    private readonly int _statementType;
     private uint _handle;
     private bool _cursorOpen;
-    private readonly int _statementType;
+    private long _execution;
+    private FbDataReader? _reader;   // the latest reader: its open blob goes when the command runs again or is disposed
 
     internal FbCommand(FbConnection connection, FbTransaction transaction, string sql)
     {
@@ -30,6 +33,7 @@ public sealed class FbCommand : IDisposable
         try
         {
             var text = Encoding.UTF8.GetBytes(sql);
+            if (text.Length > ushort.MaxValue) throw new ArgumentException($"The statement is {text.Length} bytes long; Firebird 3 takes at most 65535.", nameof(sql));
             _output = new Sqlda(16);
             api.isc_dsql_prepare(status, ref transaction.Handle, ref _handle, (ushort)text.Length, text, FbConnection.SqlDialect, _output.Pointer);
             Status.Check(status, sql);
@@ -41,8 +45,6 @@ public sealed class FbCommand : IDisposable
                 api.isc_dsql_describe(status, ref _handle, Sqlda.Version1, _output.Pointer);
                 Status.Check(status, sql);
             }
-            _output.AllocateForDescribed();
-
             _input = new Sqlda(16);
             api.isc_dsql_describe_bind(status, ref _handle, Sqlda.Version1, _input.Pointer);
             Status.Check(status, sql);
@@ -54,9 +56,11 @@ public sealed class FbCommand : IDisposable
                 api.isc_dsql_describe_bind(status, ref _handle, Sqlda.Version1, _input.Pointer);
                 Status.Check(status, sql);
             }
+            _input.KeepDescription();
             _statementType = ReadStatementType();
-            Parameters = Describe(_input);
-            Columns = Describe(_output);
+            Columns = Describe(_output, "column", sql);
+            Parameters = Describe(_input, "parameter", sql);
+            _output.AllocateForDescribed();
         }
         catch
         {
@@ -66,14 +70,20 @@ public sealed class FbCommand : IDisposable
     }
 
     public string CommandText { get; }
-    public IReadOnlyList<FbColumn> Parameters { get; }
-    public IReadOnlyList<FbColumn> Columns { get; }
+    public IReadOnlyList<FbColumn> Parameters { get; } = Array.Empty<FbColumn>();
+    public IReadOnlyList<FbColumn> Columns { get; } = Array.Empty<FbColumn>();
 
     internal FbConnection Connection => _connection;
     internal FbTransaction Transaction => _transaction;
     internal Sqlda Output => _output;
+    internal bool IsDisposed => _handle == 0;
+
+    /// <summary>Counts executions: a reader belongs to one, and is over when the command runs again.</summary>
+    internal long Execution => _execution;
+
     internal bool IsSelect => _statementType is StmtSelect or StmtSelectForUpdate;
 
+    /// <summary>Rows inserted, updated or deleted (a SELECT is read through and its rows counted).</summary>
     public int ExecuteNonQuery(params object?[] values)
     {
         if (IsSelect)
@@ -87,26 +97,29 @@ public sealed class FbCommand : IDisposable
         return RecordsAffected();
     }
 
+    /// <summary>The first column of the first row, or null when there is no row.</summary>
     public object? ExecuteScalar(params object?[] values)
     {
         using var reader = ExecuteReader(values);
         return reader.Read() && reader.FieldCount > 0 ? reader.GetValue(0) : null;
     }
 
+    /// <summary>Rows of a SELECT, or the one row of INSERT ... RETURNING / EXECUTE PROCEDURE.</summary>
     public FbDataReader ExecuteReader(params object?[] values)
     {
         if (IsSelect)
         {
             Execute(values, withOutput: false);
             _cursorOpen = true;
-            return new FbDataReader(this, singleton: false);
+            return _reader = new FbDataReader(this, singleton: false);
         }
         Execute(values, withOutput: _output.Count > 0);
-        return new FbDataReader(this, singleton: _output.Count > 0);
+        return _reader = new FbDataReader(this, singleton: _output.Count > 0);
     }
 
     internal bool Fetch()
     {
+        EnsureUsable();
         var status = Status.New();
         var result = (long)_connection.Api.isc_dsql_fetch(status, ref _handle, Sqlda.Version1, _output.Pointer);
         if (result == 100) return false;
@@ -114,25 +127,38 @@ public sealed class FbCommand : IDisposable
         return true;
     }
 
-    internal void CloseCursor()
+    internal void CloseCursor(long execution)
+    {
+        if (execution == _execution) CloseCursor();
+    }
+
+    private void CloseCursor()
     {
         if (!_cursorOpen || _handle == 0) return;
         _cursorOpen = false;
         var status = Status.New();
+        // Fails harmlessly when the transaction already closed the cursor (commit/rollback).
         _connection.Api.isc_dsql_free_statement(status, ref _handle, 1 /* DSQL_close */);
     }
 
-    private void Execute(object?[] values, bool withOutput)
+    private void EnsureUsable()
     {
-        if (_handle == 0) throw new ObjectDisposedException(nameof(FbCommand));
-        if (!_transaction.IsActive) throw new InvalidOperationException("The command's transaction has ended.");
+        if (_handle == 0) throw new ObjectDisposedException(nameof(FbCommand), $"The command is disposed (or its connection closed).{Environment.NewLine}Statement: {CommandText}");
+        if (!_transaction.IsActive) throw new InvalidOperationException($"The command's transaction has ended: prepare it again in a new transaction.{Environment.NewLine}Statement: {CommandText}");
+    }
+
+    private void Execute(object?[]? values, bool withOutput)
+    {
+        EnsureUsable();
+        _reader?.CloseBlob();
+        _reader = null;
         CloseCursor();
-        values ??= new object?[] { null };
+        _execution++;
+        values ??= new object?[] { null };   // Execute(null) means one NULL parameter
         if (values.Length != _input.Count)
         {
             throw new ArgumentException($"The statement takes {_input.Count} parameter(s) but {values.Length} value(s) were given.{Environment.NewLine}Statement: {CommandText}");
         }
-        _input.ReleaseBuffers();
         for (var i = 0; i < values.Length; i++)
         {
             Bind(i, values[i]);
@@ -143,17 +169,25 @@ public sealed class FbCommand : IDisposable
         Status.Check(status, CommandText);
     }
 
+    /// <summary>Writes value <paramref name="i"/> into the input SQLDA, as the closest exact type; Firebird converts to the described type.</summary>
     private void Bind(int i, object? value)
     {
-        var type = _input.Type(i);
-        var subType = _input.SubType(i);
-        var scale = _input.Scale(i);
+        var type = _input.DescribedType(i);
+        var subType = _input.DescribedSubType(i);
+        var scale = _input.DescribedScale(i);
+        var length = _input.DescribedLength(i);
         if (value is null || value is DBNull)
         {
-            var length = _input.Length(i);
             _input.SetType(i, type, scale, subType, length);
-            _input.Allocate(i, type == Sqlda.SqlVarying ? length + 2 : Math.Max((int)length, 8));
+            _input.Allocate(i, type == Sqlda.SqlVarying ? length + 2 : length);
             _input.SetNull(i, true);
+            return;
+        }
+        if (type == Sqlda.SqlNull)
+        {
+            // "? IS NULL": only the indicator matters; any value is "not null".
+            _input.SetType(i, type, scale, subType, length);
+            _input.Allocate(i, length);
             return;
         }
         switch (value)
@@ -161,35 +195,54 @@ public sealed class FbCommand : IDisposable
             case short s: SetFixed(i, Sqlda.SqlShort, 0, 0, BitConverter.GetBytes(s)); break;
             case int n: SetFixed(i, Sqlda.SqlLong, 0, 0, BitConverter.GetBytes(n)); break;
             case long l: SetFixed(i, Sqlda.SqlInt64, 0, 0, BitConverter.GetBytes(l)); break;
+            case byte b8: SetFixed(i, Sqlda.SqlShort, 0, 0, BitConverter.GetBytes((short)b8)); break;
             case decimal d: BindDecimal(i, d, type, scale); break;
             case double f: SetFixed(i, Sqlda.SqlDouble, 0, 0, BitConverter.GetBytes(f)); break;
             case float f: SetFixed(i, Sqlda.SqlFloat, 0, 0, BitConverter.GetBytes(f)); break;
             case bool b: SetFixed(i, Sqlda.SqlBoolean, 0, 0, new[] { (byte)(b ? 1 : 0) }); break;
-            case DateTime dt when type == Sqlda.SqlDate: SetFixed(i, Sqlda.SqlDate, 0, 0, BitConverter.GetBytes(EncodeDate(dt))); break;
-            case DateTime dt when type == Sqlda.SqlTime: SetFixed(i, Sqlda.SqlTime, 0, 0, BitConverter.GetBytes(EncodeTime(dt.TimeOfDay))); break;
+            case DateTime dt when type == Sqlda.SqlDate: SetFixed(i, Sqlda.SqlDate, 0, 0, BitConverter.GetBytes(FbDateTime.EncodeDate(dt))); break;
+            case DateTime dt when type == Sqlda.SqlTime: SetFixed(i, Sqlda.SqlTime, 0, 0, BitConverter.GetBytes(FbDateTime.EncodeTime(dt.TimeOfDay))); break;
             case DateTime dt:
                 var stamp = new byte[8];
-                BitConverter.GetBytes(EncodeDate(dt)).CopyTo(stamp, 0);
-                BitConverter.GetBytes(EncodeTime(dt.TimeOfDay)).CopyTo(stamp, 4);
+                BitConverter.GetBytes(FbDateTime.EncodeDate(dt)).CopyTo(stamp, 0);
+                BitConverter.GetBytes(FbDateTime.EncodeTime(dt.TimeOfDay)).CopyTo(stamp, 4);
                 SetFixed(i, Sqlda.SqlTimestamp, 0, 0, stamp);
                 break;
-            case TimeSpan ts: SetFixed(i, Sqlda.SqlTime, 0, 0, BitConverter.GetBytes(EncodeTime(ts))); break;
-            case string text when type == Sqlda.SqlBlob:
-                BindBlob(i, subType, scale, new MemoryStream(_connection.Encode(text, scale)));
+            case TimeSpan ts:
+                if (ts < TimeSpan.Zero || ts >= TimeSpan.FromDays(1)) throw BadValue(i, "a TIME must lie between 00:00 and 23:59:59.9999");
+                SetFixed(i, Sqlda.SqlTime, 0, 0, BitConverter.GetBytes(FbDateTime.EncodeTime(ts)));
                 break;
+            case string when type is Sqlda.SqlDate or Sqlda.SqlTime or Sqlda.SqlTimestamp:
+                throw BadValue(i, "a string is not accepted for a DATE/TIME/TIMESTAMP parameter: pass a DateTime or TimeSpan");
+            case string text when type == Sqlda.SqlBlob:
+            {
+                // Written in the attachment's charset (the column's with NONE), and declared so, for Firebird to transliterate.
+                var charset = _connection.TextCharsetFor(scale);
+                using var content = new MemoryStream(Charsets.EncodingOf(charset).GetBytes(text));
+                BindBlob(i, subType, (short)charset, content);
+                break;
+            }
             case string text:
-                var charset = _connection.CharsetId == Charsets.None ? (type is Sqlda.SqlText or Sqlda.SqlVarying ? subType & 0xFF : Charsets.Utf8) : _connection.CharsetId;
+            {
+                var charset = type is Sqlda.SqlText or Sqlda.SqlVarying ? _connection.TextCharsetFor(subType) : _connection.TextCharsetFor(Charsets.Utf8);
                 SetText(i, Charsets.EncodingOf(charset).GetBytes(text), (short)charset);
                 break;
-            case FbRawText raw when type == Sqlda.SqlBlob: BindBlob(i, subType, scale, new MemoryStream(raw.Bytes)); break;
+            }
+            case char c: Bind(i, c.ToString()); break;
+            // Raw bytes are declared as charset NONE. On a NONE attachment Firebird stores them untouched in any column
+            // charset; on another attachment it takes NONE/OCTETS input as text in the attachment's charset (measured on 3.0.11).
+            case FbRawText raw when type == Sqlda.SqlBlob: BindBlob(i, subType, Charsets.None, new MemoryStream(raw.Bytes)); break;
             case FbRawText raw: SetText(i, raw.Bytes, Charsets.None); break;
-            case byte[] bytes when type == Sqlda.SqlBlob: BindBlob(i, subType, scale, new MemoryStream(bytes)); break;
+            case byte[] bytes when type == Sqlda.SqlBlob: BindBlob(i, subType, Charsets.None, new MemoryStream(bytes)); break;
             case byte[] bytes: SetText(i, bytes, Charsets.None); break;
-            case Stream stream when type == Sqlda.SqlBlob: BindBlob(i, subType, scale, stream); break;
+            case Stream stream when type == Sqlda.SqlBlob: BindBlob(i, subType, Charsets.None, stream); break;
             default:
-                throw new ArgumentException($"Parameter {i + 1} has a value of type {value.GetType().Name}, which cannot be sent to a {Describe(_input)[i].Type} parameter.{Environment.NewLine}Statement: {CommandText}");
+                throw BadValue(i, $"a value of type {value.GetType().Name} cannot be sent to a {Parameters[i].Type} parameter");
         }
     }
+
+    private ArgumentException BadValue(int i, string why) =>
+        new($"Parameter {i + 1}: {why}.{Environment.NewLine}Statement: {CommandText}");
 
     private void SetFixed(int i, short type, short scale, short subType, byte[] bytes)
     {
@@ -198,32 +251,35 @@ public sealed class FbCommand : IDisposable
         Marshal.Copy(bytes, 0, data, bytes.Length);
     }
 
-    private void SetText(int i, byte[] bytes, short charset)
+    private void SetText(int i, byte[] bytes, int charset)
     {
-        if (bytes.Length > short.MaxValue) throw new ArgumentException($"Parameter {i + 1} is {bytes.Length} bytes long; CHAR/VARCHAR values are limited to 32767 bytes.");
-        _input.SetType(i, Sqlda.SqlText, 0, charset, (short)bytes.Length);
+        if (bytes.Length > short.MaxValue) throw BadValue(i, $"{bytes.Length} bytes is more than a CHAR/VARCHAR value can hold (32767)");
+        _input.SetType(i, Sqlda.SqlText, 0, (short)charset, (short)bytes.Length);
         var data = _input.Allocate(i, bytes.Length);
         Marshal.Copy(bytes, 0, data, bytes.Length);
     }
 
     private void BindDecimal(int i, decimal value, short describedType, short describedScale)
     {
-        // Exact: an INT64 scaled by the parameter's scale when it is a NUMERIC/DECIMAL, else by the value's own.
-        var targetScale = describedType is Sqlda.SqlShort or Sqlda.SqlLong or Sqlda.SqlInt64 && describedScale < 0
-            ? -describedScale
+        // Exact: an INT64 scaled to an integer/NUMERIC parameter's own scale (an error rather than a lost digit),
+        // else (DOUBLE, text...) scaled by the value's own scale and converted by Firebird.
+        var targetScale = describedType is Sqlda.SqlShort or Sqlda.SqlLong or Sqlda.SqlInt64
+            ? Math.Max(0, -(int)describedScale)
             : (decimal.GetBits(value)[3] >> 16) & 0xFF;
+        if (targetScale > 18) throw BadValue(i, $"a scale of {targetScale} is more than Firebird's 18");
         var scaled = value * Pow10(targetScale);
         if (scaled != decimal.Truncate(scaled))
         {
-            throw new ArgumentException($"Parameter {i + 1} ({value}) has more decimals than the column's scale {targetScale}.");
+            throw BadValue(i, $"the value has more decimals than the parameter's scale ({targetScale}); round it first");
         }
         if (scaled > long.MaxValue || scaled < long.MinValue)
         {
-            throw new ArgumentException($"Parameter {i + 1} ({value}) does not fit a NUMERIC(18,{targetScale}).");
+            throw BadValue(i, $"the value does not fit a NUMERIC(18,{targetScale})");
         }
         SetFixed(i, Sqlda.SqlInt64, (short)-targetScale, 0, BitConverter.GetBytes((long)scaled));
     }
 
+    /// <summary>Creates a blob from <paramref name="content"/>, segment by segment (never whole in memory), and binds its id.</summary>
     private void BindBlob(int i, short subType, short charset, Stream content)
     {
         var api = _connection.Api;
@@ -234,17 +290,11 @@ public sealed class FbCommand : IDisposable
         Status.Check(status, CommandText, "Cannot create a blob");
         try
         {
-            var buffer = new byte[32 * 1024];
+            var buffer = new byte[BlobSegmentSize];
             int read;
-            while ((read = content.Read(buffer, 0, buffer.Length)) > 0)
+            while ((read = ReadFull(content, buffer)) > 0)
             {
-                var segment = buffer;
-                if (read < buffer.Length)
-                {
-                    segment = new byte[read];
-                    Array.Copy(buffer, segment, read);
-                }
-                api.isc_put_segment(status, ref blob, (ushort)read, segment);
+                api.isc_put_segment(status, ref blob, (ushort)read, buffer);
                 Status.Check(status, CommandText, "Cannot write a blob");
             }
             api.isc_close_blob(status, ref blob);
@@ -259,7 +309,17 @@ public sealed class FbCommand : IDisposable
                 api.isc_cancel_blob(cancel, ref blob);
             }
         }
+        // For a blob, sqlscale carries the charset of its content: NONE for raw bytes, which Firebird then leaves alone.
         SetFixed(i, Sqlda.SqlBlob, charset, subType, BitConverter.GetBytes(blobId));
+    }
+
+    /// <summary>Fills the buffer as far as the stream allows, so segments are full-sized even from network streams.</summary>
+    private static int ReadFull(Stream stream, byte[] buffer)
+    {
+        var total = 0;
+        int read;
+        while (total < buffer.Length && (read = stream.Read(buffer, total, buffer.Length - total)) > 0) total += read;
+        return total;
     }
 
     private int ReadStatementType()
@@ -280,18 +340,19 @@ public sealed class FbCommand : IDisposable
         if (buffer[0] != IscInfoSqlRecords) return 0;
         var total = 0;
         var position = 3;
-        while (position < buffer.Length && buffer[position] != 1 /* isc_info_end */)
+        while (position + 3 <= buffer.Length && buffer[position] != 1 /* isc_info_end */)
         {
             var item = buffer[position];
             var length = BitConverter.ToInt16(buffer, position + 1);
-            var count = BitConverter.ToInt32(buffer, position + 3);
+            if (position + 3 + length > buffer.Length) break;
+            var count = length == 4 ? BitConverter.ToInt32(buffer, position + 3) : 0;
             if (item is 14 or 15 or 16) total += count;   // isc_info_req_insert/update/delete_count (13 is select)
             position += 3 + length;
         }
         return total;
     }
 
-    private static IReadOnlyList<FbColumn> Describe(Sqlda sqlda)
+    private static IReadOnlyList<FbColumn> Describe(Sqlda sqlda, string what, string sql)
     {
         var columns = new FbColumn[sqlda.Count];
         for (var i = 0; i < columns.Length; i++)
@@ -305,7 +366,7 @@ public sealed class FbCommand : IDisposable
                 Sqlda.SqlLong => scale < 0 || subType is 1 or 2 ? FbDbType.Numeric : FbDbType.Integer,
                 Sqlda.SqlInt64 => scale < 0 || subType is 1 or 2 ? FbDbType.Numeric : FbDbType.BigInt,
                 Sqlda.SqlFloat => FbDbType.Float,
-                Sqlda.SqlDouble or Sqlda.SqlDFloat => FbDbType.Double,
+                Sqlda.SqlDouble or Sqlda.SqlDFloat => scale < 0 ? FbDbType.Numeric : FbDbType.Double,   // dialect 1 NUMERIC
                 Sqlda.SqlText => FbDbType.Char,
                 Sqlda.SqlVarying => FbDbType.VarChar,
                 Sqlda.SqlDate => FbDbType.Date,
@@ -313,7 +374,8 @@ public sealed class FbCommand : IDisposable
                 Sqlda.SqlTimestamp => FbDbType.Timestamp,
                 Sqlda.SqlBoolean => FbDbType.Boolean,
                 Sqlda.SqlBlob => subType == 1 ? FbDbType.TextBlob : FbDbType.Blob,
-                _ => FbDbType.VarChar,
+                Sqlda.SqlNull => FbDbType.VarChar,   // "? IS NULL" and untyped NULL: never carries a value
+                _ => throw Unsupported(sqlda, i, type, what, sql),
             };
             var charset = type is Sqlda.SqlText or Sqlda.SqlVarying ? subType & 0xFF : type == Sqlda.SqlBlob ? scale : 0;
             columns[i] = new FbColumn(sqlda.Name(i), sqlda.Relation(i) is { Length: > 0 } r ? r : null, dbType, sqlda.Length(i),
@@ -322,13 +384,21 @@ public sealed class FbCommand : IDisposable
         return columns;
     }
 
-    internal static int EncodeDate(DateTime value) => (int)(value.Date - BaseDate).TotalDays;
-
-    internal static uint EncodeTime(TimeSpan value) => (uint)(value.Ticks % TimeSpan.TicksPerDay / 1000);
-
-    internal static DateTime DecodeDate(int days) => BaseDate.AddDays(days);
-
-    internal static TimeSpan DecodeTime(uint fractions) => new(fractions * 1000L);
+    private static FbException Unsupported(Sqlda sqlda, int i, short type, string what, string sql)
+    {
+        var name = type switch
+        {
+            Sqlda.SqlInt128 => "INT128",
+            Sqlda.SqlDec16 or Sqlda.SqlDec34 => "DECFLOAT",
+            Sqlda.SqlTimeTz or Sqlda.SqlTimeTzEx => "TIME WITH TIME ZONE",
+            Sqlda.SqlTimestampTz or Sqlda.SqlTimestampTzEx => "TIMESTAMP WITH TIME ZONE",
+            Sqlda.SqlArray => "ARRAY",
+            _ => "type " + type.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        var label = sqlda.Name(i) is { Length: > 0 } n ? n : (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return new FbException($"The {what} {label} is of Firebird type {name}, which HeitzSync's Firebird binding does not support " +
+            $"(Firebird 3 types only; cast it in the statement).{Environment.NewLine}Statement: {sql}");
+    }
 
     internal static decimal Pow10(int power)
     {
@@ -341,12 +411,35 @@ public sealed class FbCommand : IDisposable
     {
         if (_handle != 0)
         {
+            _reader?.CloseBlob();
+            _reader = null;
             CloseCursor();
-            var status = Status.New();
-            _connection.Api.isc_dsql_free_statement(status, ref _handle, 2 /* DSQL_drop */);
+            _execution++;
+            if (_connection.IsOpen)
+            {
+                var status = Status.New();
+                _connection.Api.isc_dsql_free_statement(status, ref _handle, 2 /* DSQL_drop */);
+            }
             _handle = 0;
+            _connection.Forget(this);
         }
         _input?.Dispose();
         _output?.Dispose();
     }
+}
+
+/// <summary>ISC_DATE (days since 17 November 1858) and ISC_TIME (1/10000 s since midnight).</summary>
+internal static class FbDateTime
+{
+    private static readonly DateTime BaseDate = new(1858, 11, 17);
+    private const long TicksPerFraction = TimeSpan.TicksPerMillisecond / 10;
+
+    public static int EncodeDate(DateTime value) => (int)((value.Date.Ticks - BaseDate.Ticks) / TimeSpan.TicksPerDay);
+
+    /// <summary>Whole 1/10000 s (the 100 ns tick below that is dropped, as Firebird cannot store it).</summary>
+    public static uint EncodeTime(TimeSpan value) => (uint)(value.Ticks % TimeSpan.TicksPerDay / TicksPerFraction);
+
+    public static DateTime DecodeDate(int days) => new(BaseDate.Ticks + days * TimeSpan.TicksPerDay, DateTimeKind.Unspecified);
+
+    public static TimeSpan DecodeTime(uint fractions) => new(fractions * TicksPerFraction);
 }

@@ -11,6 +11,11 @@ public sealed class FbConnection : IDisposable
     private uint _handle;
     private FbSchema? _schema;
 
+    // Everything that holds a handle inside this attachment, so that disposing the connection releases it all
+    // (Firebird refuses to detach with open transactions, and stale statement handles must never be freed later).
+    private readonly HashSet<FbCommand> _commands = new();
+    private readonly HashSet<FbTransaction> _transactions = new();
+
     private FbConnection(FbConnectionSettings settings, uint handle)
     {
         Settings = settings;
@@ -69,27 +74,42 @@ public sealed class FbConnection : IDisposable
         return Open(settings);
     }
 
-    /// <summary>Drops the database and closes this connection.</summary>
+    /// <summary>Drops the database and closes this connection (its statements and transactions are released first).</summary>
     public void DropDatabase()
     {
         EnsureOpen();
+        ReleaseChildren();
         var status = Status.New();
         Api.isc_drop_database(status, ref _handle);
         Status.Check(status, context: $"Cannot drop {Settings}");
         _handle = 0;
     }
 
+    public bool IsOpen => _handle != 0;
+
     public FbTransaction BeginTransaction(FbTransactionOptions? options = null)
     {
         EnsureOpen();
-        return new FbTransaction(this, options ?? new FbTransactionOptions());
+        var transaction = new FbTransaction(this, options ?? new FbTransactionOptions());
+        _transactions.Add(transaction);
+        return transaction;
     }
 
     public FbCommand Prepare(FbTransaction transaction, string sql)
     {
+        if (transaction is null) throw new ArgumentNullException(nameof(transaction));
+        if (sql is null) throw new ArgumentNullException(nameof(sql));
         EnsureOpen();
-        return new FbCommand(this, transaction, sql);
+        if (!ReferenceEquals(transaction.Connection, this)) throw new ArgumentException("The transaction belongs to another connection.", nameof(transaction));
+        if (!transaction.IsActive) throw new InvalidOperationException("The transaction is no longer active.");
+        var command = new FbCommand(this, transaction, sql);
+        _commands.Add(command);
+        return command;
     }
+
+    internal void Forget(FbCommand command) => _commands.Remove(command);
+
+    internal void Forget(FbTransaction transaction) => _transactions.Remove(transaction);
 
     public int Execute(FbTransaction transaction, string sql, params object?[] parameters)
     {
@@ -111,16 +131,13 @@ public sealed class FbConnection : IDisposable
         tx.Commit();
     }
 
-    private void EnsureOpen()
+    internal void EnsureOpen()
     {
         if (_handle == 0) throw new ObjectDisposedException(nameof(FbConnection), $"The connection to {Settings} is closed.");
     }
 
-    internal byte[] Encode(string text, int describedCharset)
-    {
-        var charset = CharsetId == Charsets.None ? describedCharset & 0xFF : CharsetId;
-        return Charsets.EncodingOf(charset).GetBytes(text);
-    }
+    /// <summary>The charset text parameters are written in: the attachment's, or with NONE the column's own.</summary>
+    internal int TextCharsetFor(int describedCharset) => CharsetId == Charsets.None ? describedCharset & 0xFF : CharsetId;
 
     private static byte[] BuildDpb(FbConnectionSettings settings, bool includePageSize)
     {
@@ -149,9 +166,19 @@ public sealed class FbConnection : IDisposable
         return dpb.ToArray();
     }
 
+    /// <summary>Frees every statement (and its blobs) and rolls back every transaction still open on this attachment.</summary>
+    private void ReleaseChildren()
+    {
+        foreach (var command in _commands.ToList()) command.Dispose();
+        foreach (var transaction in _transactions.ToList()) transaction.Dispose();
+        _commands.Clear();
+        _transactions.Clear();
+    }
+
     public void Dispose()
     {
         if (_handle == 0) return;
+        ReleaseChildren();
         var status = Status.New();
         Api.isc_detach_database(status, ref _handle);
         _handle = 0;
@@ -162,35 +189,23 @@ public sealed class FbConnection : IDisposable
 public sealed class FbTransaction : IDisposable
 {
     private readonly FbConnection _connection;
+    private readonly HashSet<FbBlobReadStream> _blobs = new();
     private uint _handle;
 
     internal FbTransaction(FbConnection connection, FbTransactionOptions options)
     {
         _connection = connection;
-        var tpb = new List<byte> { 3 /* isc_tpb_version3 */, (byte)(options.ReadOnly ? 8 : 9) };
-        switch (options.Isolation)
-        {
-            case FbIsolation.ReadCommitted: tpb.Add(15); tpb.Add(17); break;   // read_committed, rec_version
-            case FbIsolation.Snapshot: tpb.Add(2); break;                      // concurrency
-            case FbIsolation.SnapshotTableStability: tpb.Add(1); break;        // consistency
-        }
-        tpb.Add((byte)(options.Wait ? 6 : 7));
-        if (options.Wait && options.LockTimeoutSeconds is { } timeout)
-        {
-            tpb.Add(21 /* isc_tpb_lock_timeout */);
-            tpb.Add(4);
-            tpb.AddRange(BitConverter.GetBytes(timeout));
-        }
-        var tpbBytes = tpb.ToArray();
+        Options = options;
+        var tpb = BuildTpb(options);
         var dbHandle = Marshal.AllocHGlobal(4);
-        var tpbMemory = Marshal.AllocHGlobal(tpbBytes.Length);
-        var teb = Marshal.AllocHGlobal(24);
+        var tpbMemory = Marshal.AllocHGlobal(tpb.Length);
+        var teb = Marshal.AllocHGlobal(24);   // ISC_TEB: database handle pointer, tpb length (long), tpb pointer
         try
         {
             Marshal.WriteInt32(dbHandle, (int)connection.Handle);
-            Marshal.Copy(tpbBytes, 0, tpbMemory, tpbBytes.Length);
+            Marshal.Copy(tpb, 0, tpbMemory, tpb.Length);
             Marshal.WriteIntPtr(teb, 0, dbHandle);
-            Marshal.WriteInt64(teb, 8, tpbBytes.Length);
+            Marshal.WriteInt64(teb, 8, tpb.Length);
             Marshal.WriteIntPtr(teb, 16, tpbMemory);
             var status = Status.New();
             connection.Api.isc_start_multiple(status, ref _handle, 1, teb);
@@ -204,39 +219,86 @@ public sealed class FbTransaction : IDisposable
         }
     }
 
+    public FbTransactionOptions Options { get; }
+
     public bool IsActive => _handle != 0;
 
     internal FbConnection Connection => _connection;
     internal ref uint Handle => ref _handle;
 
+    private static byte[] BuildTpb(FbTransactionOptions options)
+    {
+        var tpb = new List<byte> { 3 /* isc_tpb_version3 */, (byte)(options.ReadOnly ? 8 /* read */ : 9 /* write */) };
+        switch (options.Isolation)
+        {
+            case FbIsolation.ReadCommitted: tpb.Add(15); tpb.Add(17); break;   // read_committed, rec_version
+            case FbIsolation.Snapshot: tpb.Add(2); break;                      // concurrency
+            case FbIsolation.SnapshotTableStability: tpb.Add(1); break;        // consistency
+            default: throw new ArgumentOutOfRangeException(nameof(options), options.Isolation, "Unknown isolation.");
+        }
+        tpb.Add((byte)(options.Wait ? 6 /* wait */ : 7 /* nowait */));
+        if (options.Wait && options.LockTimeoutSeconds is { } timeout)
+        {
+            if (timeout < 1 || timeout > short.MaxValue) throw new ArgumentOutOfRangeException(nameof(options), timeout, "LockTimeoutSeconds must be between 1 and 32767.");
+            tpb.Add(21 /* isc_tpb_lock_timeout */);
+            tpb.Add(4);
+            tpb.AddRange(BitConverter.GetBytes(timeout));
+        }
+        return tpb.ToArray();
+    }
+
+    internal void Track(FbBlobReadStream blob) => _blobs.Add(blob);
+
+    internal void Forget(FbBlobReadStream blob) => _blobs.Remove(blob);
+
     public void Commit()
     {
         EnsureActive();
+        CloseBlobs();
         var status = Status.New();
         _connection.Api.isc_commit_transaction(status, ref _handle);
         Status.Check(status, context: "Commit failed");
-        _handle = 0;
+        End();
     }
 
     public void Rollback()
     {
         EnsureActive();
+        CloseBlobs();
         var status = Status.New();
         _connection.Api.isc_rollback_transaction(status, ref _handle);
         Status.Check(status, context: "Rollback failed");
-        _handle = 0;
+        End();
     }
 
     private void EnsureActive()
     {
         if (_handle == 0) throw new InvalidOperationException("The transaction is no longer active.");
+        _connection.EnsureOpen();
+    }
+
+    // Blob handles die with their transaction: close them while the handles are still ours.
+    private void CloseBlobs()
+    {
+        foreach (var blob in _blobs.ToList()) blob.Dispose();
+        _blobs.Clear();
+    }
+
+    private void End()
+    {
+        _handle = 0;
+        _connection.Forget(this);
     }
 
     public void Dispose()
     {
         if (_handle == 0) return;
-        var status = Status.New();
-        _connection.Api.isc_rollback_transaction(status, ref _handle);
-        _handle = 0;
+        CloseBlobs();
+        if (_connection.IsOpen)
+        {
+            var status = Status.New();
+            _connection.Api.isc_rollback_transaction(status, ref _handle);
+        }
+        End();
     }
 }

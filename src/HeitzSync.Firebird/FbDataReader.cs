@@ -9,6 +9,7 @@ public sealed class FbDataReader : IDisposable
     private readonly FbCommand _command;
     private readonly Sqlda _row;
     private readonly bool _singleton;
+    private readonly long _execution;
     private bool _singletonRead;
     private bool _hasRow;
     private bool _closed;
@@ -19,6 +20,7 @@ public sealed class FbDataReader : IDisposable
         _command = command;
         _row = command.Output;
         _singleton = singleton;
+        _execution = command.Execution;
     }
 
     public int FieldCount => _command.Columns.Count;
@@ -27,8 +29,13 @@ public sealed class FbDataReader : IDisposable
 
     public string GetName(int i) => _command.Columns[i].Name;
 
+    /// <summary>The position of a column: exact name first, then ignoring case.</summary>
     public int GetOrdinal(string name)
     {
+        for (var i = 0; i < FieldCount; i++)
+        {
+            if (string.Equals(GetName(i), name, StringComparison.Ordinal)) return i;
+        }
         for (var i = 0; i < FieldCount; i++)
         {
             if (string.Equals(GetName(i), name, StringComparison.OrdinalIgnoreCase)) return i;
@@ -41,6 +48,7 @@ public sealed class FbDataReader : IDisposable
         _openBlob?.Dispose();
         _openBlob = null;
         if (_closed) return false;
+        EnsureCurrent();
         if (_singleton)
         {
             _hasRow = !_singletonRead;
@@ -55,6 +63,7 @@ public sealed class FbDataReader : IDisposable
     public bool IsDBNull(int i)
     {
         EnsureRow();
+        if ((uint)i >= (uint)FieldCount) throw new IndexOutOfRangeException($"Column {i} does not exist: the result has {FieldCount}.");
         return _row.IsNull(i);
     }
 
@@ -108,6 +117,8 @@ public sealed class FbDataReader : IDisposable
             case Sqlda.SqlShort: return Scaled(Marshal.ReadInt16(data), scale);
             case Sqlda.SqlLong: return Scaled(Marshal.ReadInt32(data), scale);
             case Sqlda.SqlInt64: return Scaled(Marshal.ReadInt64(data), scale);
+            // A dialect 1 NUMERIC is a DOUBLE with a scale: its exact value is the double rounded to that scale.
+            case Sqlda.SqlDouble or Sqlda.SqlDFloat when scale > 0: return Math.Round((decimal)GetDouble(i), scale, MidpointRounding.AwayFromZero);
             case Sqlda.SqlFloat or Sqlda.SqlDouble or Sqlda.SqlDFloat: return (decimal)GetDouble(i);
             default: throw Mismatch(i, "a number");
         }
@@ -144,15 +155,23 @@ public sealed class FbDataReader : IDisposable
         {
             var bytes = GetBytes(i);
             var text = Charsets.Decode(bytes, 0, bytes.Length, column.CharsetId);
-            // A CHAR(n) in a multi-byte charset arrives padded to n * bytes-per-character: keep its n characters.
+            // A CHAR(n) in a multi-byte charset arrives space-padded to n * bytes-per-character: keep its n characters.
             var perCharacter = Charsets.MaxBytesPerCharacter(column.CharsetId);
-            if (column.Type == FbDbType.Char && perCharacter > 1 && text.Length > column.Size / perCharacter)
-            {
-                text = text.Substring(0, column.Size / perCharacter);
-            }
-            return text;
+            return column.Type == FbDbType.Char && perCharacter > 1 ? KeepCharacters(text, column.Size / perCharacter) : text;
         }
         return Convert.ToString(GetValue(i), System.Globalization.CultureInfo.InvariantCulture) ?? "";
+    }
+
+    /// <summary>The first <paramref name="count"/> characters (code points: a surrogate pair is one) of a padded CHAR.</summary>
+    private static string KeepCharacters(string text, int count)
+    {
+        var position = 0;
+        for (var kept = 0; kept < count && position < text.Length; kept++)
+        {
+            position += char.IsHighSurrogate(text[position]) && position + 1 < text.Length && char.IsLowSurrogate(text[position + 1]) ? 2 : 1;
+        }
+        // Only padding is ever cut: anything beyond n characters is the spaces Firebird added.
+        return position < text.Length && text.Substring(position).Trim(' ').Length == 0 ? text.Substring(0, position) : text;
     }
 
     /// <summary>The exact bytes of a CHAR/VARCHAR value (padding included) or the whole content of a blob.</summary>
@@ -190,8 +209,8 @@ public sealed class FbDataReader : IDisposable
         var data = NotNull(i);
         return _row.Type(i) switch
         {
-            Sqlda.SqlDate => FbCommand.DecodeDate(Marshal.ReadInt32(data)),
-            Sqlda.SqlTimestamp => FbCommand.DecodeDate(Marshal.ReadInt32(data)) + FbCommand.DecodeTime((uint)Marshal.ReadInt32(data, 4)),
+            Sqlda.SqlDate => FbDateTime.DecodeDate(Marshal.ReadInt32(data)),
+            Sqlda.SqlTimestamp => FbDateTime.DecodeDate(Marshal.ReadInt32(data)) + FbDateTime.DecodeTime((uint)Marshal.ReadInt32(data, 4)),
             _ => throw Mismatch(i, "a date or timestamp"),
         };
     }
@@ -199,7 +218,7 @@ public sealed class FbDataReader : IDisposable
     public TimeSpan GetTimeSpan(int i)
     {
         var data = NotNull(i);
-        return _row.Type(i) == Sqlda.SqlTime ? FbCommand.DecodeTime((uint)Marshal.ReadInt32(data)) : throw Mismatch(i, "a time");
+        return _row.Type(i) == Sqlda.SqlTime ? FbDateTime.DecodeTime((uint)Marshal.ReadInt32(data)) : throw Mismatch(i, "a time");
     }
 
     public bool GetBoolean(int i)
@@ -226,7 +245,15 @@ public sealed class FbDataReader : IDisposable
 
     private void EnsureRow()
     {
+        EnsureCurrent();
         if (!_hasRow) throw new InvalidOperationException("There is no current row: call Read() first.");
+    }
+
+    /// <summary>The row buffer belongs to the command: it is gone once the command is disposed or executed again.</summary>
+    private void EnsureCurrent()
+    {
+        if (_command.IsDisposed) throw new ObjectDisposedException(nameof(FbDataReader), "The reader's command is disposed (or its connection closed).");
+        if (_command.Execution != _execution) throw new InvalidOperationException("The reader's command was executed again: this reader is over.");
     }
 
     private InvalidCastException Mismatch(int i, string wanted) =>
@@ -236,42 +263,57 @@ public sealed class FbDataReader : IDisposable
     {
         if (_closed) return;
         _closed = true;
-        _command.CloseCursor();
+        _hasRow = false;
+        _command.CloseCursor(_execution);
+    }
+
+    internal void CloseBlob()
+    {
+        _openBlob?.Dispose();
+        _openBlob = null;
     }
 
     public void Dispose()
     {
-        _openBlob?.Dispose();
-        _openBlob = null;
+        CloseBlob();
         Close();
     }
 }
 
-/// <summary>A blob read segment by segment (at most one segment buffered).</summary>
+/// <summary>A blob read segment by segment (at most one segment buffered); closed with its transaction at the latest.</summary>
 internal sealed class FbBlobReadStream : Stream
 {
     private const int SegmentEnd = 335544367, PartialSegment = 335544366;
     private readonly FbConnection _connection;
+    private readonly FbTransaction _transaction;
     private readonly byte[] _segment = new byte[32 * 1024];
     private uint _handle;
     private int _segmentLength;
     private int _segmentPosition;
     private bool _eof;
+    private bool _disposed;
     private long _position;
 
     public FbBlobReadStream(FbConnection connection, FbTransaction transaction, long blobId)
     {
         _connection = connection;
+        _transaction = transaction;
+        if (!transaction.IsActive) throw new InvalidOperationException("The blob's transaction has ended.");
         var status = Status.New();
         connection.Api.isc_open_blob2(status, ref connection.Handle, ref transaction.Handle, ref _handle, ref blobId, 0, null);
         Status.Check(status, context: "Cannot open a blob");
+        transaction.Track(this);
     }
 
     public override int Read(byte[] buffer, int offset, int count)
     {
-        if (_segmentPosition >= _segmentLength)
+        if (buffer is null) throw new ArgumentNullException(nameof(buffer));
+        if (offset < 0 || count < 0 || offset + count > buffer.Length) throw new ArgumentOutOfRangeException(nameof(count));
+        if (_disposed) throw new ObjectDisposedException(nameof(FbBlobReadStream), "The blob is closed (next row read, reader or transaction ended).");
+        if (count == 0) return 0;
+        while (_segmentPosition >= _segmentLength)
         {
-            if (_eof || _handle == 0) return 0;
+            if (_eof) return 0;
             var status = Status.New();
             var result = (long)_connection.Api.isc_get_segment(status, ref _handle, out var actual, (ushort)_segment.Length, _segment);
             if (result == SegmentEnd)
@@ -282,7 +324,6 @@ internal sealed class FbBlobReadStream : Stream
             if (result != 0 && result != PartialSegment) Status.Check(status, context: "Cannot read a blob");
             _segmentLength = actual;
             _segmentPosition = 0;
-            if (actual == 0) return Read(buffer, offset, count);
         }
         var n = Math.Min(count, _segmentLength - _segmentPosition);
         Buffer.BlockCopy(_segment, _segmentPosition, buffer, offset, n);
@@ -291,7 +332,7 @@ internal sealed class FbBlobReadStream : Stream
         return n;
     }
 
-    public override bool CanRead => true;
+    public override bool CanRead => !_disposed;
     public override bool CanSeek => false;
     public override bool CanWrite => false;
     public override long Length => throw new NotSupportedException();
@@ -303,11 +344,16 @@ internal sealed class FbBlobReadStream : Stream
 
     protected override void Dispose(bool disposing)
     {
-        if (_handle != 0)
+        if (!_disposed)
         {
-            var status = Status.New();
-            _connection.Api.isc_close_blob(status, ref _handle);
+            _disposed = true;
+            if (_handle != 0 && _connection.IsOpen && _transaction.IsActive)
+            {
+                var status = Status.New();
+                _connection.Api.isc_close_blob(status, ref _handle);
+            }
             _handle = 0;
+            _transaction.Forget(this);
         }
         base.Dispose(disposing);
     }

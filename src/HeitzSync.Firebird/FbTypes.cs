@@ -12,7 +12,12 @@ public sealed record FbTransactionOptions
     public int? LockTimeoutSeconds { get; init; }
 }
 
-/// <summary>Bytes for a text parameter, sent without any transliteration (exact replication of CHAR/VARCHAR/text blobs).</summary>
+/// <summary>
+/// Bytes for a text parameter (CHAR/VARCHAR/text blob), sent without any transliteration: on an attachment with
+/// Charset NONE they land byte for byte whatever the column's charset (NONE, WIN1252, ISO8859_1, UTF8, OCTETS).
+/// On any other attachment Firebird reads them as text in the attachment's charset (it ignores a NONE declaration
+/// there), so exact replication must use a NONE attachment.
+/// </summary>
 public sealed class FbRawText
 {
     public FbRawText(byte[] bytes) => Bytes = bytes ?? throw new ArgumentNullException(nameof(bytes));

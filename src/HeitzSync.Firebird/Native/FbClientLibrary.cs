@@ -63,38 +63,66 @@ internal sealed class FbClientLibrary
     {
         get
         {
+            var loaded = Volatile.Read(ref _instance);
+            if (loaded is not null) return loaded;
             lock (Gate)
             {
-                return _instance ??= Load();
+                if (_instance is null) Volatile.Write(ref _instance, Load(Candidates()));
+                return _instance!;
             }
         }
     }
 
-    private static FbClientLibrary Load()
+    /// <summary>Loads the first candidate that opens; internal so tests can check the message when none does.</summary>
+    internal static FbClientLibrary Load(IEnumerable<string> candidates)
     {
         if (IntPtr.Size != 8)
         {
             throw new PlatformNotSupportedException("HeitzSync's Firebird access needs a 64-bit process (start the 64-bit PowerShell or hzsync).");
         }
-        var candidates = new List<string>();
-        var configured = Environment.GetEnvironmentVariable("HEITZSYNC_FBCLIENT");
-        if (!string.IsNullOrEmpty(configured)) candidates.Add(configured!);
-        if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows)) candidates.Add("fbclient.dll");
-        else if (RuntimeInformation.IsOSPlatform(OSPlatform.OSX)) candidates.Add("libfbclient.dylib");
-        else candidates.AddRange(new[] { "libfbclient.so.2", "libfbclient.so" });
-
-        foreach (var candidate in candidates)
+        lock (Gate)
         {
-            var handle = NativeLoader.Open(candidate);
-            if (handle == IntPtr.Zero) continue;
-            var library = new FbClientLibrary { LoadedFrom = candidate };
-            library.Bind(handle);
-            return library;
+            var tried = new List<string>();
+            foreach (var candidate in candidates)
+            {
+                var handle = NativeLoader.Open(candidate, out var reason);
+                if (handle == IntPtr.Zero)
+                {
+                    tried.Add(reason is { Length: > 0 } ? $"{candidate} ({reason})" : candidate);
+                    continue;
+                }
+                var library = new FbClientLibrary { LoadedFrom = candidate };
+                library.Bind(handle);
+                return library;
+            }
+            throw new FbException(
+                $"The Firebird client library could not be loaded (tried: {string.Join("; ", tried)}). " +
+                "On Debian/Ubuntu: apt-get install libfbclient2 (and firebird3.0-server-core for embedded databases). " +
+                "On Windows: put the 64-bit fbclient.dll (with its plugins for embedded use) beside the module, or set HEITZSYNC_FBCLIENT to its full path.");
         }
-        throw new FbException(
-            $"The Firebird client library could not be loaded (tried: {string.Join(", ", candidates)}). " +
-            "On Debian/Ubuntu: apt-get install libfbclient2 (and firebird3.0-server-core for embedded databases). " +
-            "On Windows: put fbclient.dll (64-bit) beside the module, or set HEITZSYNC_FBCLIENT to its full path.");
+    }
+
+    /// <summary>HEITZSYNC_FBCLIENT first, then the platform's usual names (on Windows, beside this assembly first).</summary>
+    private static IEnumerable<string> Candidates()
+    {
+        var configured = Environment.GetEnvironmentVariable("HEITZSYNC_FBCLIENT");
+        if (!string.IsNullOrEmpty(configured)) yield return configured!;
+        if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
+        {
+            var folder = Path.GetDirectoryName(typeof(FbClientLibrary).Assembly.Location);
+            if (!string.IsNullOrEmpty(folder)) yield return Path.Combine(folder, "fbclient.dll");
+            yield return "fbclient.dll";
+        }
+        else if (RuntimeInformation.IsOSPlatform(OSPlatform.OSX))
+        {
+            yield return "libfbclient.dylib";
+            yield return "/Library/Frameworks/Firebird.framework/Libraries/libfbclient.dylib";
+        }
+        else
+        {
+            yield return "libfbclient.so.2";
+            yield return "libfbclient.so";
+        }
     }
 
     private void Bind(IntPtr handle)
@@ -134,28 +162,66 @@ internal sealed class FbClientLibrary
     private static class NativeLoader
     {
         private const int RtldNow = 2;
+        private const uint LoadWithAlteredSearchPath = 0x8;
 
-        public static IntPtr Open(string name)
+        // Where dlopen/dlsym live: libdl.so.2 on older glibc, libc.so.6 since glibc 2.34 (still exported by both), libSystem on macOS.
+        private enum Dl { Unknown, LibDl, LibC, LibSystem }
+        private static Dl _dl;
+
+        public static IntPtr Open(string name, out string? reason)
         {
-            if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows)) return LoadLibrary(name);
-            try { return dlopen_libdl(name, RtldNow); }
-            catch (DllNotFoundException) { return dlopen_libc(name, RtldNow); }
-            catch (EntryPointNotFoundException) { return dlopen_libc(name, RtldNow); }
+            reason = null;
+            if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
+            {
+                // A full path loads its own dependencies (plugins, ICU) from its folder.
+                var handle = Path.IsPathRooted(name) ? LoadLibraryEx(name, IntPtr.Zero, LoadWithAlteredSearchPath) : LoadLibraryEx(name, IntPtr.Zero, 0);
+                if (handle == IntPtr.Zero) reason = "Windows error " + Marshal.GetLastWin32Error().ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return handle;
+            }
+            var result = Unix(() => dlopen_libdl(name, RtldNow), () => dlopen_libc(name, RtldNow), () => dlopen_system(name, RtldNow));
+            if (result == IntPtr.Zero) reason = LastError();
+            return result;
         }
 
-        public static IntPtr Symbol(IntPtr handle, string name)
+        public static IntPtr Symbol(IntPtr handle, string name) => RuntimeInformation.IsOSPlatform(OSPlatform.Windows)
+            ? GetProcAddress(handle, name)
+            : Unix(() => dlsym_libdl(handle, name), () => dlsym_libc(handle, name), () => dlsym_system(handle, name));
+
+        private static string? LastError()
         {
-            if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows)) return GetProcAddress(handle, name);
-            try { return dlsym_libdl(handle, name); }
-            catch (DllNotFoundException) { return dlsym_libc(handle, name); }
-            catch (EntryPointNotFoundException) { return dlsym_libc(handle, name); }
+            var message = Unix(() => dlerror_libdl(), () => dlerror_libc(), () => dlerror_system());
+            return message == IntPtr.Zero ? null : Marshal.PtrToStringAnsi(message);
         }
 
-        [DllImport("kernel32", SetLastError = true, CharSet = CharSet.Unicode)] private static extern IntPtr LoadLibrary(string name);
-        [DllImport("kernel32", CharSet = CharSet.Ansi, BestFitMapping = false)] private static extern IntPtr GetProcAddress(IntPtr module, string name);
+        private static IntPtr Unix(Func<IntPtr> libdl, Func<IntPtr> libc, Func<IntPtr> system)
+        {
+            if (_dl == Dl.Unknown)
+            {
+                _dl = RuntimeInformation.IsOSPlatform(OSPlatform.OSX) ? Dl.LibSystem : Dl.LibDl;
+            }
+            while (true)
+            {
+                try
+                {
+                    return _dl switch { Dl.LibDl => libdl(), Dl.LibC => libc(), _ => system() };
+                }
+                catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException && _dl != Dl.LibSystem)
+                {
+                    _dl = _dl == Dl.LibDl ? Dl.LibC : Dl.LibSystem;
+                }
+            }
+        }
+
+        [DllImport("kernel32", EntryPoint = "LoadLibraryExW", SetLastError = true, CharSet = CharSet.Unicode)] private static extern IntPtr LoadLibraryEx(string name, IntPtr file, uint flags);
+        [DllImport("kernel32", CharSet = CharSet.Ansi, BestFitMapping = false, ExactSpelling = true)] private static extern IntPtr GetProcAddress(IntPtr module, string name);
         [DllImport("libdl.so.2", EntryPoint = "dlopen")] private static extern IntPtr dlopen_libdl(string name, int flags);
         [DllImport("libdl.so.2", EntryPoint = "dlsym")] private static extern IntPtr dlsym_libdl(IntPtr handle, string name);
-        [DllImport("libc", EntryPoint = "dlopen")] private static extern IntPtr dlopen_libc(string name, int flags);
-        [DllImport("libc", EntryPoint = "dlsym")] private static extern IntPtr dlsym_libc(IntPtr handle, string name);
+        [DllImport("libdl.so.2", EntryPoint = "dlerror")] private static extern IntPtr dlerror_libdl();
+        [DllImport("libc.so.6", EntryPoint = "dlopen")] private static extern IntPtr dlopen_libc(string name, int flags);
+        [DllImport("libc.so.6", EntryPoint = "dlsym")] private static extern IntPtr dlsym_libc(IntPtr handle, string name);
+        [DllImport("libc.so.6", EntryPoint = "dlerror")] private static extern IntPtr dlerror_libc();
+        [DllImport("/usr/lib/libSystem.dylib", EntryPoint = "dlopen")] private static extern IntPtr dlopen_system(string name, int flags);
+        [DllImport("/usr/lib/libSystem.dylib", EntryPoint = "dlsym")] private static extern IntPtr dlsym_system(IntPtr handle, string name);
+        [DllImport("/usr/lib/libSystem.dylib", EntryPoint = "dlerror")] private static extern IntPtr dlerror_system();
     }
 }

@@ -19,7 +19,32 @@ internal sealed class Sqlda : IDisposable
         SqlDFloat = 530, SqlTimestamp = 510, SqlBlob = 520, SqlArray = 540, SqlQuad = 550, SqlTime = 560, SqlDate = 570,
         SqlInt64 = 580, SqlBoolean = 32764, SqlNull = 32766;
 
-    private readonly List<IntPtr> _buffers = new();
+    // Firebird 4+ types, which a Firebird 3 schema never has: met only against a newer server, and refused by name.
+    public const short SqlTimestampTzEx = 32748, SqlTimeTzEx = 32750, SqlInt128 = 32752, SqlTimestampTz = 32754,
+        SqlTimeTz = 32756, SqlDec16 = 32760, SqlDec34 = 32762;
+
+    // One data buffer and one null indicator per variable, reused from one execution to the next when big enough.
+    private readonly IntPtr[] _data;
+    private readonly int[] _dataCapacity;
+    private readonly IntPtr[] _indicators;
+    private Described[]? _described;
+
+    /// <summary>What describe said about a variable, kept because binding a value rewrites its type.</summary>
+    private readonly struct Described
+    {
+        public Described(short type, short scale, short subType, short length)
+        {
+            Type = type;
+            Scale = scale;
+            SubType = subType;
+            Length = length;
+        }
+
+        public short Type { get; }
+        public short Scale { get; }
+        public short SubType { get; }
+        public short Length { get; }
+    }
 
     public Sqlda(int capacity)
     {
@@ -29,6 +54,9 @@ internal sealed class Sqlda : IDisposable
         Marshal.Copy(zeros, 0, Pointer, zeros.Length);
         Marshal.WriteInt16(Pointer, 0, (short)Version1);
         Marshal.WriteInt16(Pointer, 16, (short)Capacity);
+        _data = new IntPtr[Capacity];
+        _dataCapacity = new int[Capacity];
+        _indicators = new IntPtr[Capacity];
     }
 
     public IntPtr Pointer { get; private set; }
@@ -59,6 +87,21 @@ internal sealed class Sqlda : IDisposable
         return Encoding.UTF8.GetString(bytes);
     }
 
+    /// <summary>Remembers the described types, so <see cref="DescribedType"/> and friends stay true after binding.</summary>
+    public void KeepDescription()
+    {
+        _described = new Described[Count];
+        for (var i = 0; i < _described.Length; i++)
+        {
+            _described[i] = new Described(Type(i), Scale(i), SubType(i), Length(i));
+        }
+    }
+
+    public short DescribedType(int i) => _described is null ? Type(i) : _described[i].Type;
+    public short DescribedScale(int i) => _described is null ? Scale(i) : _described[i].Scale;
+    public short DescribedSubType(int i) => _described is null ? SubType(i) : _described[i].SubType;
+    public short DescribedLength(int i) => _described is null ? Length(i) : _described[i].Length;
+
     public void SetType(int i, short type, short scale, short subType, short length)
     {
         var v = Var(i);
@@ -78,28 +121,40 @@ internal sealed class Sqlda : IDisposable
         }
     }
 
-    /// <summary>Points variable <paramref name="i"/> at a fresh buffer of <paramref name="size"/> bytes and a null indicator.</summary>
+    /// <summary>Points variable <paramref name="i"/> at a buffer of at least <paramref name="size"/> bytes and a null indicator (cleared).</summary>
     public IntPtr Allocate(int i, int size)
     {
-        var data = Marshal.AllocHGlobal(Math.Max(size, 1));
-        var indicator = Marshal.AllocHGlobal(2);
-        Marshal.WriteInt16(indicator, 0);
-        _buffers.Add(data);
-        _buffers.Add(indicator);
-        Marshal.WriteIntPtr(Var(i), 8, data);
-        Marshal.WriteIntPtr(Var(i), 16, indicator);
-        return data;
+        if (i >= Capacity) throw new ArgumentOutOfRangeException(nameof(i));
+        size = Math.Max(size, 8);
+        if (_dataCapacity[i] < size)
+        {
+            if (_data[i] != IntPtr.Zero) Marshal.FreeHGlobal(_data[i]);
+            _data[i] = IntPtr.Zero;
+            _dataCapacity[i] = 0;
+            _data[i] = Marshal.AllocHGlobal(size);
+            _dataCapacity[i] = size;
+        }
+        if (_indicators[i] == IntPtr.Zero) _indicators[i] = Marshal.AllocHGlobal(2);
+        Marshal.WriteInt16(_indicators[i], 0);
+        Marshal.WriteIntPtr(Var(i), 8, _data[i]);
+        Marshal.WriteIntPtr(Var(i), 16, _indicators[i]);
+        return _data[i];
     }
 
     public bool IsNull(int i) => Marshal.ReadInt16(Indicator(i)) == -1;
 
     public void SetNull(int i, bool isNull) => Marshal.WriteInt16(Indicator(i), (short)(isNull ? -1 : 0));
 
-    /// <summary>Frees the per-variable buffers (the SQLDA itself stays, for the next execution).</summary>
-    public void ReleaseBuffers()
+    private void ReleaseBuffers()
     {
-        foreach (var buffer in _buffers) Marshal.FreeHGlobal(buffer);
-        _buffers.Clear();
+        for (var i = 0; i < Capacity; i++)
+        {
+            if (_data[i] != IntPtr.Zero) Marshal.FreeHGlobal(_data[i]);
+            if (_indicators[i] != IntPtr.Zero) Marshal.FreeHGlobal(_indicators[i]);
+            _data[i] = IntPtr.Zero;
+            _indicators[i] = IntPtr.Zero;
+            _dataCapacity[i] = 0;
+        }
     }
 
     public void Dispose()

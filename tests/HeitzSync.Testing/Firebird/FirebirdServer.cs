@@ -20,7 +20,10 @@ public sealed class FirebirdServer : IDisposable
         Password = ReadPassword();
         Folder = Path.Combine(Path.GetTempPath(), "hz-fbserver-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Folder);
-        Run("chown", $"firebird:firebird {Folder}");
+        if (Run("chown", $"firebird:firebird {Folder}") != 0)
+        {
+            throw new InvalidOperationException($"Could not give {Folder} to the firebird user (chown failed): the server-mode tests run as root, as CI does.");
+        }
     }
 
     public string Password { get; }
@@ -78,10 +81,20 @@ public sealed class FirebirdServer : IDisposable
         return line.Substring("ISC_PASSWORD=".Length).Trim().Trim('"');
     }
 
-    private static void Run(string program, string arguments)
+    /// <summary>How many user attachments the server has to the database at <paramref name="settings"/>, the caller's own excluded (MON$ATTACHMENTS).</summary>
+    public int AttachmentsTo(FbConnectionSettings settings)
+    {
+        using var monitor = FbConnection.Open(settings);
+        using var tx = monitor.BeginTransaction(new FbTransactionOptions { Isolation = FbIsolation.Snapshot, ReadOnly = true });
+        return Convert.ToInt32(monitor.ExecuteScalar(tx,
+            "SELECT COUNT(*) FROM MON$ATTACHMENTS WHERE MON$ATTACHMENT_ID <> CURRENT_CONNECTION AND MON$SYSTEM_FLAG = 0"), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static int Run(string program, string arguments)
     {
         using var process = Process.Start(new ProcessStartInfo(program, arguments) { UseShellExecute = false })!;
         process.WaitForExit();
+        return process.ExitCode;
     }
 
     public void Dispose()

@@ -1,0 +1,102 @@
+using HeitzSync.Firebird;
+using HeitzSync.Testing.Firebird;
+
+namespace HeitzSync.Firebird.Tests;
+
+[Collection("firebird")]
+[Trait("Category", "Firebird")]
+public class TransactionTests : DatabaseTest
+{
+    public TransactionTests(FirebirdServerFixture server) : base(server) { }
+
+    [Theory]
+    [InlineData(Mode.Embedded)]
+    [InlineData(Mode.Server)]
+    public void A_rolled_back_transaction_leaves_nothing_and_one_transaction_spans_statements(Mode mode)
+    {
+        using var db = Create(mode);
+        db.ExecuteInNewTransaction("CREATE TABLE R (ID INTEGER NOT NULL PRIMARY KEY)");
+        using (var tx = db.BeginTransaction())
+        {
+            db.Execute(tx, "INSERT INTO R VALUES (1)");
+            db.Execute(tx, "INSERT INTO R VALUES (2)");
+            Assert.Equal(2L, db.ExecuteScalar(tx, "SELECT COUNT(*) FROM R"));
+            tx.Rollback();
+            Assert.False(tx.IsActive);
+            Assert.Throws<InvalidOperationException>(() => tx.Commit());
+        }
+        using (var tx = db.BeginTransaction())
+        {
+            db.Execute(tx, "INSERT INTO R VALUES (3)");
+            // disposed without commit: rolled back
+        }
+        using (var tx = db.BeginTransaction())
+        {
+            db.Execute(tx, "INSERT INTO R VALUES (4)");
+            tx.Commit();
+        }
+        using var check = db.BeginTransaction();
+        Assert.Equal(4, db.ExecuteScalar(check, "SELECT LIST(ID) FROM R") is string list ? int.Parse(list) : -1);
+    }
+
+    [Theory]
+    [InlineData(Mode.Embedded)]
+    [InlineData(Mode.Server)]
+    public void A_snapshot_does_not_see_a_later_commit_and_read_committed_does(Mode mode)
+    {
+        using var db = Create(mode);
+        db.ExecuteInNewTransaction("CREATE TABLE S (ID INTEGER NOT NULL PRIMARY KEY)");
+        using var other = FbConnection.Open(db.Settings);
+        using var snapshot = db.BeginTransaction(new FbTransactionOptions { Isolation = FbIsolation.Snapshot, ReadOnly = true });
+        using var committed = db.BeginTransaction(new FbTransactionOptions { ReadOnly = true });
+        Assert.Equal(0L, db.ExecuteScalar(snapshot, "SELECT COUNT(*) FROM S"));
+        other.ExecuteInNewTransaction("INSERT INTO S VALUES (1)");
+        Assert.Equal(0L, db.ExecuteScalar(snapshot, "SELECT COUNT(*) FROM S"));
+        Assert.Equal(1L, db.ExecuteScalar(committed, "SELECT COUNT(*) FROM S"));
+        var readOnly = Assert.Throws<FbException>(() => db.Execute(committed, "INSERT INTO S VALUES (2)"));
+        Assert.Contains("read-only", readOnly.Message);
+    }
+
+    [Fact]
+    public void A_lock_conflict_fails_at_once_without_wait_and_after_the_timeout_with_one()
+    {
+        using var db = Create(Mode.Server);
+        db.ExecuteInNewTransaction("CREATE TABLE L (ID INTEGER NOT NULL PRIMARY KEY, V INTEGER)");
+        db.ExecuteInNewTransaction("INSERT INTO L VALUES (1, 0)");
+        using var other = FbConnection.Open(db.Settings);
+        using var holder = other.BeginTransaction();
+        other.Execute(holder, "UPDATE L SET V = 1 WHERE ID = 1");
+
+        using (var noWait = db.BeginTransaction(new FbTransactionOptions { Wait = false }))
+        {
+            var error = Assert.Throws<FbException>(() => db.Execute(noWait, "UPDATE L SET V = 2 WHERE ID = 1"));
+            Assert.Equal(335544336, error.GdsCode);           // isc_deadlock ("deadlock")
+            Assert.Contains(335544451, error.GdsCodes);       // isc_update_conflict ("update conflicts with concurrent update")
+            Assert.Equal(-913, error.SqlCode);
+            Assert.Contains("update conflicts with concurrent update", error.Message);
+        }
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        // Firebird counts lock time-outs in whole seconds on a ticker: 2 s waits between 1 and 2 s.
+        using (var timed = db.BeginTransaction(new FbTransactionOptions { LockTimeoutSeconds = 2 }))
+        {
+            var error = Assert.Throws<FbException>(() => db.Execute(timed, "UPDATE L SET V = 3 WHERE ID = 1"));
+            Assert.Contains(335544451, error.GdsCodes);
+        }
+        Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(900), TimeSpan.FromSeconds(10));
+        holder.Rollback();
+    }
+
+    [Fact]
+    public void Statements_refuse_an_ended_transaction_and_a_foreign_one()
+    {
+        using var db = Create(Mode.Embedded);
+        using var other = FbConnection.Open(db.Settings);
+        var tx = db.BeginTransaction();
+        using var command = db.Prepare(tx, "SELECT 1 FROM RDB$DATABASE");
+        tx.Commit();
+        Assert.Throws<InvalidOperationException>(() => command.ExecuteScalar());
+        Assert.Throws<InvalidOperationException>(() => db.Prepare(tx, "SELECT 1 FROM RDB$DATABASE"));
+        using var foreign = other.BeginTransaction();
+        Assert.Throws<ArgumentException>(() => db.Prepare(foreign, "SELECT 1 FROM RDB$DATABASE"));
+    }
+}
