@@ -10,7 +10,11 @@ public sealed record FbColumnInfo(
     int SubType,
     string? CharsetName,
     bool IsNullable,
-    bool IsComputed);
+    bool IsComputed)
+{
+    /// <summary>The generator behind a GENERATED ... AS IDENTITY column (Firebird names it RDB$n); null otherwise.</summary>
+    public string? IdentityGenerator { get; init; }
+}
 
 public sealed record FbForeignKeyInfo(string Name, IReadOnlyList<string> Columns, string ReferencedTable, IReadOnlyList<string> ReferencedColumns);
 
@@ -18,7 +22,48 @@ public sealed record FbTableInfo(string Name, IReadOnlyList<FbColumnInfo> Column
 
 public sealed record FbGeneratorInfo(string Name, long CurrentValue);
 
-public sealed record FbTriggerInfo(string Name, string? Table, long Type, int Position, bool IsActive, bool IsSystem);
+/// <summary>A trigger; <see cref="Type"/> is RDB$TRIGGER_TYPE, <see cref="Event"/> the same as text ("AFTER INSERT OR UPDATE OR DELETE").</summary>
+public sealed record FbTriggerInfo(string Name, string? Table, long Type, int Position, bool IsActive, bool IsSystem)
+{
+    public string Event => FbTriggerTypes.Describe(Type);
+}
+
+/// <summary>Decodes RDB$TRIGGER_TYPE.</summary>
+public static class FbTriggerTypes
+{
+    private const long DatabaseTrigger = 0x2000, DdlTrigger = 0x4000;
+
+    /// <summary>"BEFORE INSERT", "AFTER INSERT OR UPDATE OR DELETE", "ON CONNECT", "AFTER DDL"...</summary>
+    public static string Describe(long type)
+    {
+        if ((type & DdlTrigger) != 0) return (type & 1) == 0 ? "BEFORE DDL" : "AFTER DDL";
+        if ((type & DatabaseTrigger) != 0)
+        {
+            return (type & ~DatabaseTrigger) switch
+            {
+                0 => "ON CONNECT",
+                1 => "ON DISCONNECT",
+                2 => "ON TRANSACTION START",
+                3 => "ON TRANSACTION COMMIT",
+                4 => "ON TRANSACTION ROLLBACK",
+                _ => "DATABASE EVENT " + type.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            };
+        }
+        // DML: (type + 1) holds the phase in bit 0 (0 = BEFORE) and up to three actions of 2 bits (1 INSERT, 2 UPDATE, 3 DELETE).
+        var code = type + 1;
+        var events = new List<string>();
+        for (var slot = 0; slot < 3; slot++)
+        {
+            switch ((code >> (1 + 2 * slot)) & 3)
+            {
+                case 1: events.Add("INSERT"); break;
+                case 2: events.Add("UPDATE"); break;
+                case 3: events.Add("DELETE"); break;
+            }
+        }
+        return ((code & 1) == 0 ? "BEFORE " : "AFTER ") + string.Join(" OR ", events);
+    }
+}
 
 /// <summary>Reads a database's metadata (user tables, columns, keys, generators, triggers) from the RDB$ tables.</summary>
 public sealed class FbSchema
@@ -27,27 +72,58 @@ public sealed class FbSchema
 
     internal FbSchema(FbConnection connection) => _connection = connection;
 
-    /// <summary>User tables (no system tables, no views), by name.</summary>
+    /// <summary><see cref="GetTables(FbTransaction)"/> in a read-only transaction of its own.</summary>
+    public IReadOnlyList<FbTableInfo> GetTables() => InOwnTransaction(GetTables);
+
+    /// <summary><see cref="GetTable(FbTransaction, string)"/> in a read-only transaction of its own.</summary>
+    public FbTableInfo? GetTable(string name) => InOwnTransaction(tx => GetTable(tx, name));
+
+    /// <summary><see cref="GetGenerators(FbTransaction)"/> in a read-only transaction of its own.</summary>
+    public IReadOnlyList<FbGeneratorInfo> GetGenerators() => InOwnTransaction(GetGenerators);
+
+    /// <summary><see cref="GetTriggers(FbTransaction)"/> in a read-only transaction of its own.</summary>
+    public IReadOnlyList<FbTriggerInfo> GetTriggers() => InOwnTransaction(GetTriggers);
+
+    private T InOwnTransaction<T>(Func<FbTransaction, T> read)
+    {
+        using var transaction = _connection.BeginTransaction(new FbTransactionOptions { Isolation = FbIsolation.Snapshot, ReadOnly = true });
+        var result = read(transaction);
+        transaction.Commit();
+        return result;
+    }
+
+    // Persistent user tables: not system tables, views, external tables or global temporary tables (no data to keep).
+    private const string UserTableFilter = "COALESCE(RDB$SYSTEM_FLAG, 0) = 0 AND RDB$VIEW_BLR IS NULL AND COALESCE(RDB$RELATION_TYPE, 0) = 0";
+
+    /// <summary>User tables (no system tables, views, external or temporary tables), by name, with their columns and keys.</summary>
     public IReadOnlyList<FbTableInfo> GetTables(FbTransaction transaction)
     {
         var names = new List<string>();
-        using (var command = _connection.Prepare(transaction,
-                   "SELECT TRIM(RDB$RELATION_NAME) FROM RDB$RELATIONS WHERE COALESCE(RDB$SYSTEM_FLAG, 0) = 0 AND RDB$VIEW_BLR IS NULL ORDER BY 1"))
+        using (var command = _connection.Prepare(transaction, $"SELECT TRIM(RDB$RELATION_NAME) FROM RDB$RELATIONS WHERE {UserTableFilter} ORDER BY 1"))
         using (var reader = command.ExecuteReader())
         {
             while (reader.Read()) names.Add(reader.GetString(0));
         }
-        return names.Select(n => GetTable(transaction, n)!).ToList();
+        return names.Select(n => ReadTable(transaction, n)).ToList();
     }
 
-    /// <summary>One table, or null when it does not exist.</summary>
+    /// <summary>One user table by its exact stored name (upper case unless it was quoted), or null when there is no such table.</summary>
     public FbTableInfo? GetTable(FbTransaction transaction, string name)
+    {
+        if (name is null) throw new ArgumentNullException(nameof(name));
+        if (name.Length == 0 || name.Length > 31) return null;   // Firebird 3 names are 1 to 31 characters
+        var exists = _connection.ExecuteScalar(transaction, $"SELECT COUNT(*) FROM RDB$RELATIONS WHERE RDB$RELATION_NAME = ? AND {UserTableFilter}", name);
+        return Convert.ToInt64(exists, System.Globalization.CultureInfo.InvariantCulture) == 0 ? null : ReadTable(transaction, name);
+    }
+
+    private FbTableInfo ReadTable(FbTransaction transaction, string name)
     {
         var columns = new List<FbColumnInfo>();
         using (var command = _connection.Prepare(transaction,
                    "SELECT TRIM(rf.RDB$FIELD_NAME), f.RDB$FIELD_TYPE, COALESCE(f.RDB$FIELD_SUB_TYPE, 0), f.RDB$FIELD_LENGTH, " +
                    "COALESCE(f.RDB$FIELD_PRECISION, 0), COALESCE(f.RDB$FIELD_SCALE, 0), COALESCE(f.RDB$CHARACTER_LENGTH, 0), " +
-                   "TRIM(cs.RDB$CHARACTER_SET_NAME), COALESCE(rf.RDB$NULL_FLAG, f.RDB$NULL_FLAG, 0), IIF(f.RDB$COMPUTED_BLR IS NULL, 0, 1) " +
+                   "TRIM(cs.RDB$CHARACTER_SET_NAME), COALESCE(rf.RDB$NULL_FLAG, f.RDB$NULL_FLAG, 0), IIF(f.RDB$COMPUTED_BLR IS NULL, 0, 1), " +
+                   "TRIM(rf.RDB$GENERATOR_NAME), COALESCE(f.RDB$DIMENSIONS, 0) " +
                    "FROM RDB$RELATION_FIELDS rf JOIN RDB$FIELDS f ON f.RDB$FIELD_NAME = rf.RDB$FIELD_SOURCE " +
                    "LEFT JOIN RDB$CHARACTER_SETS cs ON cs.RDB$CHARACTER_SET_ID = f.RDB$CHARACTER_SET_ID " +
                    "WHERE rf.RDB$RELATION_NAME = ? ORDER BY rf.RDB$FIELD_POSITION"))
@@ -58,18 +134,22 @@ public sealed class FbSchema
                 var fieldType = reader.GetInt32(1);
                 var subType = reader.GetInt32(2);
                 var scale = reader.GetInt32(5);
-                var type = TypeOf(fieldType, subType, scale);
+                var columnName = reader.GetString(0);
+                var type = reader.GetInt32(11) > 0 ? Unsupported("an ARRAY", name, columnName) : TypeOf(fieldType, subType, scale, name, columnName);
                 var isText = type is FbDbType.Char or FbDbType.VarChar or FbDbType.TextBlob;
                 columns.Add(new FbColumnInfo(
-                    reader.GetString(0), type, reader.GetInt32(3), reader.GetInt32(6), reader.GetInt32(4), scale, subType,
+                    columnName, type, reader.GetInt32(3), reader.GetInt32(6), reader.GetInt32(4), scale, subType,
                     isText && !reader.IsDBNull(7) ? reader.GetString(7) : null,
-                    reader.GetInt32(8) == 0, reader.GetInt32(9) == 1));
+                    reader.GetInt32(8) == 0, reader.GetInt32(9) == 1)
+                {
+                    IdentityGenerator = reader.IsDBNull(10) ? null : reader.GetString(10),
+                });
             }
         }
-        if (columns.Count == 0) return null;
         return new FbTableInfo(name, columns, ReadPrimaryKey(transaction, name), ReadForeignKeys(transaction, name));
     }
 
+    /// <summary>User sequences (identity columns' own generators excluded: see <see cref="FbColumnInfo.IdentityGenerator"/>), with GEN_ID(name, 0).</summary>
     public IReadOnlyList<FbGeneratorInfo> GetGenerators(FbTransaction transaction)
     {
         var names = new List<string>();
@@ -84,6 +164,7 @@ public sealed class FbSchema
             System.Globalization.CultureInfo.InvariantCulture))).ToList();
     }
 
+    /// <summary>Every trigger, system ones included (<see cref="FbTriggerInfo.IsSystem"/>), by name.</summary>
     public IReadOnlyList<FbTriggerInfo> GetTriggers(FbTransaction transaction)
     {
         var triggers = new List<FbTriggerInfo>();
@@ -130,7 +211,7 @@ public sealed class FbSchema
             .ToList();
     }
 
-    private static FbDbType TypeOf(int fieldType, int subType, int scale) => fieldType switch
+    private static FbDbType TypeOf(int fieldType, int subType, int scale, string table, string column) => fieldType switch
     {
         7 => scale < 0 || subType is 1 or 2 ? FbDbType.Numeric : FbDbType.SmallInt,
         8 => scale < 0 || subType is 1 or 2 ? FbDbType.Numeric : FbDbType.Integer,
@@ -144,6 +225,9 @@ public sealed class FbSchema
         35 => FbDbType.Timestamp,
         23 => FbDbType.Boolean,
         261 => subType == 1 ? FbDbType.TextBlob : FbDbType.Blob,
-        _ => throw new NotSupportedException($"Firebird field type {fieldType} is not supported by HeitzSync."),
+        _ => Unsupported($"Firebird field type {fieldType} (a Firebird 4+ INT128/DECFLOAT/TIME ZONE type?)", table, column),
     };
+
+    private static FbDbType Unsupported(string what, string table, string column) =>
+        throw new FbException($"Column {column} of table {table} is {what}, which HeitzSync's Firebird binding does not support.");
 }
