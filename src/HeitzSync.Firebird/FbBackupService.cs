@@ -1,52 +1,116 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using HeitzSync.Firebird.Native;
 
 namespace HeitzSync.Firebird;
 
 /// <summary>
-/// Full backups and restores in gbak format, by running Firebird's own gbak (verbose, each line reported as it
-/// comes). Credentials go to gbak through ISC_USER/ISC_PASSWORD in its environment, never on its command line.
-/// gbak is found through HEITZSYNC_GBAK, then the PATH, then beside the client library on Windows.
+/// Full backups and restores in gbak format, by running Firebird's own gbak (verbose, each line reported through the
+/// progress as it comes). Credentials go to gbak through ISC_USER/ISC_PASSWORD in its environment, never on its
+/// command line. gbak is found through HEITZSYNC_GBAK, then the PATH (and /usr/bin), then beside fbclient.dll on Windows.
+/// Cancelling kills gbak and removes the file it was writing (never a file that was there before, unless it was being replaced).
+/// Firebird 3's embedded engine opens database files exclusively: back up an embedded database once it is closed.
 /// </summary>
 public sealed class FbBackupService
 {
-    private readonly string _gbak;
+    private const int TailLines = 15;
 
     public FbBackupService(string? gbakPath = null)
     {
-        _gbak = gbakPath ?? Locate();
+        GbakPath = gbakPath ?? Locate();
     }
 
-    public Task BackupAsync(FbConnectionSettings database, string backupFile, IProgress<string>? progress, CancellationToken cancellationToken) =>
-        RunAsync(database, new[] { "-b", "-v", "-g", database.AttachString, backupFile }, backupFile, progress, cancellationToken);
+    /// <summary>The gbak executable this service runs.</summary>
+    public string GbakPath { get; }
 
-    public Task RestoreAsync(string backupFile, FbConnectionSettings target, bool replaceExisting, IProgress<string>? progress, CancellationToken cancellationToken) =>
-        RunAsync(target, new[] { replaceExisting ? "-rep" : "-c", "-v", "-page_size", target.PageSize.ToString(System.Globalization.CultureInfo.InvariantCulture), backupFile, target.AttachString },
-            target.IsEmbedded ? target.Database : null, progress, cancellationToken);
+    /// <summary>Backs <paramref name="database"/> up into <paramref name="backupFile"/> (a local path; replaced if it exists).</summary>
+    public Task BackupAsync(FbConnectionSettings database, string backupFile, IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        if (database is null) throw new ArgumentNullException(nameof(database));
+        if (string.IsNullOrEmpty(backupFile)) throw new ArgumentException("A backup file is needed.", nameof(backupFile));
+        return RunAsync(database, "backup", new[] { "-b", "-v", "-g", database.AttachString, backupFile },
+            new OutputFile(backupFile, mayRemoveExisting: true), progress, cancellationToken);
+    }
 
-    /// <summary>Restores the backup into a temporary database, opens it and lists its tables, then drops it.</summary>
+    /// <summary>
+    /// Restores <paramref name="backupFile"/> into <paramref name="target"/> (created with its page size). Without
+    /// <paramref name="replaceExisting"/> an existing target is an error; with it, a failed restore may leave the target damaged.
+    /// </summary>
+    public Task RestoreAsync(string backupFile, FbConnectionSettings target, bool replaceExisting, IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        if (target is null) throw new ArgumentNullException(nameof(target));
+        if (!File.Exists(backupFile)) throw new FileNotFoundException($"Backup {backupFile} does not exist.", backupFile);
+        var arguments = new[]
+        {
+            replaceExisting ? "-rep" : "-c", "-v", "-page_size", target.PageSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            backupFile, target.AttachString,
+        };
+        // A server-side target is the server's file: only an embedded one is ours to clean up.
+        var output = target.IsEmbedded ? new OutputFile(target.Database, mayRemoveExisting: false) : null;
+        return RunAsync(target, "restore", arguments, output, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Proves a backup restores: restores it into a temporary embedded database, opens it, lists its tables and drops
+    /// it. Throws <see cref="FbException"/> with gbak's own output when the backup is damaged.
+    /// </summary>
     public async Task VerifyAsync(string backupFile, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         if (!File.Exists(backupFile)) throw new FileNotFoundException($"Backup {backupFile} does not exist.", backupFile);
-        var scratch = Path.Combine(Path.GetTempPath(), "hz-verify-" + Guid.NewGuid().ToString("N") + ".fdb");
-        var settings = new FbConnectionSettings { Database = scratch };
+        var folder = Path.Combine(Path.GetTempPath(), "hz-verify-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        var settings = new FbConnectionSettings { Database = Path.Combine(folder, "verify.fdb") };
         try
         {
             await RestoreAsync(backupFile, settings, replaceExisting: false, progress, cancellationToken).ConfigureAwait(false);
-            using var connection = FbConnection.Open(settings);
-            using var tx = connection.BeginTransaction(new FbTransactionOptions { ReadOnly = true });
-            var tables = connection.Schema.GetTables(tx);
-            progress?.Report($"verified: {tables.Count} table(s) restored and readable");
+            var connection = FbConnection.Open(settings);
+            try
+            {
+                var tables = connection.Schema.GetTables();
+                progress?.Report($"verified: {tables.Count} table(s) restored and readable");
+                connection.DropDatabase();
+            }
+            finally
+            {
+                connection.Dispose();
+            }
         }
         finally
         {
-            if (File.Exists(scratch)) File.Delete(scratch);
+            try { Directory.Delete(folder, recursive: true); }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
         }
     }
 
-    private async Task RunAsync(FbConnectionSettings credentials, string[] arguments, string? outputFile, IProgress<string>? progress, CancellationToken cancellationToken)
+    /// <summary>The file gbak writes, and whether it may be removed after a failure or a cancellation.</summary>
+    private sealed class OutputFile
     {
-        var start = new ProcessStartInfo(_gbak)
+        public OutputFile(string path, bool mayRemoveExisting)
+        {
+            Path = path;
+            Removable = mayRemoveExisting || !File.Exists(path);
+        }
+
+        public string Path { get; }
+        public bool Removable { get; }
+
+        public void RemoveIfOurs()
+        {
+            if (!Removable) return;
+            try
+            {
+                if (File.Exists(Path)) File.Delete(Path);
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    private async Task RunAsync(FbConnectionSettings credentials, string operation, string[] arguments, OutputFile? output, IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var start = new ProcessStartInfo(GbakPath)
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
@@ -65,7 +129,7 @@ public sealed class FbBackupService
             lock (tail)
             {
                 tail.Enqueue(line!);
-                while (tail.Count > 12) tail.Dequeue();
+                while (tail.Count > TailLines) tail.Dequeue();
             }
             progress?.Report(line!);
         }
@@ -81,40 +145,64 @@ public sealed class FbBackupService
         }
         catch (System.ComponentModel.Win32Exception ex)
         {
-            throw new FbException($"gbak could not be started ({_gbak}: {ex.Message}). Install Firebird's tools (Debian: firebird3.0-utils) or set HEITZSYNC_GBAK.");
+            throw new FbException($"gbak could not be started ({GbakPath}: {ex.Message}). Install Firebird's tools (Debian: firebird3.0-utils), " +
+                "put gbak.exe beside fbclient.dll on Windows, or set HEITZSYNC_GBAK to its full path.");
         }
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        using (cancellationToken.Register(() => { try { process.Kill(); } catch (InvalidOperationException) { } }))
+        using (cancellationToken.Register(() => Kill(process)))
         {
             await exited.Task.ConfigureAwait(false);
         }
-        process.WaitForExit();
+        process.WaitForExit();   // also waits for the last output lines
         if (cancellationToken.IsCancellationRequested)
         {
-            if (outputFile is not null && File.Exists(outputFile)) File.Delete(outputFile);
-            cancellationToken.ThrowIfCancellationRequested();
+            output?.RemoveIfOurs();
+            throw new OperationCanceledException($"gbak {operation} of {credentials} was cancelled.", cancellationToken);
         }
         if (process.ExitCode != 0)
         {
-            if (outputFile is not null && arguments[0] == "-b" && File.Exists(outputFile)) File.Delete(outputFile);
-            string output;
-            lock (tail) output = string.Join(Environment.NewLine, tail);
-            throw new FbException($"gbak {arguments[0]} of {credentials} failed (exit code {process.ExitCode}):{Environment.NewLine}{output}");
+            output?.RemoveIfOurs();
+            string lines;
+            lock (tail) lines = string.Join(Environment.NewLine, tail);
+            throw new FbException($"gbak {operation} of {credentials} failed (exit code {process.ExitCode}):{Environment.NewLine}{lines}");
         }
     }
 
+    private static void Kill(Process process)
+    {
+        try
+        {
+            if (!process.HasExited) process.Kill();
+        }
+        catch (InvalidOperationException) { }                 // already gone
+        catch (System.ComponentModel.Win32Exception) { }      // exiting at that very moment
+    }
+
     private static string Quote(string argument) =>
-        argument.IndexOfAny(new[] { ' ', '"', '\t' }) < 0 ? argument : "\"" + argument.Replace("\"", "\\\"") + "\"";
+        argument.Length > 0 && argument.IndexOfAny(new[] { ' ', '"', '\t' }) < 0 ? argument : "\"" + argument.Replace("\"", "\\\"") + "\"";
 
     private static string Locate()
     {
         var configured = Environment.GetEnvironmentVariable("HEITZSYNC_GBAK");
         if (!string.IsNullOrEmpty(configured)) return configured!;
-        var name = RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? "gbak.exe" : "gbak";
-        foreach (var folder in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator))
+        var windows = RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
+        var name = windows ? "gbak.exe" : "gbak";
+        var folders = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Where(f => f.Length > 0).ToList();
+        if (windows)
         {
-            if (folder.Length == 0) continue;
+            // Beside the client library (HEITZSYNC_FBCLIENT, or the module's folder), as Firebird's Windows kit lays it out.
+            var client = Environment.GetEnvironmentVariable("HEITZSYNC_FBCLIENT");
+            if (!string.IsNullOrEmpty(client) && Path.GetDirectoryName(client) is { Length: > 0 } clientFolder) folders.Insert(0, clientFolder);
+            if (Path.GetDirectoryName(typeof(FbClientLibrary).Assembly.Location) is { Length: > 0 } moduleFolder) folders.Insert(0, moduleFolder);
+        }
+        else
+        {
+            folders.Add("/usr/bin");
+            folders.Add("/opt/firebird/bin");
+        }
+        foreach (var folder in folders)
+        {
             var candidate = Path.Combine(folder, name);
             if (File.Exists(candidate)) return candidate;
         }
