@@ -43,6 +43,8 @@ public sealed class FbConnection : IDisposable
 
     public static FbConnection Open(FbConnectionSettings settings)
     {
+        if (settings is null) throw new ArgumentNullException(nameof(settings));
+        Charsets.IdOf(settings.Charset);   // an unknown charset fails before attaching, not after
         var api = FbClientLibrary.Instance;
         var name = Encoding.UTF8.GetBytes(settings.AttachString);
         var dpb = BuildDpb(settings, includePageSize: false);
@@ -56,8 +58,10 @@ public sealed class FbConnection : IDisposable
     /// <summary>Creates a new database (an error if the file exists) and attaches to it.</summary>
     public static FbConnection CreateDatabase(FbConnectionSettings settings, string defaultCharacterSet = "UTF8")
     {
+        if (settings is null) throw new ArgumentNullException(nameof(settings));
         var api = FbClientLibrary.Instance;
-        Charsets.IdOf(defaultCharacterSet);
+        Charsets.IdOf(settings.Charset);
+        Charsets.IdOf(defaultCharacterSet);   // also keeps the name safe to put in the statement
         var sql = new StringBuilder("CREATE DATABASE '").Append(settings.AttachString.Replace("'", "''")).Append('\'')
             .Append(" USER '").Append(settings.User.Replace("'", "''")).Append('\'');
         if (settings.Password is not null) sql.Append(" PASSWORD '").Append(settings.Password.Replace("'", "''")).Append('\'');

@@ -118,7 +118,11 @@ public sealed class FbDataReader : IDisposable
             case Sqlda.SqlLong: return Scaled(Marshal.ReadInt32(data), scale);
             case Sqlda.SqlInt64: return Scaled(Marshal.ReadInt64(data), scale);
             // A dialect 1 NUMERIC is a DOUBLE with a scale: its exact value is the double rounded to that scale.
-            case Sqlda.SqlDouble or Sqlda.SqlDFloat when scale > 0: return Math.Round((decimal)GetDouble(i), scale, MidpointRounding.AwayFromZero);
+            case Sqlda.SqlDouble or Sqlda.SqlDFloat when scale > 0:
+            {
+                var units = Math.Round((decimal)GetDouble(i) * FbCommand.Pow10(scale), MidpointRounding.AwayFromZero);
+                return units >= long.MinValue && units <= long.MaxValue ? Scaled((long)units, scale) : units / FbCommand.Pow10(scale);
+            }
             case Sqlda.SqlFloat or Sqlda.SqlDouble or Sqlda.SqlDFloat: return (decimal)GetDouble(i);
             default: throw Mismatch(i, "a number");
         }

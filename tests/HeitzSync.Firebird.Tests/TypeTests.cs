@@ -252,4 +252,38 @@ public class TypeTests : DatabaseTest
         var schema = Assert.Throws<FbException>(() => db.Schema.GetTable(tx, "A"));
         Assert.Contains("SCORES", schema.Message);
     }
+
+    [Fact]
+    public void Dialect_1_numerics_stored_as_double_read_as_exact_decimals()
+    {
+        // Dialect 1 databases (old business software) keep NUMERIC(15,2) as a DOUBLE with a scale; isql makes one.
+        var path = Temp.File("dialect1.fdb");
+        var script = Temp.File("dialect1.sql");
+        File.WriteAllText(script, $"SET SQL DIALECT 1;\nCREATE DATABASE '{path}' USER 'SYSDBA';\n" +
+            "CREATE TABLE D (ID INTEGER NOT NULL PRIMARY KEY, N NUMERIC(15,2), M NUMERIC(9,3));\n" +
+            "INSERT INTO D VALUES (1, 1234567890123.45, -0.125);\nINSERT INTO D VALUES (2, 0.1, 0.3);\nCOMMIT;\n");
+        const string isql = "/usr/bin/isql-fb";
+        Assert.True(File.Exists(isql), $"{isql} is missing: install firebird3.0-utils");
+        using (var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(isql, $"-q -i {script}") { UseShellExecute = false, RedirectStandardError = true })!)
+        {
+            var errors = process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            Assert.True(process.ExitCode == 0 && errors.Length == 0, $"isql failed: {errors}");
+        }
+        using var db = FbConnection.Open(new FbConnectionSettings { Database = path });
+        using var tx = db.BeginTransaction();
+        using var select = db.Prepare(tx, "SELECT N, M FROM D ORDER BY ID");
+        Assert.Equal((FbDbType.Numeric, -2, 8), (select.Columns[0].Type, select.Columns[0].Scale, select.Columns[0].Size));   // a DOUBLE underneath
+        using var reader = select.ExecuteReader();
+        Assert.True(reader.Read());
+        Assert.Equal("1234567890123.45|-0.125", Text(reader));
+        Assert.True(reader.Read());
+        Assert.Equal("0.10|0.300", Text(reader));
+        reader.Dispose();
+        db.Execute(tx, "UPDATE D SET N = ? WHERE ID = 2", 98765.43m);
+        Assert.Equal("98765.43", ((decimal)db.ExecuteScalar(tx, "SELECT N FROM D WHERE ID = 2")!).ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        static string Text(FbDataReader r) => string.Join("|", r.GetDecimal(0).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            r.GetDecimal(1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
 }
