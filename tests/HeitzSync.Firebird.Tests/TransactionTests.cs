@@ -99,4 +99,49 @@ public class TransactionTests : DatabaseTest
         using var foreign = other.BeginTransaction();
         Assert.Throws<ArgumentException>(() => db.Prepare(foreign, "SELECT 1 FROM RDB$DATABASE"));
     }
+
+    [Theory]
+    [InlineData(Mode.Embedded)]
+    [InlineData(Mode.Server)]
+    public void A_database_is_created_with_its_page_size_and_charset_reports_its_version_and_drops(Mode mode)
+    {
+        var settings = Settings(mode, "created.fdb") with { PageSize = 16384 };
+        var db = FbConnection.CreateDatabase(settings, defaultCharacterSet: "WIN1252");
+        Assert.True(db.IsOpen);
+        Assert.Same(settings, db.Settings);
+        Assert.StartsWith("3.0.", db.ServerVersion);
+        using (var tx = db.BeginTransaction())
+        {
+            Assert.Equal((short)16384, db.ExecuteScalar(tx, "SELECT MON$PAGE_SIZE FROM MON$DATABASE"));
+            Assert.Equal("WIN1252", ((string)db.ExecuteScalar(tx, "SELECT RDB$CHARACTER_SET_NAME FROM RDB$DATABASE")!).Trim());
+            Assert.Equal((short)3, db.ExecuteScalar(tx, "SELECT MON$SQL_DIALECT FROM MON$DATABASE"));
+        }
+        var again = Assert.Throws<FbException>(() => FbConnection.CreateDatabase(settings));
+        Assert.Contains(settings.Database, again.Message);
+        db.DropDatabase();
+        Assert.False(db.IsOpen);
+        Assert.Throws<ObjectDisposedException>(() => db.BeginTransaction());
+        if (mode == Mode.Embedded) Assert.False(File.Exists(settings.Database));
+        Assert.Throws<FbException>(() => FbConnection.Open(settings));
+        db.Dispose();
+    }
+
+    [Fact]
+    public void Connections_on_many_threads_at_once_each_work()
+    {
+        using var db = Create(Mode.Server);
+        db.ExecuteInNewTransaction("CREATE TABLE P (ID INTEGER NOT NULL PRIMARY KEY, T INTEGER)");
+        Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 8 }, t =>
+        {
+            using var connection = FbConnection.Open(db.Settings);
+            for (var i = 0; i < 50; i++)
+            {
+                using var tx = connection.BeginTransaction();
+                connection.Execute(tx, "INSERT INTO P VALUES (?, ?)", t * 1000 + i, t);
+                tx.Commit();
+            }
+        });
+        using var check = db.BeginTransaction();
+        Assert.Equal(400L, db.ExecuteScalar(check, "SELECT COUNT(*) FROM P"));
+    }
 }
