@@ -27,7 +27,7 @@ public sealed class NodeContext : IDisposable
     public string WorkFolder => Config.Resolve(Config.WorkFolder);
     public ReportStore Reports => new(Config.Resolve(Config.Reports.Folder), Config.Reports.Keep);
 
-    public static SecretStore SecretsFor(HzSyncConfig config) => new(config.Resolve("secrets"));
+    public static SecretStore SecretsFor(HzSyncConfig config) => SecretStore.ForConfig(config);
 
     public static NodeContext Create(HzSyncConfig config)
     {
