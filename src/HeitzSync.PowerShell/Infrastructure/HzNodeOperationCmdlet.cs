@@ -1,0 +1,99 @@
+using System.Management.Automation;
+using HeitzSync.Core.Configuration;
+using HeitzSync.Core.Night;
+using HeitzSync.Core.Reports;
+
+namespace HeitzSync.PowerShell.Infrastructure;
+
+/// <summary>
+/// A cmdlet that runs one of the node's operations (NodeRunner: init, backup, send, receive, consolidate, sync...):
+/// -WhatIf/-Confirm on the node, Core's progress as Write-Progress and -Verbose lines, the report's errors as
+/// ErrorRecords with the report's stable error id, and the run as one flat <see cref="HzSyncRun"/>.
+/// </summary>
+public abstract class HzNodeOperationCmdlet : HzConfigCmdlet
+{
+    /// <summary>One activity id for the whole module's night progress, so nested steps replace each other cleanly.</summary>
+    protected const int ProgressActivityId = 0x487A; // "Hz"
+
+    /// <summary>
+    /// Loads the configuration, asks ShouldProcess (<paramref name="action"/> on the node's database), runs the
+    /// operation with progress and cancellation, writes its errors and outputs the run. Returns the report, or null
+    /// when nothing ran (-WhatIf, declined, or a broken configuration, already written as an error).
+    /// </summary>
+    protected SyncReport? RunOperation(string action, Func<HzSyncConfig, IProgress<SyncProgress>, CancellationToken, Task<SyncReport>> operation)
+    {
+        if (!TryLoadConfig(out var config)) return null;
+        var target = $"{config.Role} {config.Site.Code} ({config.ConfigPath})";
+        if (!ShouldProcess(target, action)) return null;
+        return RunOperation(config, operation);
+    }
+
+    /// <summary>Runs an operation whose ShouldProcess the caller already asked.</summary>
+    protected SyncReport RunOperation(HzSyncConfig config, Func<HzSyncConfig, IProgress<SyncProgress>, CancellationToken, Task<SyncReport>> operation)
+    {
+        var verbose = VerboseFor();
+        string? lastLine = null;
+        var progress = ProgressFor<SyncProgress>(p =>
+        {
+            var line = $"[{p.Activity}] {p.Status}";
+            if (line != lastLine) { lastLine = line; verbose(line); }
+            return new ProgressRecord(ProgressActivityId, $"HeitzSync {p.Activity}", string.IsNullOrEmpty(p.Status) ? p.Activity : p.Status)
+            {
+                PercentComplete = p.PercentComplete is >= 0 and <= 100 ? p.PercentComplete : -1,
+            };
+        });
+        WriteVerbose($"{config.Role} {config.Site.Code}: starting (configuration {config.ConfigPath}).");
+        SyncReport report;
+        try
+        {
+            report = RunAsync(ct => operation(config, progress, ct));
+        }
+        finally
+        {
+            WriteProgress(new ProgressRecord(ProgressActivityId, "HeitzSync", "Done") { RecordType = ProgressRecordType.Completed });
+        }
+        WriteReport(report);
+        return report;
+    }
+
+    /// <summary>Writes the report's errors as ErrorRecords (one per line, stable id from the report) and the run row.</summary>
+    protected void WriteReport(SyncReport report)
+    {
+        foreach (var error in report.Errors)
+        {
+            var category = CategoryOf(error.ErrorId);
+            var message = error.Site is null ? $"{error.Step}: {error.Message}" : $"{error.Site} {error.Step}: {error.Message}";
+            if (report.State is ReportState.OK or ReportState.Partial && category == ErrorCategory.NotSpecified)
+            {
+                WriteWarning(message); // notes such as a recovered stale lock: the run went on
+                continue;
+            }
+            WriteHzError(new HzOperationException(message), string.IsNullOrEmpty(error.ErrorId) ? "OperationFailed" : error.ErrorId, category, report.Id);
+        }
+        WriteVerbose($"Report {report.Id} ({report.State}): {report.Summary}");
+        WriteObject(new HzSyncRun(report));
+    }
+
+    /// <summary>The PowerShell category of the report's stable error ids (NodeRunner.ErrorId and the engine's lines).</summary>
+    internal static ErrorCategory CategoryOf(string errorId) => errorId switch
+    {
+        "ConfigInvalid" => ErrorCategory.InvalidData,
+        "RunInProgress" => ErrorCategory.ResourceBusy,
+        "CaptureNotReady" => ErrorCategory.NotInstalled,
+        "SchemaMismatch" => ErrorCategory.InvalidData,
+        "KeyRangeOverlap" => ErrorCategory.InvalidData,
+        "PackageRejected" or "PackageRefused" => ErrorCategory.SecurityError,
+        "DropUnreachable" => ErrorCategory.ConnectionError,
+        "DatabaseError" => ErrorCategory.ResourceUnavailable,
+        "Stopped" => ErrorCategory.OperationStopped,
+        "RowNotApplied" => ErrorCategory.WriteError,
+        "MailNotSent" => ErrorCategory.ConnectionError,
+        _ => ErrorCategory.NotSpecified,
+    };
+}
+
+/// <summary>An error a node operation recorded in its report (the report keeps text only, never exception objects).</summary>
+public sealed class HzOperationException : Exception
+{
+    public HzOperationException(string message) : base(message) { }
+}

@@ -1,0 +1,79 @@
+using HeitzSync.Core.Reports;
+
+namespace HeitzSync.PowerShell;
+
+/// <summary>
+/// One run of one node, flat: what every operation cmdlet outputs and what Get-HzSyncReport lists, so that
+/// <c>Get-HzSyncReport | Export-Csv</c> gives one complete row per run. The per-site, per-table, conflict and error
+/// lines are in the report file; Get-HzSyncReport -Id ... -Detail lists them.
+/// </summary>
+public sealed class HzSyncRun
+{
+    public HzSyncRun(SyncReport report)
+    {
+        if (report is null) throw new ArgumentNullException(nameof(report));
+        Id = report.Id;
+        Node = report.Node;
+        Role = report.Role;
+        Operation = report.Operation;
+        CycleId = report.CycleId;
+        State = report.State;
+        Interrupted = report.Interrupted;
+        StartedUtc = report.StartedUtc;
+        EndedUtc = report.EndedUtc;
+        Duration = report.Duration;
+        SitesExpected = report.SitesExpected;
+        SitesDelivered = report.SitesDelivered;
+        RowsSent = report.RowsSent;
+        RowsReceived = report.RowsReceived;
+        RowsApplied = report.RowsApplied;
+        RowsSkipped = report.RowsSkipped;
+        Conflicts = report.Conflicts;
+        BytesSent = report.BytesSent;
+        BytesReceived = report.BytesReceived;
+        ErrorCount = report.ErrorCount;
+        Summary = report.Summary;
+        MachineName = report.MachineName;
+    }
+
+    /// <summary>The report's id: give it to Get-HzSyncReport -Id for the detail lines.</summary>
+    public string Id { get; }
+
+    /// <summary>The node's site code.</summary>
+    public string Node { get; }
+
+    /// <summary>Site or Siege.</summary>
+    public string Role { get; }
+
+    /// <summary>Sync, Backup, Send, Receive, Consolidate, Init, FullPackage...</summary>
+    public string Operation { get; }
+
+    public string CycleId { get; }
+
+    /// <summary>OK, Partial, Failed, Stopped, or Running for a run still going.</summary>
+    public ReportState State { get; }
+
+    /// <summary>True when the run was left Running by a process that is gone (it reads as Failed).</summary>
+    public bool Interrupted { get; }
+
+    public DateTime StartedUtc { get; }
+    public DateTime? EndedUtc { get; }
+    public TimeSpan Duration { get; }
+    public int SitesExpected { get; }
+    public int SitesDelivered { get; }
+    public long RowsSent { get; }
+    public long RowsReceived { get; }
+    public long RowsApplied { get; }
+    public long RowsSkipped { get; }
+    public int Conflicts { get; }
+    public long BytesSent { get; }
+    public long BytesReceived { get; }
+    public int ErrorCount { get; }
+
+    /// <summary>One line that says what happened.</summary>
+    public string Summary { get; }
+
+    public string MachineName { get; }
+
+    public override string ToString() => $"{State}: {Node} {Operation} {Summary}";
+}
