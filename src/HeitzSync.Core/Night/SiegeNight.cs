@@ -103,7 +103,9 @@ public sealed class SiegeNight
             using var connection = FbConnection.Open(_master);
             using var triggers = BusinessTriggerSwitch.Off(connection, _triggersOff);
             var consolidator = new Consolidator(connection, _siegeWinsTables);
-            var ordered = opened.OrderBy(o => o.Reader.Manifest.SiteNumber).ThenBy(o => o.Reader.Manifest.CycleId, StringComparer.Ordinal).ToList();
+            // A site's packages go in the order of the ranges they cover (not of their cycle ids, which come from its clock).
+            var ordered = opened.OrderBy(o => o.Reader.Manifest.SiteNumber).ThenBy(o => o.Reader.Manifest.ToSequence)
+                .ThenBy(o => o.Reader.Manifest.ResendFromTx).ThenBy(o => o.Reader.Manifest.CycleId, StringComparer.Ordinal).ToList();
             for (var i = 0; i < ordered.Count; i++)
             {
                 var (site, entry, local, reader) = ordered[i];

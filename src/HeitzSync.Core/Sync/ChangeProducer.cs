@@ -93,7 +93,9 @@ internal sealed class ChangeProducer
     private Watermark ReadCoverage(FbTransaction snapshot) => ReadCoverage(_connection, snapshot);
 
     /// <summary>
-    /// The range a snapshot covers: every sequence handed out so far, and the oldest transaction that may still
+    /// The range a snapshot covers: every sequence handed out so far (a fresh value is taken, so each package ends
+    /// strictly above every earlier package of the same producer: it is the package's own number, which the receiver
+    /// compares to decide whether it is already in, whatever the clocks say), and the oldest transaction that may still
     /// commit version rows this snapshot cannot see: our own, or an older one still open that can write. Idle open
     /// transactions count (MON$STATE says only whether a statement is running); read-only ones and the engine's own
     /// system attachments cannot write version rows, so they do not hold the guard back.
@@ -101,7 +103,7 @@ internal sealed class ChangeProducer
     internal static Watermark ReadCoverage(FbConnection connection, FbTransaction snapshot)
     {
         using var command = connection.Prepare(snapshot,
-            "SELECT GEN_ID(HZ$SEQ, 0), CURRENT_TRANSACTION, " +
+            "SELECT GEN_ID(HZ$SEQ, 1), CURRENT_TRANSACTION, " +
             "(SELECT MIN(t.MON$TRANSACTION_ID) FROM MON$TRANSACTIONS t JOIN MON$ATTACHMENTS a ON a.MON$ATTACHMENT_ID = t.MON$ATTACHMENT_ID " +
             " WHERE t.MON$READ_ONLY = 0 AND a.MON$SYSTEM_FLAG = 0) FROM RDB$DATABASE");
         using var reader = command.ExecuteReader();

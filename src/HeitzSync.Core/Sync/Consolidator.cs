@@ -28,8 +28,8 @@ public sealed record SitePackageFacts(
 
 /// <summary>
 /// Consolidates site packages into the master (DESIGN.md §6): one transaction per package, recording in HZ$SITES
-/// the package's cycle and range in that same transaction, so a crash leaves all or nothing and a package is never
-/// consolidated twice. Conflicts follow docs/sync-engine.md.
+/// the range the package covers in that same transaction, so a crash leaves all or nothing and a package is never
+/// consolidated twice (a package whose range is not after the recorded one is already in). Conflicts follow docs/sync-engine.md.
 /// </summary>
 public sealed class Consolidator
 {
@@ -74,9 +74,11 @@ public sealed class Consolidator
         var registry = SiteRegistry.Read(_master, tx, identity);
         var registered = registry.Register(_master, tx, facts.Site, facts.SiteNumber, facts.KeyLow, facts.KeyHigh);
 
-        if (registered.ConsolidatedCycle is { } done && string.CompareOrdinal(facts.Cycle.Value, done) <= 0)
+        if (!facts.Covered.IsAfter(registered.Consolidated))
         {
-            // Already in: only the site's acknowledgement of what it applied can be news.
+            // Already in (the same package again, or an older one after a newer): decided by the range the package
+            // covers, which only grows, never by its cycle id, which comes from the site's clock. Only the site's
+            // acknowledgement of what it applied can be news.
             registry.RecordContact(_master, tx, facts.Site, facts.AppliedFromSiege);
             tx.Commit();
             return new ConsolidationResult { Site = facts.Site.Value, CycleId = facts.Cycle.Value, AlreadyConsolidated = true };

@@ -55,9 +55,9 @@ public sealed class SiteApplier
         {
             throw new InvalidOperationException($"This package is for site {facts.Target}, but {_site.Settings} is site {identity.Site}. Nothing was applied.");
         }
-        if (facts.Covered.Sequence <= identity.AppliedFromSiege.Sequence
-            && identity.AppliedCycle is { } last && string.CompareOrdinal(facts.Cycle.Value, last) <= 0)
+        if (!facts.Covered.IsAfter(identity.AppliedFromSiege))
         {
+            // Already applied, or older than what was: decided by the range it covers, not by the Siège's clock.
             return new SiteApplyResult { CycleId = facts.Cycle.Value, AlreadyApplied = true };
         }
 

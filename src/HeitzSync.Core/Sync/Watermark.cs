@@ -14,5 +14,11 @@ public readonly record struct Watermark(long Sequence, long ResendFromTx)
     public static Watermark Latest(Watermark a, Watermark b) =>
         a.Sequence > b.Sequence || (a.Sequence == b.Sequence && a.ResendFromTx >= b.ResendFromTx) ? a : b;
 
+    /// <summary>True when this acknowledgement covers more than <paramref name="other"/>: a later sequence, or the same
+    /// sequence with a later transaction guard. A package whose range is not after what the receiver recorded is
+    /// already in (exactly once; an older package arriving after a newer one never rolls it back).</summary>
+    public bool IsAfter(Watermark other) =>
+        Sequence > other.Sequence || (Sequence == other.Sequence && ResendFromTx > other.ResendFromTx);
+
     public override string ToString() => $"seq {Sequence} (tx ≥ {ResendFromTx})";
 }

@@ -135,8 +135,9 @@ public class ConvergenceTests
             Assert.Equal(before, TableContent.Read(world.Siege.Connection, "MEMBER"));
             Assert.Equal(seqBefore, world.Siege.Scalar("SELECT GEN_ID(HZ$SEQ, 0) FROM RDB$DATABASE"));
 
-            var applied = site.ApplyFrom(world.Siege, world.Folder, cycle);
-            var again = site.ApplyFrom(world.Siege, world.Folder, cycle);
+            var down = site.PublishFrom(world.Siege, world.Folder, cycle, out var published);
+            var applied = site.Apply(down, published, cycle);
+            var again = site.Apply(down, published, cycle);
             Assert.False(applied.AlreadyApplied);
             Assert.True(again.AlreadyApplied);
             TableContent.AssertConverged(world, "after double application");

@@ -133,17 +133,24 @@ internal sealed class EngineNode : IDisposable
 
     public SiteApplyResult ApplyFrom(EngineNode siege, string folder, CycleId cycle)
     {
+        var file = PublishFrom(siege, folder, cycle, out var published);
+        return Apply(file, published, cycle);
+    }
+
+    /// <summary>The Siège publishes this site's package into a file (each publish is a new package).</summary>
+    public string PublishFrom(EngineNode siege, string folder, CycleId cycle, out ExtractResult published)
+    {
         var file = Path.Combine(folder, $"{Code}_{cycle}_down.bin");
-        ExtractResult published;
-        using (var stream = File.Create(file))
-        {
-            published = new SitePublisher(siege.Connection).Publish(SiteCode.Parse(Code), stream, CancellationToken.None);
-        }
-        return new SiteApplier(Connection).Apply(
+        using var stream = File.Create(file);
+        published = new SitePublisher(siege.Connection).Publish(SiteCode.Parse(Code), stream, CancellationToken.None);
+        return file;
+    }
+
+    public SiteApplyResult Apply(string file, ExtractResult published, CycleId cycle) =>
+        new SiteApplier(Connection).Apply(
             new SiegePackageFacts(SiteCode.Parse(Code), cycle, published.Covered, published.Acknowledging),
             () => File.OpenRead(file),
             CancellationToken.None);
-    }
 
     public void Sql(string sql, params object?[] args) => Connection.ExecuteInNewTransaction(sql, args);
 
