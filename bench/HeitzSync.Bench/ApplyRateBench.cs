@@ -9,8 +9,11 @@ using HeitzSync.Firebird;
 
 namespace HeitzSync.Bench;
 
-internal sealed record ApplyRate(int Sites, long RowsSent, long PackageBytes, TimeSpan Extract, long RowsConsolidated, TimeSpan Consolidate, long RawRows, TimeSpan Raw)
+internal sealed record ApplyRate(int Sites, long RowsSent, long PackageBytes, TimeSpan Extract, long RowsConsolidated, TimeSpan Consolidate, long RawRows, TimeSpan Raw,
+    string Receiver, long RowsReceived, long ReceivedBytes, TimeSpan Receive)
 {
+    /// <summary>The site apply rate: download, authenticate, decompress and apply the Siège's package at one site.</summary>
+    public double ReceiveRate => RowsReceived / Receive.TotalSeconds;
     public double ConsolidateRate => RowsConsolidated / Consolidate.TotalSeconds;
     public double RawRate => RawRows / Raw.TotalSeconds;
     public double ExtractRate => RowsSent / Extract.TotalSeconds;
@@ -70,6 +73,19 @@ internal static class ApplyRateBench
                     writer.Commit();
                 }
             }
+            if (i == 0)
+            {
+                // The receiving site is in step with the master (as after earlier nights): the Siège's package for it
+                // carries the other sites' new rows only.
+                using var site = FbConnection.Open(Chain.Settings(path));
+                using var masterDb = FbConnection.Open(Chain.Settings(master));
+                object?[] step;
+                using (var tx = masterDb.BeginTransaction(new FbTransactionOptions { ReadOnly = true }))
+                {
+                    step = new[] { masterDb.ExecuteScalar(tx, "SELECT GEN_ID(HZ$SEQ, 0) FROM RDB$DATABASE"), masterDb.ExecuteScalar(tx, "SELECT CURRENT_TRANSACTION + 1 FROM RDB$DATABASE") };
+                }
+                site.ExecuteInNewTransaction("UPDATE HZ$NODE SET APPLIED_SEQ = ?, APPLIED_TX = ? WHERE ID = 1", step);
+            }
             var night = new SiteNight(Chain.Settings(path), drop, key, Path.Combine(folder, "work", code));
             var watch = Stopwatch.StartNew();
             var sent = await night.ExtractAsync(cycle, null, cancellationToken);
@@ -128,7 +144,22 @@ internal static class ApplyRateBench
             log($"  Siège: {consolidated:N0} rows consolidated in {consolidate.TotalSeconds:0.0} s; plain loop: {writer.Rows:N0} rows in {rawTime.TotalSeconds:0.0} s");
             if (writer.Rows != consolidated) throw new InvalidOperationException($"The plain loop inserted {writer.Rows:N0} rows, the Siège consolidated {consolidated:N0}.");
         }
-        return new ApplyRate(sites, rowsSent, packageBytes, extract, consolidated, consolidate, consolidated, rawTime);
+
+        // Site apply: the Siège publishes, and the first site downloads and applies its package (the other sites' rows).
+        await siege.PublishAsync(cycle, null, cancellationToken);
+        var receiver = Chain.ClubCode(Chain.ClubNumber(0));
+        var receiving = new SiteNight(Chain.Settings(Path.Combine(folder, receiver + ".fdb")), drop, key, Path.Combine(folder, "work", receiver));
+        var receiveWatch = Stopwatch.StartNew();
+        var received = await receiving.ReceiveAsync(DateTimeOffset.UtcNow, TimeSpan.FromSeconds(1), null, cancellationToken);
+        var receive = receiveWatch.Elapsed;
+        var expected = consolidated * (sites - 1) / sites;
+        if (!received.Found || received.Unapplied.Count > 0 || received.RowsSkipped > 0 || received.RowsApplied < expected * 9 / 10)
+        {
+            throw new InvalidOperationException($"{receiver} did not apply its package cleanly: found {received.Found}, {received.RowsApplied:N0} applied, " +
+                $"{received.RowsSkipped:N0} skipped, {received.Unapplied.Count} unapplied (about {expected:N0} expected).");
+        }
+        log($"  {receiver}: {received.RowsApplied:N0} rows received and applied in {receive.TotalSeconds:0.0} s");
+        return new ApplyRate(sites, rowsSent, packageBytes, extract, consolidated, consolidate, consolidated, rawTime, receiver, received.RowsApplied, received.Bytes, receive);
     }
 
     /// <summary>The rows one site sends: generated again, identically, for the plain loop.</summary>

@@ -153,11 +153,19 @@ internal sealed class Report
         Line("|---|---:|---:|---:|");
         Line($"| HeitzSync consolidation | {apply.RowsConsolidated:N0} | {apply.Consolidate.TotalSeconds:0.0} | {apply.ConsolidateRate:N0} |");
         Line($"| plain INSERT loop, one transaction | {apply.RawRows:N0} | {apply.Raw.TotalSeconds:0.0} | {apply.RawRate:N0} |");
+        Line($"| HeitzSync site apply ({apply.Receiver}: the other sites' rows) | {apply.RowsReceived:N0} | {apply.Receive.TotalSeconds:0.0} | {apply.ReceiveRate:N0} |");
+        Line();
+        Line($"Then the Siège published, and {apply.Receiver} (in step with the master before the night) downloaded its package ({Bytes(apply.ReceivedBytes)}) " +
+             "and applied it: one transaction, checking each key for a local change not yet consolidated, upserting the row and writing its version row; " +
+             $"the time includes download, authentication and decompression. Site apply runs at **{apply.ReceiveRate / apply.ConsolidateRate:P0}** of the " +
+             $"consolidation rate and {apply.ReceiveRate / apply.RawRate:P0} of the plain loop's.");
         Line();
         Line($"Consolidation runs at **{apply.ConsolidateRate / apply.RawRate:P0}** of the plain loop's rate. " +
              $"(For reference, the sites' extracts ran at {apply.ExtractRate:N0} rows/s; packages {Bytes(apply.PackageBytes)} in all.)");
         Add($"Consolidation apply rate, {apply.Sites} × {apply.RowsSent / apply.Sites:N0} changes",
             $"{apply.ConsolidateRate:N0} rows/s vs {apply.RawRate:N0} rows/s plain INSERT loop ({apply.ConsolidateRate / apply.RawRate:P0})");
+        Add($"Site apply rate, {apply.RowsReceived:N0} rows at one site",
+            $"{apply.ReceiveRate:N0} rows/s ({apply.ReceiveRate / apply.ConsolidateRate:P0} of consolidation, {apply.ReceiveRate / apply.RawRate:P0} of the plain loop)");
     }
 
     public void Memory(MemoryPoint small, MemoryPoint large)
