@@ -113,6 +113,7 @@ public static class NodeRunner
             {
                 report.Errors.Add(new ErrorLine(null, operation, "StaleLockRecovered", $"A previous run did not finish ({previous}); its lock was recovered."));
             }
+            StaleParts.CleanNode(config, DateTime.UtcNow);
             using var context = NodeContext.Create(config);
             report.State = await step(context, report, progress, linked.Token).ConfigureAwait(false);
         }

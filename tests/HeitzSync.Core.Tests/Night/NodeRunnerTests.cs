@@ -116,6 +116,41 @@ public class NodeRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_run_removes_parts_abandoned_for_a_day_in_its_work_folder_and_at_the_siege_in_the_drop()
+    {
+        using (var key = SyncKey.Generate()) key.Save(Path.Combine(_temp.Path, "group.key"));
+        var siege = Node("SIEGE", 1, NodeRole.Siege);
+        var site = Node("LYON01", 2, NodeRole.Site);
+        await NodeRunner.InitializeAsync(siege, null, CancellationToken.None);
+        await NodeRunner.InitializeAsync(site, null, CancellationToken.None);
+        string Part(string folder, string name, TimeSpan age)
+        {
+            Directory.CreateDirectory(folder);
+            var path = Path.Combine(folder, name);
+            File.WriteAllText(path, "partial");
+            File.SetLastWriteTimeUtc(path, DateTime.UtcNow - age);
+            return path;
+        }
+        var siteWork = site.Resolve(site.WorkFolder);
+        var staleIncoming = Part(Path.Combine(siteWork, "incoming"), "SIEGE_20260101T000000Z.hzp.part", TimeSpan.FromDays(2));
+        var recentIncoming = Part(Path.Combine(siteWork, "incoming"), "SIEGE_20260102T000000Z.hzp.part", TimeSpan.FromHours(2));
+        var drop = siege.Resolve(siege.Drop.Path);
+        var staleUp = Part(Path.Combine(drop, "LYON01", "up"), "LYON01_20260101T000000Z_0-5.hzp.part", TimeSpan.FromDays(2));
+        var recentUp = Part(Path.Combine(drop, "LYON01", "up"), "LYON01_20260102T000000Z_0-5.hzp.part", TimeSpan.FromMinutes(1));
+
+        var sent = await NodeRunner.SendAsync(site, null, CancellationToken.None);
+        Assert.Equal(ReportState.OK, sent.State);
+        Assert.False(File.Exists(staleIncoming));
+        Assert.True(File.Exists(recentIncoming));
+        Assert.True(File.Exists(staleUp));   // a site leaves the drop to the Siège
+
+        var consolidated = await NodeRunner.ConsolidateAsync(siege with { Schedule = siege.Schedule with { Sites = new[] { "LYON01" } } }, TimeSpan.Zero, null, CancellationToken.None);
+        Assert.Equal(ReportState.OK, consolidated.State);
+        Assert.False(File.Exists(staleUp));
+        Assert.True(File.Exists(recentUp));
+    }
+
+    [Fact]
     public void The_deadline_is_the_next_restart_hour_and_never_more_than_24_hours()
     {
         var config = new HzSyncConfig { Schedule = new ScheduleConfig { RestartHour = "06:30" } };
