@@ -1,4 +1,5 @@
 using HeitzSync.Core.Capture;
+using HeitzSync.Core.Configuration;
 using HeitzSync.Core.Model;
 using HeitzSync.Firebird;
 
@@ -35,12 +36,14 @@ public sealed class Consolidator
 {
     private const int LockTimeoutSeconds = 30;
     private readonly FbConnection _master;
-    private readonly ISet<string> _siegeWinsTables;
+    private readonly TableRules _siegeWins;
 
+    /// <param name="siegeWinsTables">tables.siegeWins: table names or glob patterns (<c>*</c>, <c>?</c>; case-insensitive,
+    /// as every table rule: <see cref="TableRules.IsSiegeWins"/>).</param>
     public Consolidator(FbConnection master, IEnumerable<string> siegeWinsTables)
     {
         _master = master;
-        _siegeWinsTables = new HashSet<string>(siegeWinsTables, StringComparer.OrdinalIgnoreCase);
+        _siegeWins = new TableRules { SiegeWins = siegeWinsTables.ToList() };
     }
 
     /// <param name="openChanges">Opens the package's change stream (called again when a lock conflict makes the transaction start over).</param>
@@ -90,7 +93,7 @@ public sealed class Consolidator
         SchemaCheck.Ensure(schema, reader.SchemaText, $"the package of site {facts.Site} ({facts.Cycle})");
 
         _master.ExecuteScalar(tx, CaptureObjects.MarkApplying);
-        var policy = new SiegePolicy(identity, registry, facts.Site, _siegeWinsTables);
+        var policy = new SiegePolicy(identity, registry, facts.Site, _siegeWins);
         using (var applier = new ChangeApplier(_master, tx, schema, masterVersions: true))
         {
             applier.Apply(reader, policy, cancellationToken);
@@ -114,9 +117,9 @@ public sealed class Consolidator
         private readonly NodeIdentity _siege;
         private readonly SiteRegistry _registry;
         private readonly SiteCode _from;
-        private readonly ISet<string> _siegeWins;
+        private readonly TableRules _siegeWins;
 
-        public SiegePolicy(NodeIdentity siege, SiteRegistry registry, SiteCode from, ISet<string> siegeWins)
+        public SiegePolicy(NodeIdentity siege, SiteRegistry registry, SiteCode from, TableRules siegeWins)
         {
             _siege = siege;
             _registry = registry;
@@ -135,7 +138,7 @@ public sealed class Consolidator
             }
             var incomingTime = change.Header.ChangedAtUtc;
             bool incomingWins;
-            if (_siegeWins.Contains(change.Table.Table.Name))
+            if (_siegeWins.IsSiegeWins(change.Table.Table.Name))
             {
                 incomingWins = false;
             }

@@ -7,8 +7,11 @@ namespace HeitzSync.Core.Tests.Sync;
 [Trait("Category", "EndToEnd")]
 public class PolicyTests
 {
-    [Fact]
-    public void In_a_siege_wins_table_the_masters_version_stays_even_when_the_site_edited_later()
+    [Theory]
+    [InlineData("PRICE")]
+    [InlineData("pri*")]      // tables.siegeWins takes globs (TableRules.IsSiegeWins), case-insensitive
+    [InlineData("PRIC?")]
+    public void In_a_siege_wins_table_the_masters_version_stays_even_when_the_site_edited_later(string siegeWins)
     {
         using var world = new EngineWorld(siteCount: 1);
         world.InitializeAll();
@@ -21,7 +24,7 @@ public class PolicyTests
 
         var cycle = world.NextCycle();
         var file = site.Extract(world.Folder, cycle, out var extract);
-        var result = new Consolidator(world.Siege.Connection, new[] { "PRICE" }).Consolidate(
+        var result = new Consolidator(world.Siege.Connection, new[] { siegeWins }).Consolidate(
             new SitePackageFacts(extract.Site, extract.SiteNumber, extract.KeyLow, extract.KeyHigh, cycle, extract.Covered, extract.Acknowledging),
             () => File.OpenRead(file), CancellationToken.None);
         var conflict = Assert.Single(result.Conflicts);
@@ -31,6 +34,29 @@ public class PolicyTests
         site.ApplyFrom(world.Siege, world.Folder, cycle);
         TableContent.AssertConverged(world, "after the Siège kept its price");
         Assert.Equal(420m, site.Scalar("SELECT AMOUNT FROM PRICE WHERE CODE = 'YEAR'"));
+    }
+
+    [Theory]
+    [InlineData("PRICE_*")]
+    [InlineData("MEMBER")]
+    public void A_siege_wins_pattern_that_does_not_match_the_table_leaves_the_later_edit_winning(string siegeWins)
+    {
+        using var world = new EngineWorld(siteCount: 1);
+        world.InitializeAll();
+        world.Siege.Sql("INSERT INTO PRICE (CODE, LABEL, AMOUNT) VALUES ('YEAR', 'Year', 400)");
+        world.Night();
+        var site = world.Sites[0];
+        world.Siege.Sql("UPDATE PRICE SET AMOUNT = 420 WHERE CODE = 'YEAR'");
+        Thread.Sleep(20);
+        site.Sql("UPDATE PRICE SET AMOUNT = 999 WHERE CODE = 'YEAR'");
+
+        var cycle = world.NextCycle();
+        var file = site.Extract(world.Folder, cycle, out var extract);
+        var result = new Consolidator(world.Siege.Connection, new[] { siegeWins }).Consolidate(
+            new SitePackageFacts(extract.Site, extract.SiteNumber, extract.KeyLow, extract.KeyHigh, cycle, extract.Covered, extract.Acknowledging),
+            () => File.OpenRead(file), CancellationToken.None);
+        Assert.Equal(ConflictResolution.IncomingWon, Assert.Single(result.Conflicts).Resolution);
+        Assert.Equal(999m, world.Siege.Scalar("SELECT AMOUNT FROM PRICE WHERE CODE = 'YEAR'"));
     }
 
     [Fact]
