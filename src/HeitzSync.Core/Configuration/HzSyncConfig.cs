@@ -97,7 +97,8 @@ public sealed record DropConfig
     /// <summary>SHA-256 (or SHA-1) thumbprint of a self-signed Siège certificate to accept; null: normal chain validation.</summary>
     public string? CertificateThumbprint { get; init; }
 
-    /// <summary>Passive mode; the FTP transport supports passive mode only, so this must stay true.</summary>
+    /// <summary>Passive data connections (the default: the site connects out, works through NAT and firewalls); false for
+    /// active mode (PORT/EPRT: the server connects back to the site), for a server that allows only that.</summary>
     public bool Passive { get; init; } = true;
 
     public int TimeoutSeconds { get; init; } = 60;

@@ -225,7 +225,6 @@ public static class HzSyncConfigStore
                     if (string.IsNullOrWhiteSpace(drop.User)) problems.Add("drop.user is required when drop.kind is Ftp (this site's FTP account)");
                     if (string.IsNullOrWhiteSpace(drop.PasswordSecret)) problems.Add("drop.passwordSecret is required when drop.kind is Ftp (store the FTP password with Set-HzSyncCredential -For Ftp)");
                     if (drop.Security is not ("ExplicitTls" or "None")) problems.Add($"drop.security '{drop.Security}' must be ExplicitTls (FTPS, the default) or None (plain FTP)");
-                    if (!drop.Passive) problems.Add("drop.passive false (active FTP) is not supported: HeitzSync uses passive mode; set drop.passive to true");
                     if (drop.CertificateThumbprint is { } thumbprint && !IsThumbprint(thumbprint))
                         problems.Add($"drop.certificateThumbprint '{thumbprint}' must be the SHA-256 (64 hex digits) or SHA-1 (40 hex digits) thumbprint of the Siège's certificate, or null");
                     CheckPort(problems, "drop.port", drop.Port);

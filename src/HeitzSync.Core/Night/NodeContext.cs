@@ -55,6 +55,7 @@ public sealed class NodeContext : IDisposable
                 ConnectTimeout = TimeSpan.FromSeconds(config.Drop.TimeoutSeconds),
                 ReadWriteTimeout = TimeSpan.FromSeconds(config.Drop.TimeoutSeconds),
                 MaxRetries = config.Drop.Retries,
+                Passive = config.Drop.Passive,
             }),
         };
         return new NodeContext(config, database, drop, SyncKey.Load(config.Resolve(config.KeyFile)));

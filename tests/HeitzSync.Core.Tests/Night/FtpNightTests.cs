@@ -28,7 +28,8 @@ public class FtpNightTests : IDisposable
             Kind = DropKind.Ftp, Host = "127.0.0.1", Port = server.Port, User = VsftpdServer.User, PasswordSecret = "ftp",
             CertificateThumbprint = server.Thumbprint, TimeoutSeconds = 20, Retries = 3,
         };
-        var sites = new[] { Node("LYON01", 2, NodeRole.Site, ftp), Node("NICE02", 3, NodeRole.Site, ftp), Node("METZ03", 4, NodeRole.Site, ftp) };
+        // METZ03 uses active mode (drop.passive false: the server connects back for data), the others passive.
+        var sites = new[] { Node("LYON01", 2, NodeRole.Site, ftp), Node("NICE02", 3, NodeRole.Site, ftp), Node("METZ03", 4, NodeRole.Site, ftp with { Passive = false }) };
         foreach (var site in sites) NodeContext.SecretsFor(site).Set("ftp", VsftpdServer.Password);
         foreach (var node in sites.Prepend(siege)) Assert.Equal(ReportState.OK, (await NodeRunner.InitializeAsync(node, null, CancellationToken.None)).State);
 
@@ -63,6 +64,10 @@ public class FtpNightTests : IDisposable
             }
         }
         Assert.DoesNotContain(VsftpdServer.Password, string.Concat(Directory.GetFiles(_temp.Path, "*.json", SearchOption.AllDirectories).Select(File.ReadAllText)));
+        // drop.passive reaches the transport: the server saw both kinds of data connection.
+        Assert.False(HzSyncConfigStore.Load(Path.Combine(_temp.Path, "METZ03", "heitzsync.json")).Drop.Passive);
+        Assert.Matches("\"(PORT|EPRT) ", server.Log);
+        Assert.Matches("\"(PASV|EPSV)\"", server.Log);
     }
 
     private HzSyncConfig Node(string code, int number, NodeRole role, DropConfig drop)
