@@ -81,6 +81,65 @@ public class FtpsFaultTests
             $"sites failed (exit 2): \"{message}\"; the Siège found nothing (exit 1); nothing changed; next night OK; 4 databases identical; {account}", world);
     }
 
+    /// <summary>
+    /// The FTP server dies in the middle of a site's upload (its listener and the session are killed: the connection is
+    /// cut with part of the package sent, a .part on the server) and comes back a few seconds later. The site's own
+    /// retries either finish the upload in the same run or fail it clearly; either way the next normal night leaves every
+    /// database identical, nothing lost or duplicated, and no half-sent package is ever consolidated.
+    /// </summary>
+    [Fact]
+    public void The_ftp_server_stopped_mid_upload_and_restarted_cuts_the_connection_half_sent_and_loses_nothing()
+    {
+        // 512 KB/s per session: METZ03's package (big photos, over 1 MB) takes seconds to go up, time to cut it.
+        using var server = new VsftpdServer(new VsftpdOptions { MaxRateBytesPerSecond = 512 * 1024 });
+        using var world = FtpsWorld(server, retries: 2);
+        var metz = world["METZ03"];
+        var ledger = DayLedger.Open(world);
+        world.BusinessDay(1);
+        world.BigPhotos(metz, members: 15, bytes: 100_000);
+        ledger.CloseBusiness();
+
+        var up = Path.Combine(world.DropFolder, "METZ03", "up");
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        long cutAt = 0;
+        HzsyncRun send;
+        using (var process = Hzsync.Start(metz.Code, metz.ConfigPath, "send"))
+        {
+            while (watch.Elapsed < TimeSpan.FromSeconds(90) && !process.HasExited)
+            {
+                var part = Directory.Exists(up) ? Directory.GetFiles(up, "*.part").FirstOrDefault() : null;
+                if (part is not null && new FileInfo(part).Length >= 256 * 1024)
+                {
+                    cutAt = new FileInfo(part).Length;
+                    break;
+                }
+                Thread.Sleep(20);
+            }
+            Assert.True(cutAt > 0, "METZ03's upload was never seen in progress on the server");
+            server.Stop();                  // the session dies with the package half sent
+            Thread.Sleep(3000);
+            server.Start();                 // back a few seconds later
+            send = Hzsync.Finish(metz.Code, "send", process, watch, TimeSpan.FromSeconds(120));
+        }
+        world.Log.Add(send);
+        Assert.True(send.KilledAt is null && send.ExitCode is 0 or 2, $"the send cut mid-upload neither finished nor failed clearly: {send}");
+        if (send.ExitCode == 2) Assert.Contains("Drop", send.Stderr, StringComparison.Ordinal);
+        // Whatever is in up/ now is whole: a .hzp there is complete (the Siège authenticates it before anything).
+        foreach (var package in Directory.GetFiles(up, "*.hzp"))
+        {
+            var local = Path.Combine(metz.WorkFolder, "outgoing", Path.GetFileName(package));
+            if (File.Exists(local)) Assert.Equal(new FileInfo(local).Length, new FileInfo(package).Length);
+        }
+
+        var night = world.CleanNight();
+        world.AssertIdentical();
+        var account = ledger.AssertNothingLostOrDuplicated();
+        var consolidate = night.Runs.Single(r => r.Command == "consolidate").Summary;
+        FaultTable.Write(_output, "FTP server stopped mid-upload (connection cut after " + cutAt / 1024 + " KiB) and restarted 3 s later", "METZ03 hzsync send",
+            (send.ExitCode == 0 ? "the send's retry finished the upload in the same run (exit 0)" : "the send failed clearly (exit 2)") +
+            $"; next night OK ({consolidate}); 4 databases identical; {account}; {world.Leftovers()}", world);
+    }
+
     /// <summary>A copy of the template world whose sites reach the drop through <paramref name="server"/> over FTPS; the Siège works on the drop (a folder under the FTP root) locally.</summary>
     /// <param name="retries">drop.retries: each FTP operation is tried that many times again, with back-off, before the run fails.</param>
     private static FaultWorld FtpsWorld(VsftpdServer server, int retries = 2)

@@ -82,51 +82,49 @@ public class OutageFaultTests
     /// <summary>
     /// NICE02's clock is a day and an hour ahead for one night, then set right. Nights are simulated a day apart by
     /// running every hzsync under faketime (+24 h for the second night, +48 h for the third). The package NICE02 makes
-    /// with its corrected clock carries a cycle id older than the one it made with the wrong clock: the Siège takes it
-    /// for already consolidated (it compares cycle ids, which come from the sites' clocks) and removes it, reporting OK.
-    /// Nothing is lost (the changes stay pending at NICE02 and go up again), but they wait until the site's clock
-    /// passes its own wrong stamp: here one night; with a clock a month ahead, a month. The test asserts what must
-    /// hold (nothing lost, convergence once the clock has passed) and reports whether the second night converged.
+    /// with its corrected clock carries a cycle id older than the one it made with the wrong clock; the Siège decides
+    /// by the range the package covers, not by that id, so the changes NICE02 made that day are consolidated the same
+    /// night and every database is identical after it. The package sent again (a duplicate in up/) is still refused.
     /// </summary>
     [Fact]
-    public void A_site_whose_clock_was_a_day_ahead_and_is_then_set_right_loses_nothing()
+    public void A_site_whose_clock_was_a_day_ahead_and_is_then_set_right_converges_the_same_night()
     {
         using var world = FaultWorld.FromTemplate();
         var nice = world["NICE02"];
         world.BusinessDay(1);
         world.ClockOffsets[nice.Code] = "+25h";
         world.CleanNight();
+        world.AssertIdentical();
 
         var ledger = DayLedger.Open(world);
         foreach (var node in world.Nodes) world.ClockOffsets[node.Code] = "+24h";   // the next night; NICE02's clock set right
         world.BusinessDay(2);
         ledger.CloseBusiness();
-        var second = world.CleanNight();
-        var secondConverged = Converged(world);
-        var niceSecond = second.Runs.Single(r => r.Node == nice.Code && r.Command == "send").Summary;
 
-        foreach (var node in world.Nodes) world.ClockOffsets[node.Code] = "+48h";   // the night after
-        world.CleanNight();
-        world.AssertIdentical();
+        // NICE02 sends; a copy of its package is kept to be delivered again after the night (an upload repeated).
+        var up = Path.Combine(world.DropFolder, nice.Code, "up");
+        string? copy = null;
+        var second = world.Night(beforeConsolidate: () =>
+        {
+            var package = Assert.Single(Directory.GetFiles(up, "*.hzp"));
+            copy = Path.Combine(world.Root, Path.GetFileName(package));
+            File.Copy(package, copy);
+        });
+        Assert.True(second.Runs.All(r => r.ExitCode == 0), second.ToString());
+        var consolidated = second.Runs.Single(r => r.Command == "consolidate").Summary;
+        world.AssertIdentical();   // the night after the correction converged
         var account = ledger.AssertNothingLostOrDuplicated();
-        FaultTable.Write(_output, "NICE02's clock a day ahead for one night, then set right", "NICE02's hzsync send on the next nights",
-            (secondConverged
-                ? "the night after the correction converged"
-                : $"the night after the correction did NOT converge: the Siège took NICE02's package ({niceSecond}) for already consolidated (its cycle id, from the corrected clock, is older than the last one) and reported OK; ") +
-            $"the night after that converged; nothing lost: {account}", world);
-    }
 
-    private static bool Converged(FaultWorld world)
-    {
-        try
-        {
-            world.AssertIdentical();
-            return true;
-        }
-        catch (Xunit.Sdk.XunitException)
-        {
-            return false;
-        }
+        // The same package uploaded again: refused as already consolidated, nothing changes.
+        File.Copy(copy!, Path.Combine(up, Path.GetFileName(copy!)));
+        var again = world.Run(world.Siege, "consolidate", null, "--reception-minutes", "0");
+        // Only NICE02 "delivered" (1 of 3 sites: Partial, exit 1), and nothing of it was consolidated again.
+        Assert.True(again.ExitCode == 1 && again.Summary.Contains("1 of 3 site(s) delivered, 0 row(s) consolidated", StringComparison.Ordinal), again.ToString());
+        Assert.Empty(Directory.GetFiles(up, "*.hzp"));
+        world.AssertIdentical();
+        ledger.AssertNothingLostOrDuplicated();
+        FaultTable.Write(_output, "NICE02's clock a day ahead for one night, then set right", "NICE02's hzsync send the night after the correction",
+            $"consolidated the same night ({consolidated}); 4 databases identical; {account}; the same package delivered again was refused ({again.Summary}), nothing changed", world);
     }
 
     [Fact]

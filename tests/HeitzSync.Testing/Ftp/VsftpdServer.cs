@@ -21,6 +21,9 @@ public sealed record VsftpdOptions
     /// <summary>vsftpd's own default is YES (data connections must resume the control connection's TLS session); .NET
     /// resumes TLS sessions only when the host is a name, so such a server is reached as "localhost".</summary>
     public bool RequireSslReuse { get; init; }
+
+    /// <summary>local_max_rate: bytes per second per session (0: unlimited), so that a test can act in the middle of a transfer.</summary>
+    public int MaxRateBytesPerSecond { get; init; }
 }
 
 /// <summary>
@@ -64,6 +67,7 @@ public sealed class VsftpdServer : IDisposable
             "pam_service_name=vsftpd", "seccomp_sandbox=NO", "secure_chroot_dir=/var/run/vsftpd/empty",
             $"vsftpd_log_file={_logFile}", "log_ftp_protocol=YES", "xferlog_enable=YES",
         };
+        if (options.MaxRateBytesPerSecond > 0) lines.Add($"local_max_rate={options.MaxRateBytesPerSecond.ToString(CultureInfo.InvariantCulture)}");
         if (options.Tls)
         {
             var cert = Path.Combine(_folder, "cert.pem");
