@@ -1,3 +1,4 @@
+using System.Globalization;
 using HeitzSync.Core.Capture;
 using HeitzSync.Core.Model;
 using HeitzSync.Core.Packaging;
@@ -54,16 +55,8 @@ public sealed class SiteNight
         Directory.CreateDirectory(Outgoing);
         using var connection = FbConnection.Open(_database);
         var site = ReadSite(connection);
-        Watermark? dropAck = null;
-        try
-        {
-            var ack = DropJson.Deserialize<AckDocument>(await _drop.ReadSmallFileAsync(DropLayout.Ack(site), cancellationToken).ConfigureAwait(false), "ack.json");
-            dropAck = ack?.Watermark;
-        }
-        catch (Exception ex) when (ex is DropTransportException or InvalidDataException)
-        {
-            // Without the Siège's ack we resend from our own record: more than needed, never less.
-        }
+        // Without the Siège's ack we resend from our own record: more than needed, never less.
+        var dropAck = await ReadDropAckAsync(site, cancellationToken).ConfigureAwait(false);
         progress?.Report(new SyncProgress("Extract", $"Reading changes of {site}", 10));
         var temporary = Path.Combine(Outgoing, $"{site}_{cycle}.extracting.hzp");
         ExtractResult extract;
@@ -143,6 +136,7 @@ public sealed class SiteNight
                 PackageQuarantine.Move(local, Quarantine, rejected);
                 throw;
             }
+            await KeepSequenceAboveAckAsync(site, cancellationToken).ConfigureAwait(false);
             File.Delete(local);
             await ForgetAppliedAsync(remote, cancellationToken).ConfigureAwait(false);
             var note = restored.PreviousKeptAs is null ? "new database" : "previous database kept as " + restored.PreviousKeptAs;
@@ -181,6 +175,39 @@ public sealed class SiteNight
             progress?.Report(new SyncProgress("Receive", $"{result.RowsApplied} row(s) applied, {result.RowsSkipped} kept for tomorrow", 100));
             return new ReceiveResult(entry.Name, true, result.AlreadyApplied, result.RowsApplied, result.RowsSkipped, entry.Length, result.Tables, result.Unapplied);
         }
+    }
+
+    private async Task<Watermark?> ReadDropAckAsync(SiteCode site, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var ack = DropJson.Deserialize<AckDocument>(await _drop.ReadSmallFileAsync(DropLayout.Ack(site), cancellationToken).ConfigureAwait(false), "ack.json");
+            return ack?.Watermark;
+        }
+        catch (Exception ex) when (ex is DropTransportException or InvalidDataException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// After a full restore the database carries the master's change sequence, which may be below what the Siège has
+    /// already consolidated from this site (ack.json). The next extract sends only changes above that acknowledgement,
+    /// and the Siège takes only a package whose range ends above it (docs/sync-engine.md), so the sequence is moved past
+    /// it before any local change can take a number below it.
+    /// </summary>
+    private async Task KeepSequenceAboveAckAsync(SiteCode site, CancellationToken cancellationToken)
+    {
+        if (await ReadDropAckAsync(site, cancellationToken).ConfigureAwait(false) is not { } ack) return;
+        using var connection = FbConnection.Open(_database);
+        using var tx = connection.BeginTransaction();
+        var current = Convert.ToInt64(connection.ExecuteScalar(tx, $"SELECT GEN_ID({CaptureObjects.Sequence}, 0) FROM RDB$DATABASE"), CultureInfo.InvariantCulture);
+        if (current <= ack.Sequence)
+        {
+            var step = (ack.Sequence - current + 1).ToString(CultureInfo.InvariantCulture);
+            connection.ExecuteScalar(tx, $"SELECT GEN_ID({CaptureObjects.Sequence}, {step}) FROM RDB$DATABASE");
+        }
+        tx.Commit();
     }
 
     /// <summary>Removes an applied package from the drop. Only tidying: the Siège replaces it at its next publish and

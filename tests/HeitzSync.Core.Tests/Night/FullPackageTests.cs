@@ -112,5 +112,63 @@ public class FullPackageTests : IDisposable
         Assert.Equal("LYON02", ((string)restored.ExecuteScalar(tx, "SELECT SITE_CODE FROM HZ$NODE")!).Trim());
     }
 
+    [Fact]
+    public async Task A_site_recovered_from_a_full_package_whose_sequence_is_below_its_ack_still_sends_its_next_changes()
+    {
+        using var key = SyncKey.Generate();
+        using var drop = new FolderDropTransport(_temp.File("drop"));
+        var master = new FbConnectionSettings { Database = _temp.File("SIEGE.fdb"), Charset = "NONE" };
+        var siteDb = new FbConnectionSettings { Database = _temp.File("LYON02.fdb"), Charset = "NONE" };
+        foreach (var (settings, identity) in new[] { (master, Identity("SIEGE", 1, isSiege: true)), (siteDb, Identity("LYON02", 2)) })
+        {
+            using var connection = FbConnection.CreateDatabase(settings);
+            SampleSchema.Create(connection);
+            new CaptureInstaller(connection).Install(identity);
+        }
+        var lyon = SiteCode.Parse("LYON02");
+        var site = new SiteNight(siteDb, drop, key, _temp.File("work-site"), identity: Identity("LYON02", 2));
+        var siege = new SiegeNight(master, drop, key, _temp.File("work-siege"), Array.Empty<string>());
+
+        // A busy site: one member edited 300 times takes 300 numbers of its sequence; the master's stays far below.
+        using (var b = FbConnection.Open(siteDb))
+        {
+            b.ExecuteInNewTransaction("INSERT INTO MEMBERS (ID, LAST_NAME, BALANCE) VALUES (NULL, 'Souvent modifiée', 0)");
+            b.ExecuteInNewTransaction("EXECUTE BLOCK AS DECLARE i INT = 0; BEGIN WHILE (i < 300) DO BEGIN UPDATE MEMBERS SET BALANCE = BALANCE + 1; i = i + 1; END END");
+        }
+        var cycle = CycleId.Parse("20261101T020000Z");
+        var first = await site.ExtractAsync(cycle, null, CancellationToken.None);
+        await site.UploadAsync(first, null, CancellationToken.None);
+        await siege.ConsolidateAsync(new[] { lyon }, 1, DateTimeOffset.UtcNow, TimeSpan.FromMilliseconds(100), null, CancellationToken.None);
+        long masterSequence;
+        using (var a = FbConnection.Open(master))
+        using (var tx = a.BeginTransaction())
+        {
+            masterSequence = Convert.ToInt64(a.ExecuteScalar(tx, "SELECT GEN_ID(HZ$SEQ, 0) FROM RDB$DATABASE"));
+        }
+        Assert.True(masterSequence < first.Covered.Sequence, $"the test needs the master's sequence ({masterSequence}) below the site's ack ({first.Covered.Sequence})");
+
+        // The site is recovered from a full package of the master, then a user adds a member.
+        await FullPackage.PublishAsync(master, drop, key, _temp.File("work-siege"), lyon, CycleId.Parse("20261102T020000Z"), null, CancellationToken.None);
+        var restored = await site.ReceiveAsync(DateTimeOffset.UtcNow, TimeSpan.FromMilliseconds(100), null, CancellationToken.None);
+        Assert.NotNull(restored.FullRestoreNote);
+        using (var b = FbConnection.Open(siteDb)) b.ExecuteInNewTransaction("INSERT INTO MEMBERS (ID, LAST_NAME) VALUES (NULL, 'Après la reprise')");
+
+        var cycle3 = CycleId.Parse("20261103T020000Z");
+        var sent = await site.ExtractAsync(cycle3, null, CancellationToken.None);
+        Assert.Equal(1, sent.Rows);
+        await site.UploadAsync(sent, null, CancellationToken.None);
+        var run = await siege.ConsolidateAsync(new[] { lyon }, 1, DateTimeOffset.UtcNow, TimeSpan.FromMilliseconds(100), null, CancellationToken.None);
+        Assert.Equal("Consolidated", Assert.Single(run.Deliveries).State);
+        await siege.PublishAsync(cycle3, null, CancellationToken.None);
+        await site.ReceiveAsync(DateTimeOffset.UtcNow, TimeSpan.FromMilliseconds(100), null, CancellationToken.None);
+        using (var a = FbConnection.Open(master))
+        using (var b = FbConnection.Open(siteDb))
+        {
+            Assert.All(DatabaseComparer.Compare(a, b, SampleSchema.SynchronisedTables), t => Assert.True(t.Identical, t.Table));
+            using var tx = a.BeginTransaction();
+            Assert.Equal(1L, Convert.ToInt64(a.ExecuteScalar(tx, "SELECT COUNT(*) FROM MEMBERS WHERE LAST_NAME = 'Après la reprise'")));
+        }
+    }
+
     public void Dispose() => _temp.Dispose();
 }
