@@ -25,6 +25,11 @@
         'Get-HzSyncConfig'
         'Set-HzSyncConfig'
         'Set-HzSyncCredential'
+        'Initialize-HzSite'
+        'Invoke-HzSync'
+        'Invoke-HzConsolidation'
+        'Stop-HzSync'
+        'Get-HzSyncReport'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

@@ -60,16 +60,7 @@ internal static class NodeCommands
         foreach (var option in extra) command.Options.Add(option);
         command.SetAction(async (ParseResult parse, CancellationToken cancellationToken) =>
         {
-            HzSyncConfig config;
-            try
-            {
-                config = HzSyncConfigStore.Load(parse.GetValue(ConfigOption)!);
-            }
-            catch (HzConfigException ex)
-            {
-                ConsoleOutput.Error(ex.Message);
-                return ExitCodes.Failed;
-            }
+            if (LoadConfig(parse) is not { } config) return ExitCodes.Failed;
             var report = await run(config, cancellationToken, parse).ConfigureAwait(false);
             if (parse.GetValue(JsonOption)) ConsoleOutput.WriteJson(report);
             else
@@ -82,15 +73,35 @@ internal static class NodeCommands
         return command;
     }
 
+    /// <summary>
+    /// The node's configuration, or null after printing why it cannot be used (missing, unreadable, invalid): every
+    /// command then exits 2 with one 'hzsync: ...' line instead of an unhandled exception.
+    /// </summary>
+    private static HzSyncConfig? LoadConfig(ParseResult parse)
+    {
+        var path = parse.GetValue(ConfigOption)!;
+        try
+        {
+            return HzSyncConfigStore.Load(path);
+        }
+        catch (Exception ex) when (ex is HzConfigException or IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            ConsoleOutput.Error(ex is HzConfigException ? ex.Message : $"the configuration {path} cannot be read: {ex.Message}");
+            return null;
+        }
+    }
+
     private static Command Report()
     {
         var last = new Option<int>("--last") { Description = "How many runs (newest first).", DefaultValueFactory = _ => 10 };
-        var id = new Option<string?>("--id") { Description = "One run, with its per-site, per-table and conflict lines." };
-        var command = new Command("report", "Lists the last runs of this node, or one run in detail.") { ConfigOption, JsonOption, last, id };
+        var id = new Option<string?>("--id") { Description = "One run: the whole report as JSON, or its detail lines with --detail." };
+        var detail = new Option<bool>("--detail") { Description = "The per-site, per-table, conflict and error lines of the run(s), one line each (the lines of Get-HzSyncReport -Detail)." };
+        var command = new Command("report", "Lists the last runs of this node, or one run in detail.") { ConfigOption, JsonOption, last, id, detail };
         command.SetAction((ParseResult parse) =>
         {
-            var config = HzSyncConfigStore.Load(parse.GetValue(ConfigOption)!);
+            if (LoadConfig(parse) is not { } config) return ExitCodes.Failed;
             var store = new ReportStore(config.Resolve(config.Reports.Folder), config.Reports.Keep);
+            IReadOnlyList<SyncReport> reports;
             if (parse.GetValue(id) is { } wanted)
             {
                 var report = store.Get(wanted);
@@ -99,10 +110,24 @@ internal static class NodeCommands
                     ConsoleOutput.Error($"no report {wanted} in {config.Resolve(config.Reports.Folder)}");
                     return ExitCodes.Failed;
                 }
-                ConsoleOutput.WriteJson(report);
+                if (!parse.GetValue(detail))
+                {
+                    ConsoleOutput.WriteJson(report);
+                    return ExitCodes.Ok;
+                }
+                reports = new[] { report };
+            }
+            else
+            {
+                reports = store.List(parse.GetValue(last));
+            }
+            if (parse.GetValue(detail))
+            {
+                var lines = reports.SelectMany(SyncReportLine.From).ToList();
+                if (parse.GetValue(JsonOption)) ConsoleOutput.WriteJson(lines);
+                else WriteDetail(lines);
                 return ExitCodes.Ok;
             }
-            var reports = store.List(parse.GetValue(last));
             if (parse.GetValue(JsonOption))
             {
                 ConsoleOutput.WriteJson(reports);
@@ -118,13 +143,23 @@ internal static class NodeCommands
         return command;
     }
 
+    private static void WriteDetail(IReadOnlyList<SyncReportLine> lines)
+    {
+        Console.WriteLine($"{"Kind",-8} {"Site",-10} {"Table",-24} {"State",-12} {"Rows",8} {"Upserts",8} {"Deletes",8} {"Skipped",8} {"Conflicts",9} {"Bytes",10}  {"ErrorId",-16} Key/Message");
+        foreach (var l in lines)
+        {
+            var text = string.Join(" ", new[] { l.Key, l.PackageName, l.Message }.Where(t => t.Length > 0));
+            Console.WriteLine($"{l.Kind,-8} {l.Site,-10} {l.Table,-24} {l.State,-12} {l.Rows,8} {l.Upserts,8} {l.Deletes,8} {l.Skipped,8} {l.Conflicts,9} {l.Bytes,10}  {l.ErrorId,-16} {text}");
+        }
+    }
+
     private static Command TestCommand()
     {
         var command = new Command("test", "Checks everything a night needs (drop reachable, TLS, login, write right, versions, schema, key ranges, clock skew); one line per check.")
             { ConfigOption, JsonOption };
         command.SetAction(async (ParseResult parse, CancellationToken cancellationToken) =>
         {
-            var config = HzSyncConfigStore.Load(parse.GetValue(ConfigOption)!);
+            if (LoadConfig(parse) is not { } config) return ExitCodes.Failed;
             var results = await Core.Checks.SiegeChecks.RunAsync(config, cancellationToken).ConfigureAwait(false);
             if (parse.GetValue(JsonOption)) ConsoleOutput.WriteJson(results);
             else
@@ -150,7 +185,7 @@ internal static class NodeCommands
             { ConfigOption, JsonOption, other, secret, repair };
         command.SetAction((ParseResult parse) =>
         {
-            var config = HzSyncConfigStore.Load(parse.GetValue(ConfigOption)!);
+            if (LoadConfig(parse) is not { } config) return ExitCodes.Failed;
             using var context = NodeContext.Create(config);
             var target = parse.GetValue(other)!;
             var remote = target.Split(':') is { Length: 2 } parts && parts[0].Contains('/') ? parts : null;
@@ -188,9 +223,16 @@ internal static class NodeCommands
         var command = new Command("stop", "Asks the run in progress on this node to stop cleanly (nothing is left half-applied).") { ConfigOption, reason };
         command.SetAction((ParseResult parse) =>
         {
-            var config = HzSyncConfigStore.Load(parse.GetValue(ConfigOption)!);
-            new StopRequest(config.Resolve(config.WorkFolder)).Request(parse.GetValue(reason)!);
-            Console.WriteLine("Stop requested: the running night stops at its next safe point.");
+            if (LoadConfig(parse) is not { } config) return ExitCodes.Failed;
+            var work = config.Resolve(config.WorkFolder);
+            if (RunLock.CurrentHolder(work) is not { } running)
+            {
+                // Like Stop-HzSync: no request file is left behind that could stop the next night.
+                Console.WriteLine($"No HeitzSync run is in progress on {config.Site.Code}: nothing to stop.");
+                return ExitCodes.Ok;
+            }
+            new StopRequest(work).Request(parse.GetValue(reason)!);
+            Console.WriteLine($"Stop requested for {running}: it stops at its next safe point.");
             return ExitCodes.Ok;
         });
         return command;

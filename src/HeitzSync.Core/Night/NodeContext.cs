@@ -25,9 +25,37 @@ public sealed class NodeContext : IDisposable
     public SyncKey Key { get; }
     public SiteCode Site => SiteCode.Parse(Config.Site.Code);
     public string WorkFolder => Config.Resolve(Config.WorkFolder);
-    public ReportStore Reports => new(Config.Resolve(Config.Reports.Folder), Config.Reports.Keep);
+    public ReportStore Reports => ReportsFor(Config);
 
     public static SecretStore SecretsFor(HzSyncConfig config) => SecretStore.ForConfig(config);
+
+    /// <summary>The node's report store, masking the node's configured passwords wherever they would appear.</summary>
+    public static ReportStore ReportsFor(HzSyncConfig config) =>
+        new(config.Resolve(config.Reports.Folder), config.Reports.Keep, SecretValues(config));
+
+    /// <summary>
+    /// The values of the node's configured secrets (database, drop and mail passwords), for exact-value masking in
+    /// reports. A secret that is not stored, or cannot be read, is left out: the run itself says so.
+    /// </summary>
+    public static IReadOnlyList<string> SecretValues(HzSyncConfig config)
+    {
+        if (config is null) throw new ArgumentNullException(nameof(config));
+        var store = SecretsFor(config);
+        var values = new List<string>();
+        foreach (var name in new[] { config.Database?.PasswordSecret, config.Drop?.PasswordSecret, config.Mail?.PasswordSecret })
+        {
+            if (name is null || !SecretStore.IsValidName(name)) continue;
+            try
+            {
+                if (store.Get(name) is { Length: > 0 } value) values.Add(value);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or InvalidOperationException)
+            {
+                // Unreadable here: the run that needs it fails with its own message, which never contains the value.
+            }
+        }
+        return values;
+    }
 
     public static NodeContext Create(HzSyncConfig config)
     {

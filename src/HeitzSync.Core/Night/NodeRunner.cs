@@ -97,18 +97,22 @@ public static class NodeRunner
 
     private static async Task<SyncReport> RunAsync(HzSyncConfig config, string operation, IProgress<SyncProgress>? progress, CancellationToken cancellationToken, Step step)
     {
-        var store = new ReportStore(config.Resolve(config.Reports.Folder), config.Reports.Keep);
+        var store = NodeContext.ReportsFor(config);
         var cycle = CycleId.FromTime(DateTimeOffset.UtcNow);
         var report = store.Begin(config.Site.Code, config.Role.ToString(), operation, cycle.Value);
         var work = config.Resolve(config.WorkFolder);
         var stop = new StopRequest(work);
-        stop.Clear();
+        var locked = false;
         using var deadline = new CancellationTokenSource(UntilDeadline(config, DateTime.Now));
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
-        using var stopWatcher = new Timer(_ => { if (stop.IsRequested) linked.Cancel(); }, null, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2));
+        // Polls only once this run holds the lock: a run refused by the lock must neither obey nor clear the stop
+        // asked of the run that holds it.
+        using var stopWatcher = new Timer(_ => { if (Volatile.Read(ref locked) && stop.IsRequested) linked.Cancel(); }, null, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2));
         try
         {
             using var runLock = RunLock.Acquire(work, operation);
+            stop.Clear();   // a request left from before this run never stops it
+            Volatile.Write(ref locked, true);
             if (runLock.RecoveredFrom is { } previous)
             {
                 report.Errors.Add(new ErrorLine(null, operation, "StaleLockRecovered", $"A previous run did not finish ({previous}); its lock was recovered."));
@@ -134,7 +138,7 @@ public static class NodeRunner
         }
         finally
         {
-            stop.Clear();
+            if (locked) stop.Clear();
             report.EndedUtc = DateTime.UtcNow;
             store.Save(report);
         }
@@ -156,7 +160,7 @@ public static class NodeRunner
         catch (Exception ex) when (ex is System.Net.Mail.SmtpException or InvalidOperationException or IOException or OperationCanceledException)
         {
             report.Errors.Add(new ErrorLine(null, "Notify", "MailNotSent", $"The email to {string.Join(", ", mail.To)} via {mail.SmtpHost}:{mail.Port} could not be sent: {ex.Message}"));
-            new ReportStore(config.Resolve(config.Reports.Folder), config.Reports.Keep).Save(report);
+            NodeContext.ReportsFor(config).Save(report);
         }
     }
 

@@ -117,13 +117,16 @@ public sealed class ReportStore
     }
 
     /// <summary>The last <paramref name="last"/> reports, newest first.</summary>
-    public IReadOnlyList<SyncReport> List(int last = 10)
+    public IReadOnlyList<SyncReport> List(int last = 10) => List(last, null);
+
+    /// <summary>The last <paramref name="last"/> reports that match <paramref name="where"/> (all when null), newest first.</summary>
+    public IReadOnlyList<SyncReport> List(int last, Func<SyncReport, bool>? where)
     {
         var reports = new List<SyncReport>();
         if (last <= 0) return reports;
         foreach (var file in ReportFiles())
         {
-            if (Read(file) is { } report) reports.Add(report);
+            if (Read(file) is { } report && (where is null || where(report))) reports.Add(report);
             if (reports.Count == last) break;
         }
         return reports;

@@ -20,4 +20,8 @@ public static class ErrorIds
     public const string CredentialPasswordEmpty = "CredentialPasswordEmpty";
     public const string CredentialTargetMissing = "CredentialTargetMissing";
     public const string MailNotConfigured = "MailNotConfigured";
+    public const string NotSiege = "NotSiege";
+    public const string SiteCodeInvalid = "SiteCodeInvalid";
+    public const string ReportNotFound = "ReportNotFound";
+    public const string StopRequestFailed = "StopRequestFailed";
 }

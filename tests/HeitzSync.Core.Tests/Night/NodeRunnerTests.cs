@@ -151,6 +151,76 @@ public class NodeRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_failed_run_never_writes_the_configured_database_or_ftp_password_into_its_report()
+    {
+        const string dbPassword = "Db-Pw-7731x";
+        const string ftpPassword = "Ftp-Pw-5512y";
+        var folder = Path.Combine(_temp.Path, "LYON01");
+        Directory.CreateDirectory(folder);
+        var config = new HzSyncConfig
+        {
+            Role = NodeRole.Site,
+            Site = new SiteIdentity { Code = "LYON01", Number = 2 },
+            // Paths that carry the passwords, so the engine's own error messages hold them verbatim: only the
+            // exact-value masking of the configured secrets keeps them out of the reports.
+            Database = new DatabaseConfig { Path = Path.Combine(dbPassword, "club.fdb"), User = "SYSDBA", PasswordSecret = "database" },
+            Drop = new DropConfig { Kind = DropKind.Ftp, Host = "127.0.0.1", Port = 1, User = "LYON01", PasswordSecret = "ftp", Security = "None" },
+            KeyFile = Path.Combine(_temp.Path, "group.key"),
+            BaseFolder = folder,
+        };
+        HzSyncConfigStore.Save(config, Path.Combine(folder, "heitzsync.json"));
+        config = HzSyncConfigStore.Load(Path.Combine(folder, "heitzsync.json"));
+        var secrets = NodeContext.SecretsFor(config);
+        secrets.Set("database", dbPassword);
+        secrets.Set("ftp", ftpPassword);
+        Assert.Equal(new[] { dbPassword, ftpPassword }, NodeContext.SecretValues(config));
+
+        // The key file is missing and named after the FTP password: the run fails before the database is opened.
+        var noKey = config with { KeyFile = Path.Combine(_temp.Path, ftpPassword + ".key") };
+        var keyFailure = await NodeRunner.SendAsync(noKey, null, CancellationToken.None);
+        Assert.Equal(ReportState.Failed, keyFailure.State);
+        using (var key = SyncKey.Generate()) key.Save(Path.Combine(_temp.Path, "group.key"));
+        var databaseFailure = await NodeRunner.InitializeAsync(config, null, CancellationToken.None);
+        Assert.Equal(ReportState.Failed, databaseFailure.State);
+        Assert.Equal("DatabaseError", Assert.Single(databaseFailure.Errors).ErrorId);
+
+        foreach (var report in new[] { keyFailure, databaseFailure })
+        {
+            var message = Assert.Single(report.Errors).Message;
+            Assert.Contains(SecretScrubber.Mask, message);   // the message did hold the password, masked
+            Assert.DoesNotContain(dbPassword, message + report.Summary);
+            Assert.DoesNotContain(ftpPassword, message + report.Summary);
+        }
+        var files = Directory.GetFiles(config.Resolve(config.Reports.Folder), "*.json");
+        Assert.Equal(2, files.Length);
+        foreach (var file in files)
+        {
+            var text = File.ReadAllText(file);
+            Assert.DoesNotContain(dbPassword, text);
+            Assert.DoesNotContain(ftpPassword, text);
+        }
+    }
+
+    [Fact]
+    public async Task A_run_refused_by_the_lock_neither_obeys_nor_clears_the_stop_asked_of_the_running_one()
+    {
+        using (var key = SyncKey.Generate()) key.Save(Path.Combine(_temp.Path, "group.key"));
+        var site = Node("LYON01", 2, NodeRole.Site);
+        var work = site.Resolve(site.WorkFolder);
+        using (RunLock.Acquire(work, "Sync"))
+        {
+            new StopRequest(work).Request("maintenance");
+            var refused = await NodeRunner.SendAsync(site, null, CancellationToken.None);
+            Assert.Equal("RunInProgress", Assert.Single(refused.Errors).ErrorId);
+            Assert.True(new StopRequest(work).IsRequested);
+        }
+        // A request left from before a run never stops it: the next run clears it when it has the lock.
+        var next = await NodeRunner.InitializeAsync(site, null, CancellationToken.None);
+        Assert.Equal(ReportState.OK, next.State);
+        Assert.False(new StopRequest(work).IsRequested);
+    }
+
+    [Fact]
     public void The_deadline_is_the_next_restart_hour_and_never_more_than_24_hours()
     {
         var config = new HzSyncConfig { Schedule = new ScheduleConfig { RestartHour = "06:30" } };

@@ -1,0 +1,142 @@
+using System.Text.Json;
+using HeitzSync.Core.Configuration;
+using HeitzSync.Core.Demo;
+using HeitzSync.Core.Night;
+using HeitzSync.Core.Packaging;
+using HeitzSync.Core.Reports;
+using HeitzSync.Core.Runs;
+using HeitzSync.Firebird;
+using HeitzSync.Testing;
+
+namespace HeitzSync.Cli.Tests;
+
+/// <summary>hzsync's commands that read the configuration themselves (report, test, compare, stop) and report --detail.</summary>
+public class ReportCommandTests : IDisposable
+{
+    private readonly TempFolder _temp = new("hz-cli");
+
+    public static TheoryData<string[]> CommandsReadingTheConfiguration() => new()
+    {
+        new[] { "report" },
+        new[] { "report", "--id", "20261122T020000000Z-LYON01-Sync", "--detail" },
+        new[] { "test" },
+        new[] { "compare", "--with", "/nowhere/other.fdb" },
+        new[] { "stop" },
+        new[] { "sync" },
+    };
+
+    [Theory]
+    [MemberData(nameof(CommandsReadingTheConfiguration))]
+    public void A_missing_configuration_is_one_error_line_and_exit_2_never_a_crash(string[] command)
+    {
+        var missing = Path.Combine(_temp.Path, "none", "heitzsync.json");
+        var result = Hzsync.Run(command.Concat(new[] { "--config", missing }).ToArray());
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.StartsWith("hzsync: The configuration " + missing + " cannot be used:", result.Stderr);
+        Assert.Contains("the file does not exist", result.Stderr);
+        Assert.Equal("", result.Stdout);
+        Assert.DoesNotContain("Unhandled", result.Stderr + result.Stdout);
+        Assert.DoesNotContain("   at ", result.Stderr + result.Stdout);
+    }
+
+    [Theory]
+    [MemberData(nameof(CommandsReadingTheConfiguration))]
+    public void An_invalid_configuration_names_its_problems_and_exits_2(string[] command)
+    {
+        var path = _temp.File("bad.json");
+        File.WriteAllText(path, "{ \"role\": \"Site\", \"site\": { \"code\": \"lyon\", \"number\": 0 } }");
+        var result = Hzsync.Run(command.Concat(new[] { "--config", path }).ToArray());
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.StartsWith("hzsync: ", result.Stderr);
+        Assert.Contains("site.code 'lyon'", result.Stderr);
+        Assert.DoesNotContain("Unhandled", result.Stderr + result.Stdout);
+    }
+
+    [Fact]
+    public void Report_detail_prints_the_lines_of_a_run_and_json_gives_the_same_lines()
+    {
+        var config = Site();
+        var store = new ReportStore(config.Resolve(config.Reports.Folder));
+        var report = store.Begin("LYON01", "Site", "Sync", "20261122T020000Z");
+        report.State = ReportState.Partial;
+        report.EndedUtc = DateTime.UtcNow;
+        report.SiteLines.Add(new SiteReportLine("LYON01", "Sent", "LYON01-20261122T020000Z.hzp", 42, 0, 4096, null));
+        report.TableLines.Add(new TableReportLine("LYON01", "MEMBERS", "Sent", 40, 2, 0));
+        report.Errors.Add(new ErrorLine("LYON01", "Apply", "RowNotApplied", "SALES ID=2000000001: foreign key"));
+        store.Save(report);
+
+        var text = Hzsync.Run("report", "--config", config.ConfigPath!, "--id", report.Id, "--detail");
+        Assert.True(text.ExitCode == 0, text.ToString());
+        var lines = text.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd()).ToList();
+        Assert.Equal(4, lines.Count);
+        Assert.StartsWith("Kind", lines[0]);
+        Assert.Matches(@"^Site\s+LYON01\s+Sent\s+42\s+0\s+0\s+0\s+0\s+4096\s+LYON01-20261122T020000Z\.hzp$", lines[1]);
+        Assert.Matches(@"^Table\s+LYON01\s+MEMBERS\s+Sent\s+42\s+40\s+2\s+0\s+0\s+0$", lines[2]);
+        Assert.Matches(@"^Error\s+LYON01\s+Apply\s+0\s+0\s+0\s+0\s+0\s+0\s+RowNotApplied\s+SALES ID=2000000001: foreign key$", lines[3]);
+
+        var json = Hzsync.Run("report", "--config", config.ConfigPath!, "--id", report.Id, "--detail", "--json");
+        Assert.True(json.ExitCode == 0, json.ToString());
+        using var document = JsonDocument.Parse(json.Stdout);
+        var items = document.RootElement.EnumerateArray().ToList();
+        Assert.Equal(new[] { "Site", "Table", "Error" }, items.Select(i => i.GetProperty("kind").GetString()));
+        Assert.All(items, i => Assert.Equal(report.Id, i.GetProperty("runId").GetString()));
+        Assert.Equal(42, items[1].GetProperty("rows").GetInt64());
+        Assert.Equal("RowNotApplied", items[2].GetProperty("errorId").GetString());
+        // Same property names for every kind: one table for scripts.
+        Assert.Single(items.Select(i => string.Join(",", i.EnumerateObject().Select(p => p.Name))).Distinct());
+
+        var whole = Hzsync.Run("report", "--config", config.ConfigPath!, "--id", report.Id);
+        Assert.Equal(report.Id, JsonDocument.Parse(whole.Stdout).RootElement.GetProperty("id").GetString());
+
+        var unknown = Hzsync.Run("report", "--config", config.ConfigPath!, "--id", "20200101T000000Z-X-Sync", "--detail");
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.StartsWith("hzsync: no report 20200101T000000Z-X-Sync", unknown.Stderr);
+    }
+
+    [Fact]
+    [Trait("Category", "Firebird")]
+    public void Stop_with_no_run_going_leaves_no_request_and_report_detail_lists_the_last_runs()
+    {
+        var config = Site();
+        using (var key = SyncKey.Generate()) key.Save(config.Resolve(config.KeyFile));
+        using (var connection = FbConnection.CreateDatabase(new FbConnectionSettings { Database = config.Resolve(config.Database.Path) }))
+        {
+            SampleSchema.Create(connection);
+            SampleData.SeedExisting(connection, 2, config.KeyRange.Low, 5, new Random(2));
+        }
+        var init = Hzsync.Run("init", "--config", config.ConfigPath!);
+        Assert.True(init.ExitCode == 0, init.ToString());
+
+        var stop = Hzsync.Run("stop", "--config", config.ConfigPath!, "--reason", "test");
+        Assert.True(stop.ExitCode == 0, stop.ToString());
+        Assert.Contains("No HeitzSync run is in progress on LYON01", stop.Stdout);
+        Assert.False(new StopRequest(config.Resolve(config.WorkFolder)).IsRequested);
+
+        var detail = Hzsync.Run("report", "--config", config.ConfigPath!, "--detail", "--json");
+        Assert.True(detail.ExitCode == 0, detail.ToString());
+        Assert.Empty(JsonDocument.Parse(detail.Stdout).RootElement.EnumerateArray());   // an Init has no site, table or error lines
+        var list = Hzsync.Run("report", "--config", config.ConfigPath!);
+        Assert.Contains("-LYON01-Init", list.Stdout);
+    }
+
+    private HzSyncConfig Site()
+    {
+        var folder = Path.Combine(_temp.Path, "LYON01");
+        Directory.CreateDirectory(folder);
+        var config = new HzSyncConfig
+        {
+            Role = NodeRole.Site,
+            Site = new SiteIdentity { Code = "LYON01", Number = 2 },
+            Database = new DatabaseConfig { Path = "LYON01.fdb" },
+            Drop = new DropConfig { Kind = DropKind.Folder, Path = Path.Combine(_temp.Path, "drop") },
+            KeyFile = Path.Combine(_temp.Path, "group.key"),
+            Tables = new TableRules { LocalOnly = new[] { "WORKSTATION_*" } },
+            BaseFolder = folder,
+        };
+        var path = Path.Combine(folder, "heitzsync.json");
+        HzSyncConfigStore.Save(config, path);
+        return HzSyncConfigStore.Load(path);
+    }
+
+    public void Dispose() => _temp.Dispose();
+}
