@@ -11,8 +11,7 @@ public readonly record struct Watermark(long Sequence, long ResendFromTx)
 
     /// <summary>The later of two acknowledgements of the same producer. Both parts only grow from one package to the
     /// next, and two packages with no new sequence in between differ by their transaction guard alone.</summary>
-    public static Watermark Latest(Watermark a, Watermark b) =>
-        a.Sequence > b.Sequence || (a.Sequence == b.Sequence && a.ResendFromTx >= b.ResendFromTx) ? a : b;
+    public static Watermark Latest(Watermark a, Watermark b) => b.IsAfter(a) ? b : a;
 
     /// <summary>True when this acknowledgement covers more than <paramref name="other"/>: a later sequence, or the same
     /// sequence with a later transaction guard. A package whose range is not after what the receiver recorded is
