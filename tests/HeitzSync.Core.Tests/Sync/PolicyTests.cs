@@ -14,19 +14,7 @@ public class PolicyTests
     public void In_a_siege_wins_table_the_masters_version_stays_even_when_the_site_edited_later(string siegeWins)
     {
         using var world = new EngineWorld(siteCount: 1);
-        world.InitializeAll();
-        world.Siege.Sql("INSERT INTO PRICE (CODE, LABEL, AMOUNT) VALUES ('YEAR', 'Year', 400)");
-        world.Night();
-        var site = world.Sites[0];
-        world.Siege.Sql("UPDATE PRICE SET AMOUNT = 420 WHERE CODE = 'YEAR'");
-        Thread.Sleep(20);
-        site.Sql("UPDATE PRICE SET AMOUNT = 999 WHERE CODE = 'YEAR'");   // later, but PRICE is the Siège's to decide
-
-        var cycle = world.NextCycle();
-        var file = site.Extract(world.Folder, cycle, out var extract);
-        var result = new Consolidator(world.Siege.Connection, new[] { siegeWins }).Consolidate(
-            new SitePackageFacts(extract.Site, extract.SiteNumber, extract.KeyLow, extract.KeyHigh, cycle, extract.Covered, extract.Acknowledging),
-            () => File.OpenRead(file), CancellationToken.None);
+        var (site, cycle, result) = ConsolidateLaterSiteEditOfAPrice(world, siegeWins);
         var conflict = Assert.Single(result.Conflicts);
         Assert.Equal(ConflictResolution.MasterKept, conflict.Resolution);
         Assert.Equal("SIEGE", conflict.WinnerSite);
@@ -42,19 +30,7 @@ public class PolicyTests
     public void A_siege_wins_pattern_that_does_not_match_the_table_leaves_the_later_edit_winning(string siegeWins)
     {
         using var world = new EngineWorld(siteCount: 1);
-        world.InitializeAll();
-        world.Siege.Sql("INSERT INTO PRICE (CODE, LABEL, AMOUNT) VALUES ('YEAR', 'Year', 400)");
-        world.Night();
-        var site = world.Sites[0];
-        world.Siege.Sql("UPDATE PRICE SET AMOUNT = 420 WHERE CODE = 'YEAR'");
-        Thread.Sleep(20);
-        site.Sql("UPDATE PRICE SET AMOUNT = 999 WHERE CODE = 'YEAR'");
-
-        var cycle = world.NextCycle();
-        var file = site.Extract(world.Folder, cycle, out var extract);
-        var result = new Consolidator(world.Siege.Connection, new[] { siegeWins }).Consolidate(
-            new SitePackageFacts(extract.Site, extract.SiteNumber, extract.KeyLow, extract.KeyHigh, cycle, extract.Covered, extract.Acknowledging),
-            () => File.OpenRead(file), CancellationToken.None);
+        var (site, cycle, result) = ConsolidateLaterSiteEditOfAPrice(world, siegeWins);
         Assert.Equal(ConflictResolution.IncomingWon, Assert.Single(result.Conflicts).Resolution);
         Assert.Equal(999m, world.Siege.Scalar("SELECT AMOUNT FROM PRICE WHERE CODE = 'YEAR'"));
     }
@@ -79,5 +55,25 @@ public class PolicyTests
         site.Sql("INSERT INTO PRICE (CODE, LABEL, AMOUNT) VALUES ('B', 'b', 2)");   // no trigger left behind
         var again = site.Initialize(t => t != "LOCAL_SETTINGS");
         Assert.Equal(2, again.RowsQueued);
+    }
+
+    /// <summary>The Siège and then, later, the site change the same price; the site's package is consolidated with
+    /// <paramref name="siegeWins"/> as tables.siegeWins.</summary>
+    private static (EngineNode Site, CycleId Cycle, ConsolidationResult Result) ConsolidateLaterSiteEditOfAPrice(EngineWorld world, string siegeWins)
+    {
+        world.InitializeAll();
+        world.Siege.Sql("INSERT INTO PRICE (CODE, LABEL, AMOUNT) VALUES ('YEAR', 'Year', 400)");
+        world.Night();
+        var site = world.Sites[0];
+        world.Siege.Sql("UPDATE PRICE SET AMOUNT = 420 WHERE CODE = 'YEAR'");
+        Thread.Sleep(20);
+        site.Sql("UPDATE PRICE SET AMOUNT = 999 WHERE CODE = 'YEAR'");   // later than the Siège's edit
+
+        var cycle = world.NextCycle();
+        var file = site.Extract(world.Folder, cycle, out var extract);
+        var result = new Consolidator(world.Siege.Connection, new[] { siegeWins }).Consolidate(
+            new SitePackageFacts(extract.Site, extract.SiteNumber, extract.KeyLow, extract.KeyHigh, cycle, extract.Covered, extract.Acknowledging),
+            () => File.OpenRead(file), CancellationToken.None);
+        return (site, cycle, result);
     }
 }
