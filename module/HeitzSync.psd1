@@ -16,8 +16,7 @@
     FormatsToProcess       = @('HeitzSync.Format.ps1xml')
 
     # Listed one by one (never '*'): the xunit metadata test compares this list with the cmdlets the assembly holds.
-    # The other cmdlets of DESIGN.md section 9 (Initialize-HzSite, Start-HzBackup, Send-HzBackup,
-    # Invoke-HzConsolidation, Receive-HzBackup, Test-HzSiege, Get-HzSyncReport, Invoke-HzSync, Stop-HzSync,
+    # The other cmdlets of DESIGN.md section 9 (Start-HzBackup, Send-HzBackup, Receive-HzBackup, Test-HzSiege,
     # Compare-HzDatabase, Register-HzSyncTask) are added here as they are built.
     CmdletsToExport        = @(
         'New-HzSyncKey'
