@@ -133,8 +133,11 @@ public static class CronEntry
 {
     /// <summary><c>m h * * * user command</c>, the command quoted for /bin/sh and cron's '%'.</summary>
     public static string Line(SchedulePlan plan) =>
-        string.Format(CultureInfo.InvariantCulture, "{0} {1} * * * {2} ", plan.At.Minutes, plan.At.Hours, plan.RunAs ?? "root") +
+        Fields(plan) + " " + (plan.RunAs ?? "root") + " " +
         string.Join(" ", new[] { plan.Program }.Concat(plan.Arguments).Select(CommandLineQuoting.Cron));
+
+    /// <summary>The time fields: <c>m h * * *</c>, every day.</summary>
+    public static string Fields(SchedulePlan plan) => string.Format(CultureInfo.InvariantCulture, "{0} {1} * * *", plan.At.Minutes, plan.At.Hours);
 
     /// <summary>The file /etc/cron.d/heitzsync-&lt;site&gt;: a comment, the shell, the line, and the final line break cron requires.</summary>
     public static ScheduleFile File(SchedulePlan plan) => new(plan.FileBaseName,
