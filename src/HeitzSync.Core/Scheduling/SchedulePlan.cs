@@ -39,7 +39,7 @@ public sealed record SchedulePlan
     /// <summary>Its arguments, unquoted: each renderer quotes them for its own syntax.</summary>
     public IReadOnlyList<string> Arguments { get; init; } = Array.Empty<string>();
 
-    /// <summary>The folder of the configuration file: the command's working directory.</summary>
+    /// <summary>The folder of the configuration file (its BaseFolder): the command's working directory.</summary>
     public string WorkingDirectory { get; init; } = "";
 
     /// <summary>The account that runs the night; null: SYSTEM on Windows, root on Linux.</summary>
@@ -108,7 +108,7 @@ public static class SchedulePlanner
             OffsetMinutes = offset,
             Program = command.Program,
             Arguments = command.Arguments,
-            WorkingDirectory = config.ConfigPath is { } path ? Path.GetDirectoryName(path) ?? config.BaseFolder : config.BaseFolder,
+            WorkingDirectory = config.BaseFolder,
             RunAs = string.IsNullOrEmpty(runAs) ? null : runAs,
             Warnings = Warnings(config, start, offset, at),
         };
