@@ -35,7 +35,7 @@ public sealed class ScheduleInstaller
     public ScheduleResult WriteFiles(SchedulePlan plan, ScheduleKind kind, string folder, bool force)
     {
         var files = ScheduleFiles.For(plan, kind);
-        return new ScheduleResult(plan, kind, Write(files, folder, force, "Register-HzSyncTask -Force"), Installed: false);
+        return new ScheduleResult(plan, kind, Write(files, folder, force), Installed: false);
     }
 
     /// <summary>Installs the task in the system's scheduler. <paramref name="password"/>: the run-as account's, Task Scheduler only.</summary>
@@ -47,13 +47,13 @@ public sealed class ScheduleInstaller
                 return InstallTaskScheduler(plan, force, password);
             case ScheduleKind.Systemd:
             {
-                var written = Write(SystemdUnits.Files(plan), SystemdFolder, force, "-Force");
+                var written = Write(SystemdUnits.Files(plan), SystemdFolder, force);
                 Run("systemctl", new[] { "daemon-reload" }, null);
                 Run("systemctl", new[] { "enable", "--now", SystemdUnits.TimerName(plan) }, null);
                 return new ScheduleResult(plan, kind, written, Installed: true);
             }
             case ScheduleKind.Cron:
-                return new ScheduleResult(plan, kind, Write(new[] { CronEntry.File(plan) }, CronFolder, force, "-Force"), Installed: true);
+                return new ScheduleResult(plan, kind, Write(new[] { CronEntry.File(plan) }, CronFolder, force), Installed: true);
             default:
                 throw new ArgumentOutOfRangeException(nameof(kind), kind, "Resolve Auto with SchedulePlanner.Resolve first.");
         }
@@ -64,7 +64,7 @@ public sealed class ScheduleInstaller
         if (!RuntimeInformation.IsOSPlatform(OSPlatform.Windows)) throw new PlatformNotSupportedException("Task Scheduler is on Windows only: on Linux use -Kind Systemd or Cron, or -Path to write the task's XML for a Windows machine.");
         if (!force && Run("schtasks.exe", new[] { "/Query", "/TN", plan.Name }, null, throwOnError: false) == 0)
         {
-            throw new ScheduleExistsException($"The scheduled task {plan.Name} exists already: add -Force to replace it.");
+            throw new ScheduleExistsException($"The scheduled task {plan.Name} exists already: replace it with -Force (hzsync register --force).");
         }
         var xml = Path.Combine(Path.GetTempPath(), $"{plan.Name}-{Guid.NewGuid():N}.xml");
         var file = TaskSchedulerXml.File(plan);
@@ -86,13 +86,13 @@ public sealed class ScheduleInstaller
         return new ScheduleResult(plan, ScheduleKind.TaskScheduler, Array.Empty<string>(), Installed: true);
     }
 
-    private static IReadOnlyList<string> Write(IReadOnlyList<ScheduleFile> files, string folder, bool force, string forceHint)
+    private static IReadOnlyList<string> Write(IReadOnlyList<ScheduleFile> files, string folder, bool force)
     {
         Directory.CreateDirectory(folder);
         var paths = files.Select(f => Path.Combine(folder, f.FileName)).ToList();
         if (!force && paths.FirstOrDefault(File.Exists) is { } existing)
         {
-            throw new ScheduleExistsException($"{existing} exists already: add {forceHint} to replace it.");
+            throw new ScheduleExistsException($"{existing} exists already: replace it with -Force (hzsync register --force).");
         }
         for (var i = 0; i < files.Count; i++)
         {
