@@ -48,7 +48,8 @@ Describe 'Register-HzSyncTask' {
         $exec = $service | Where-Object { $_ -like 'ExecStart=*' }
         $exec | Should -BeLike "*`"-NoProfile`" `"-NonInteractive`" `"-File`" `"$(Join-Path $scripts 'Invoke-HzSiteNight.ps1')`" `"-ConfigPath`" `"$config`""
         $config | Should -BeLike '* *'   # the path with a space stays one quoted word
-        $task.Command | Should -BeLike "* -File '$(Join-Path $scripts 'Invoke-HzSiteNight.ps1')' -ConfigPath '$config'"
+        # The command as people read it: shell quoting, only where a word needs it (the module's path here has no space).
+        $task.Command | Should -BeLike "* -File *$(Join-Path $scripts 'Invoke-HzSiteNight.ps1')* -ConfigPath '$config'"
     }
 
     It 'writes the Siège''s cron file at startTime, with the Siège''s script' {
@@ -79,7 +80,7 @@ Describe 'Register-HzSyncTask' {
         $xml.Task.Triggers.CalendarTrigger.StartBoundary | Should -Be '2026-01-01T01:51:00'
         $xml.Task.Principals.Principal.UserId | Should -Be 'CLUB\heitzsync'
         $xml.Task.Principals.Principal.LogonType | Should -Be 'Password'
-        $xml.Task.Actions.Exec.Arguments | Should -BeLike "*-File `"*Invoke-HzSiteNight.ps1`" -ConfigPath `"$config`""
+        $xml.Task.Actions.Exec.Arguments | Should -BeLike "-NoProfile -NonInteractive -ExecutionPolicy Bypass -File *Invoke-HzSiteNight.ps1 -ConfigPath `"$config`""
         [System.IO.File]::ReadAllText($file, [System.Text.Encoding]::Unicode) | Should -Not -Match $password
         ($task | Out-String) | Should -Not -Match $password
     }
