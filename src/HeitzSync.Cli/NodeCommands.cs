@@ -5,6 +5,7 @@ using HeitzSync.Core.Night;
 using HeitzSync.Core.Packaging;
 using HeitzSync.Core.Reports;
 using HeitzSync.Core.Runs;
+using HeitzSync.Core.Scheduling;
 
 namespace HeitzSync.Cli;
 
@@ -49,6 +50,7 @@ internal static class NodeCommands
         yield return Report();
         yield return Stop();
         yield return Key();
+        yield return Register();
     }
 
     private static Command Operation(string name, string description, Func<HzSyncConfig, CancellationToken, Task<SyncReport>> run) =>
@@ -233,6 +235,61 @@ internal static class NodeCommands
             }
             new StopRequest(work).Request(parse.GetValue(reason)!);
             Console.WriteLine($"Stop requested for {running}: it stops at its next safe point.");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>Schedules <c>hzsync sync</c> for this node (Register-HzSyncTask schedules the module's script instead).</summary>
+    private static Command Register()
+    {
+        var kind = new Option<ScheduleKind>("--kind") { Description = "auto (Task Scheduler on Windows, systemd on Linux with systemd, else cron), taskscheduler, systemd or cron.", DefaultValueFactory = _ => ScheduleKind.Auto };
+        var path = new Option<string?>("--path") { Description = "Write the task's files into this folder instead of installing them." };
+        var force = new Option<bool>("--force") { Description = "Replace an existing task (or existing files in --path)." };
+        var command = new Command("register", "Schedules this node's night (hzsync sync) every day: the Siège at schedule.startTime, site n at n x staggerMinutes after it.")
+            { ConfigOption, JsonOption, kind, path, force };
+        command.SetAction((ParseResult parse) =>
+        {
+            if (LoadConfig(parse) is not { } config) return ExitCodes.Failed;
+            var resolved = SchedulePlanner.Resolve(parse.GetValue(kind));
+            var self = Environment.ProcessPath ?? "hzsync";
+            var viaDotnet = Path.GetFileNameWithoutExtension(self).Equals("dotnet", StringComparison.OrdinalIgnoreCase);
+            var plan = SchedulePlanner.Plan(config, ScheduledCommand.Hzsync(self, viaDotnet ? new[] { typeof(NodeCommands).Assembly.Location } : Array.Empty<string>(), config.ConfigPath!));
+            foreach (var warning in plan.Warnings) ConsoleOutput.Error("warning: " + warning);
+            var installer = new ScheduleInstaller();
+            ScheduleResult result;
+            try
+            {
+                result = parse.GetValue(path) is { } folder
+                    ? installer.WriteFiles(plan, resolved, Path.GetFullPath(folder), parse.GetValue(force))
+                    : installer.Install(plan, resolved, parse.GetValue(force), password: null);
+            }
+            catch (Exception ex) when (ex is ScheduleExistsException or ScheduleInstallException or PlatformNotSupportedException or IOException or UnauthorizedAccessException)
+            {
+                ConsoleOutput.Error(ex.Message);
+                return ExitCodes.Failed;
+            }
+            if (parse.GetValue(JsonOption))
+            {
+                ConsoleOutput.WriteJson(new
+                {
+                    name = resolved == ScheduleKind.TaskScheduler ? plan.Name : plan.FileBaseName,
+                    kind = resolved.ToString(),
+                    node = plan.Site,
+                    role = plan.Role.ToString(),
+                    at = plan.AtText,
+                    plan.OffsetMinutes,
+                    command = result.Command,
+                    files = result.Files,
+                    installed = result.Installed,
+                    warnings = plan.Warnings,
+                });
+            }
+            else
+            {
+                foreach (var file in result.Files) Console.WriteLine($"wrote {file}");
+                Console.WriteLine($"{(result.Installed ? "Registered" : "Written")}: {plan.Site} ({plan.Role}) {resolved} every day at {plan.AtText}: {result.Command}");
+            }
             return ExitCodes.Ok;
         });
         return command;

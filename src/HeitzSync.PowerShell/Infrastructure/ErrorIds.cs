@@ -24,4 +24,7 @@ public static class ErrorIds
     public const string SiteCodeInvalid = "SiteCodeInvalid";
     public const string ReportNotFound = "ReportNotFound";
     public const string StopRequestFailed = "StopRequestFailed";
+    public const string ScheduleExists = "ScheduleExists";
+    public const string ScheduleInstallFailed = "ScheduleInstallFailed";
+    public const string ScheduleScriptMissing = "ScheduleScriptMissing";
 }

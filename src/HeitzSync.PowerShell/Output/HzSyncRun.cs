@@ -1,3 +1,4 @@
+using HeitzSync.Core.Night;
 using HeitzSync.Core.Reports;
 
 namespace HeitzSync.PowerShell;
@@ -34,6 +35,7 @@ public sealed class HzSyncRun
         ErrorCount = report.ErrorCount;
         Summary = report.Summary;
         MachineName = report.MachineName;
+        ExitCode = NodeRunner.ExitCode(report.State);
     }
 
     /// <summary>The report's id: give it to Get-HzSyncReport -Id for the detail lines.</summary>
@@ -74,6 +76,9 @@ public sealed class HzSyncRun
     public string Summary { get; }
 
     public string MachineName { get; }
+
+    /// <summary>The exit code for RMM tools (NodeRunner.ExitCode, as hzsync and the scheduled scripts exit): 0 OK, 1 partial, 2 failed or stopped.</summary>
+    public int ExitCode { get; }
 
     public override string ToString() => $"{State}: {Node} {Operation} {Summary}";
 }
