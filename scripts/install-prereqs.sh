@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what HeitzSync needs on Debian 12: the Firebird client, embedded engine and tools,
-# the Firebird server (for server-mode tests), vsftpd and openssl (FTP/FTPS tests).
+# the Firebird server (for server-mode tests), vsftpd and openssl (FTP/FTPS tests), systemd (systemd-analyze
+# verifies the generated timer units).
 # Safe to run again: it installs only what is missing. Needs root (or sudo).
 set -euo pipefail
-packages=(firebird3.0-server-core firebird3.0-utils libfbclient2 firebird3.0-server vsftpd openssl curl iproute2 faketime)
+packages=(firebird3.0-server-core firebird3.0-utils libfbclient2 firebird3.0-server vsftpd openssl curl iproute2 faketime systemd)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
