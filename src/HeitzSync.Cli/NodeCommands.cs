@@ -183,7 +183,10 @@ internal static class NodeCommands
         var repair = new Option<bool>("--repair") { Description = "Siège: re-queue every differing key so the next night fixes the site." };
         var command = new Command("compare", "Compares every synchronised table, full row content, between this node's database and another; lists differing keys.")
             { ConfigOption, JsonOption, other, secret, repair };
-        command.SetAction((ParseResult parse, CancellationToken cancellationToken) =>
+        command.SetAction((ParseResult parse, CancellationToken cancellationToken) => Task.FromResult(Run(parse, cancellationToken)));
+        return command;
+
+        int Run(ParseResult parse, CancellationToken cancellationToken)
         {
             if (LoadConfig(parse) is not { } config) return ExitCodes.Failed;
             IReadOnlyList<Core.Compare.TableComparison> comparisons;
@@ -211,8 +214,7 @@ internal static class NodeCommands
                 if (repaired is not null) Console.WriteLine($"{repaired.KeysRequeued} key(s) re-queued: the next night brings the other database in line.");
             }
             return comparisons.All(c => c.Identical) ? ExitCodes.Ok : ExitCodes.Partial;
-        });
-        return command;
+        }
     }
 
     private static Command Stop()

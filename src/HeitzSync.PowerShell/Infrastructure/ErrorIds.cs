@@ -24,4 +24,7 @@ public static class ErrorIds
     public const string SiteCodeInvalid = "SiteCodeInvalid";
     public const string ReportNotFound = "ReportNotFound";
     public const string StopRequestFailed = "StopRequestFailed";
+    public const string CompareTargetInvalid = "CompareTargetInvalid";
+    public const string DatabaseUnavailable = "DatabaseUnavailable";
+    public const string RepairFailed = "RepairFailed";
 }
