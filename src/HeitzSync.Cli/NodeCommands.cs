@@ -181,8 +181,9 @@ internal static class NodeCommands
         var other = new Option<string>("--with") { Description = "The other database (a site's, or a copy of it): a file path, or host/port:path with --server-password-secret.", Required = true };
         var secret = new Option<string?>("--server-password-secret") { Description = "Stored secret holding the other server's SYSDBA password." };
         var repair = new Option<bool>("--repair") { Description = "Siège: re-queue every differing key so the next night fixes the site." };
+        var tables = new Option<string[]>("--table") { Description = "Only these synchronised tables (wildcards * and ?); repeat for several. Default: all." };
         var command = new Command("compare", "Compares every synchronised table, full row content, between this node's database and another; lists differing keys.")
-            { ConfigOption, JsonOption, other, secret, repair };
+            { ConfigOption, JsonOption, other, secret, repair, tables };
         command.SetAction((ParseResult parse, CancellationToken cancellationToken) => Task.FromResult(Run(parse, cancellationToken)));
         return command;
 
@@ -194,7 +195,7 @@ internal static class NodeCommands
             try
             {
                 var target = Core.Compare.DatabaseComparison.Target(config, parse.GetValue(other)!, parse.GetValue(secret));
-                using var comparison = Core.Compare.DatabaseComparison.Open(config, target);
+                using var comparison = Core.Compare.DatabaseComparison.Open(config, target, parse.GetValue(tables));
                 comparisons = comparison.Compare(cancellationToken: cancellationToken);
                 if (parse.GetValue(repair)) repaired = comparison.Repair();
             }

@@ -59,8 +59,8 @@ public static class SiegeChecks
         progress?.Report(new SyncProgress("Test", "Database", 10));
         try
         {
-            using var context = NodeContext.Create(config);
-            using var connection = FbConnection.Open(context.Database with { Charset = "NONE" });
+            var database = NodeContext.DatabaseSettings(config);   // not NodeContext.Create: a missing group key is its own check
+            using var connection = FbConnection.Open(database with { Charset = "NONE" });
             using var tx = connection.BeginTransaction(new FbTransactionOptions { ReadOnly = true });
             identity = NodeIdentity.Read(connection, tx);
             localFingerprint = CaptureInstaller.ReadInstalledSchema(connection, tx).Fingerprint;
@@ -71,7 +71,7 @@ public static class SiegeChecks
             }
             else
             {
-                Add("Database", CheckStatus.Passed, $"{context.Database} is {identity.Site} (number {identity.SiteNumber}, keys {config.KeyRange}), server {connection.ServerVersion}");
+                Add("Database", CheckStatus.Passed, $"{database} is {identity.Site} (number {identity.SiteNumber}, keys {config.KeyRange}), server {connection.ServerVersion}");
             }
             if (identity.IsSiege) registry = new SitePublisher(connection).RegisteredSites();
         }
