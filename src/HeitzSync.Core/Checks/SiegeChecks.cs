@@ -158,7 +158,7 @@ public static class SiegeChecks
                 var serverTime = await context.Drop.GetLastModifiedAsync(probe, cancellationToken).ConfigureAwait(false);
                 await context.Drop.DeleteAsync(probe, cancellationToken).ConfigureAwait(false);
                 probeWritten = false;
-                add("WriteRight", CheckStatus.Passed, $"wrote and deleted a probe file in {folder}", null);
+                add("WriteRight", CheckStatus.Passed, $"wrote and deleted a probe file in {(folder.IsRoot ? "the drop's root" : folder.ToString())}", null);
                 if (serverTime is { } written)
                 {
                     var skew = DateTimeOffset.UtcNow - written;
