@@ -129,6 +129,10 @@ public sealed class CompareHzDatabaseCommand : HzConfigCmdlet
         foreach (var table in tables)
         {
             WriteVerbose(table.ToString());
+            if (Repair && table.SchemaDifference is not null)
+            {
+                WriteWarning($"{table.Table}: {table.SchemaDifference}. A repair re-queues rows, not definitions: bring both databases to the same schema first.");
+            }
             if (table.DifferingRows > table.Differences.Count && !Summary && !Repair)
             {
                 WriteWarning($"{table.Table}: {table.DifferingRows} differing row(s), only the first {table.Differences.Count} are listed.");

@@ -36,6 +36,10 @@ public sealed class TestHzSiegeCommand : HzConfigCmdlet
         {
             results = RunAsync(ct => SiegeChecks.RunAsync(config, progress, ct));
         }
+        catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
+        {
+            return;   // Ctrl+C: the probe file, if written, was deleted by the check itself
+        }
         finally
         {
             WriteProgress(new ProgressRecord(ProgressActivityId, "HeitzSync Test", "Done") { RecordType = ProgressRecordType.Completed });
