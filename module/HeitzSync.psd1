@@ -16,8 +16,8 @@
     FormatsToProcess       = @('HeitzSync.Format.ps1xml')
 
     # Listed one by one (never '*'): the xunit metadata test compares this list with the cmdlets the assembly holds.
-    # The other cmdlets of DESIGN.md section 9 (Start-HzBackup, Send-HzBackup, Receive-HzBackup, Test-HzSiege,
-    # Compare-HzDatabase) are added here as they are built.
+    # The other cmdlets of DESIGN.md section 9 (Start-HzBackup, Send-HzBackup, Receive-HzBackup) are added here as they
+    # are built.
     CmdletsToExport        = @(
         'New-HzSyncKey'
         'New-HzSyncConfig'
@@ -30,6 +30,8 @@
         'Stop-HzSync'
         'Get-HzSyncReport'
         'Register-HzSyncTask'
+        'Test-HzSiege'
+        'Compare-HzDatabase'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

@@ -162,7 +162,7 @@ internal static class NodeCommands
         command.SetAction(async (ParseResult parse, CancellationToken cancellationToken) =>
         {
             if (LoadConfig(parse) is not { } config) return ExitCodes.Failed;
-            var results = await Core.Checks.SiegeChecks.RunAsync(config, cancellationToken).ConfigureAwait(false);
+            var results = await Core.Checks.SiegeChecks.RunAsync(config, null, cancellationToken).ConfigureAwait(false);
             if (parse.GetValue(JsonOption)) ConsoleOutput.WriteJson(results);
             else
             {
@@ -183,27 +183,29 @@ internal static class NodeCommands
         var other = new Option<string>("--with") { Description = "The other database (a site's, or a copy of it): a file path, or host/port:path with --server-password-secret.", Required = true };
         var secret = new Option<string?>("--server-password-secret") { Description = "Stored secret holding the other server's SYSDBA password." };
         var repair = new Option<bool>("--repair") { Description = "Siège: re-queue every differing key so the next night fixes the site." };
+        var tables = new Option<string[]>("--table") { Description = "Only these synchronised tables (wildcards * and ?); repeat for several. Default: all." };
         var command = new Command("compare", "Compares every synchronised table, full row content, between this node's database and another; lists differing keys.")
-            { ConfigOption, JsonOption, other, secret, repair };
-        command.SetAction((ParseResult parse) =>
+            { ConfigOption, JsonOption, other, secret, repair, tables };
+        command.SetAction((ParseResult parse, CancellationToken cancellationToken) => Task.FromResult(Run(parse, cancellationToken)));
+        return command;
+
+        int Run(ParseResult parse, CancellationToken cancellationToken)
         {
             if (LoadConfig(parse) is not { } config) return ExitCodes.Failed;
-            using var context = NodeContext.Create(config);
-            var target = parse.GetValue(other)!;
-            var remote = target.Split(':') is { Length: 2 } parts && parts[0].Contains('/') ? parts : null;
-            var otherSettings = new HeitzSync.Firebird.FbConnectionSettings
+            IReadOnlyList<Core.Compare.TableComparison> comparisons;
+            Core.Compare.RepairResult? repaired = null;
+            try
             {
-                Database = remote is null ? Path.GetFullPath(target) : remote[1],
-                Server = remote?[0].Split('/')[0],
-                Port = remote is null ? 3050 : int.Parse(remote[0].Split('/')[1], CultureInfo.InvariantCulture),
-                Password = parse.GetValue(secret) is { } name ? NodeContext.SecretsFor(config).Require(name, "the other database") : null,
-                Charset = "NONE",
-            };
-            using var mine = HeitzSync.Firebird.FbConnection.Open(context.Database with { Charset = "NONE" });
-            using var theirs = HeitzSync.Firebird.FbConnection.Open(otherSettings);
-            var tables = Core.Capture.CaptureInstaller.ReadInstalledSchemaNames(mine);
-            var comparisons = Core.Compare.DatabaseComparer.Compare(mine, theirs, tables);
-            var repaired = parse.GetValue(repair) ? Core.Compare.DatabaseRepair.Requeue(mine, theirs, tables) : null;
+                var target = Core.Compare.DatabaseComparison.Target(config, parse.GetValue(other)!, parse.GetValue(secret));
+                using var comparison = Core.Compare.DatabaseComparison.Open(config, target, parse.GetValue(tables));
+                comparisons = comparison.Compare(cancellationToken: cancellationToken);
+                if (parse.GetValue(repair)) repaired = comparison.Repair();
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or HeitzSync.Firebird.FbException or Core.Capture.CaptureSetupException)
+            {
+                ConsoleOutput.Error(ex.Message);
+                return ExitCodes.Failed;
+            }
             if (parse.GetValue(JsonOption)) ConsoleOutput.WriteJson(new { comparisons, repaired });
             else
             {
@@ -215,8 +217,7 @@ internal static class NodeCommands
                 if (repaired is not null) Console.WriteLine($"{repaired.KeysRequeued} key(s) re-queued: the next night brings the other database in line.");
             }
             return comparisons.All(c => c.Identical) ? ExitCodes.Ok : ExitCodes.Partial;
-        });
-        return command;
+        }
     }
 
     private static Command Stop()

@@ -17,19 +17,28 @@ public sealed record CheckResult(string Node, string Check, CheckStatus Status, 
 
 /// <summary>
 /// Test-HzSiege (DESIGN.md §9): from a site, everything a night needs from the Siège; from the Siège, its drop and
-/// its sites. Every check runs (one failing does not hide the others) and changes nothing but a probe file.
+/// its sites. Every check runs (one failing does not hide the others) and changes nothing: the write-right check writes a
+/// one-byte probe file (<c>probe-&lt;guid&gt;.tmp</c>) in the node's drop folder and always deletes it again, even when a
+/// later step of that check fails or is cancelled (only a connection lost for good before the delete can leave one behind;
+/// the failed WriteRight check then says so, and the file can be deleted by hand).
 /// </summary>
 public static class SiegeChecks
 {
     public static readonly TimeSpan SkewWarning = TimeSpan.FromMinutes(5);
 
-    public static async Task<IReadOnlyList<CheckResult>> RunAsync(HzSyncConfig config, CancellationToken cancellationToken)
+    public static Task<IReadOnlyList<CheckResult>> RunAsync(HzSyncConfig config, CancellationToken cancellationToken) =>
+        RunAsync(config, null, cancellationToken);
+
+    /// <summary>Runs every check; <paramref name="progress"/> hears of each group of checks before it starts ("Test", what, percentage).</summary>
+    public static async Task<IReadOnlyList<CheckResult>> RunAsync(HzSyncConfig config, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
     {
+        if (config is null) throw new ArgumentNullException(nameof(config));
         var results = new List<CheckResult>();
         var node = config.Site.Code;
         void Add(string check, CheckStatus status, string detail, string? fix = null) => results.Add(new CheckResult(node, check, status, detail, fix));
 
         SyncKey? key = null;
+        progress?.Report(new SyncProgress("Test", "Group key", 0));
         try
         {
             key = SyncKey.Load(config.Resolve(config.KeyFile));
@@ -47,10 +56,11 @@ public static class SiegeChecks
         string? localFingerprint = null;
         NodeIdentity? identity = null;
         IReadOnlyList<RegisteredSite> registry = Array.Empty<RegisteredSite>();
+        progress?.Report(new SyncProgress("Test", "Database", 10));
         try
         {
-            using var context = NodeContext.Create(config);
-            using var connection = FbConnection.Open(context.Database with { Charset = "NONE" });
+            var database = NodeContext.DatabaseSettings(config);   // not NodeContext.Create: a missing group key is its own check
+            using var connection = FbConnection.Open(database with { Charset = "NONE" });
             using var tx = connection.BeginTransaction(new FbTransactionOptions { ReadOnly = true });
             identity = NodeIdentity.Read(connection, tx);
             localFingerprint = CaptureInstaller.ReadInstalledSchema(connection, tx).Fingerprint;
@@ -61,7 +71,7 @@ public static class SiegeChecks
             }
             else
             {
-                Add("Database", CheckStatus.Passed, $"{context.Database} is {identity.Site} (number {identity.SiteNumber}, keys {config.KeyRange}), server {connection.ServerVersion}");
+                Add("Database", CheckStatus.Passed, $"{database} is {identity.Site} (number {identity.SiteNumber}, keys {config.KeyRange}), server {connection.ServerVersion}");
             }
             if (identity.IsSiege) registry = new SitePublisher(connection).RegisteredSites();
         }
@@ -70,9 +80,19 @@ public static class SiegeChecks
             Add("Database", CheckStatus.Failed, ex.Message, "Check database.path (and server, user, passwordSecret), then run Initialize-HzSite.");
         }
 
-        if (config.Drop.Kind == DropKind.Ftp) await CheckNetwork(config, Add, cancellationToken).ConfigureAwait(false);
+        if (config.Drop.Kind == DropKind.Ftp)
+        {
+            progress?.Report(new SyncProgress("Test", $"Reachability of {config.Drop.Host}:{config.Drop.Port}", 30));
+            await CheckNetwork(config, Add, cancellationToken).ConfigureAwait(false);
+        }
+        progress?.Report(new SyncProgress("Test", "Drop: login, write right, clock, Siège document", 50));
         await CheckDrop(config, localFingerprint, Add, cancellationToken).ConfigureAwait(false);
-        if (config.Role == NodeRole.Siege) CheckRegistry(config, registry, Add);
+        if (config.Role == NodeRole.Siege)
+        {
+            progress?.Report(new SyncProgress("Test", "Registered sites", 90));
+            CheckRegistry(config, registry, Add);
+        }
+        progress?.Report(new SyncProgress("Test", "Done", 100));
         return results;
     }
 
@@ -129,13 +149,16 @@ public static class SiegeChecks
                 add(check, CheckStatus.Failed, ex.Message, fix);
                 return;
             }
+            var probeWritten = false;
             try
             {
                 await context.Drop.CreateFolderAsync(folder, cancellationToken).ConfigureAwait(false);
+                probeWritten = true;   // from here on, a half-written probe may exist: the finally below removes it
                 await context.Drop.WriteSmallFileAsync(probe, new byte[] { 1 }, cancellationToken).ConfigureAwait(false);
                 var serverTime = await context.Drop.GetLastModifiedAsync(probe, cancellationToken).ConfigureAwait(false);
                 await context.Drop.DeleteAsync(probe, cancellationToken).ConfigureAwait(false);
-                add("WriteRight", CheckStatus.Passed, $"wrote and deleted a probe file in {folder}", null);
+                probeWritten = false;
+                add("WriteRight", CheckStatus.Passed, $"wrote and deleted a probe file in {(folder.IsRoot ? "the drop's root" : folder.ToString())}", null);
                 if (serverTime is { } written)
                 {
                     var skew = DateTimeOffset.UtcNow - written;
@@ -147,6 +170,10 @@ public static class SiegeChecks
             catch (DropTransportException ex)
             {
                 add("WriteRight", CheckStatus.Failed, ex.Message, $"Give the account write access to {folder} on the Siège's drop.");
+            }
+            finally
+            {
+                if (probeWritten) await RemoveProbe(context, probe).ConfigureAwait(false);
             }
 
             if (config.Role == NodeRole.Siege) return;
@@ -181,6 +208,19 @@ public static class SiegeChecks
             add("KeyRange", overlap.Code is null ? CheckStatus.Passed : CheckStatus.Failed,
                 overlap.Code is null ? $"keys {mine} overlap no other node's" : $"keys {mine} (number {config.Site.Number}) overlap {overlap.Code}'s {overlap.Range} (number {overlap.Number})",
                 overlap.Code is null ? null : "Give this site its own site.number (no two nodes may share a range), then run Initialize-HzSite.");
+        }
+    }
+
+    /// <summary>Best effort, uncancellable: the check failed or was cancelled after the probe may have been written.</summary>
+    private static async Task RemoveProbe(NodeContext context, DropPath probe)
+    {
+        try
+        {
+            await context.Drop.DeleteAsync(probe, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (DropTransportException)
+        {
+            // Nothing more to do here: the failed check already says what is wrong with the drop.
         }
     }
 

@@ -1,3 +1,4 @@
+using HeitzSync.Core.Night;
 using HeitzSync.Firebird;
 
 namespace HeitzSync.Core.Compare;
@@ -14,9 +15,10 @@ public static class DatabaseComparer
     public const int MaxDifferencesPerTable = 20;
 
     /// <summary>Compares <paramref name="tables"/> (exact names, e.g. <c>MEMBERS</c> or <c>Accounting Entries</c>) between
-    /// <paramref name="left"/> (the first database, usually the master) and <paramref name="right"/>.</summary>
+    /// <paramref name="left"/> (the first database, usually the master) and <paramref name="right"/>. <paramref name="progress"/>
+    /// hears of each table before it is read ("Compare", the table, the percentage of tables done).</summary>
     public static IReadOnlyList<TableComparison> Compare(FbConnection left, FbConnection right, IEnumerable<string> tables,
-        int maxDifferencesPerTable = MaxDifferencesPerTable, CancellationToken cancellationToken = default)
+        int maxDifferencesPerTable = MaxDifferencesPerTable, CancellationToken cancellationToken = default, IProgress<SyncProgress>? progress = null)
     {
         if (left is null) throw new ArgumentNullException(nameof(left));
         if (right is null) throw new ArgumentNullException(nameof(right));
@@ -25,8 +27,11 @@ public static class DatabaseComparer
         using var leftSide = ComparedSide.Open(left);
         using var rightSide = ComparedSide.Open(right);
         var results = new List<TableComparison>();
-        foreach (var table in tables)
+        var list = tables.ToList();
+        foreach (var table in list)
         {
+            cancellationToken.ThrowIfCancellationRequested();
+            progress?.Report(new SyncProgress("Compare", $"{table} ({results.Count + 1} of {list.Count})", 100 * results.Count / Math.Max(1, list.Count)));
             var differences = new List<RowDifference>();
             results.Add(CompareTable(leftSide, rightSide, table, cancellationToken, (scan, kind, columns) =>
             {

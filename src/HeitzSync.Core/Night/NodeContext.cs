@@ -57,17 +57,24 @@ public sealed class NodeContext : IDisposable
         return values;
     }
 
-    public static NodeContext Create(HzSyncConfig config)
+    /// <summary>The node's database as its configuration names it (embedded file, or a server with its stored password).</summary>
+    public static FbConnectionSettings DatabaseSettings(HzSyncConfig config)
     {
-        var secrets = SecretsFor(config);
-        var database = new FbConnectionSettings
+        if (config is null) throw new ArgumentNullException(nameof(config));
+        return new FbConnectionSettings
         {
             Database = config.Database.Server is null ? config.Resolve(config.Database.Path) : config.Database.Path,
             Server = config.Database.Server,
             Port = config.Database.Port,
             User = config.Database.User,
-            Password = config.Database.PasswordSecret is { } name ? secrets.Require(name, "the database") : null,
+            Password = config.Database.PasswordSecret is { } name ? SecretsFor(config).Require(name, "the database") : null,
         };
+    }
+
+    public static NodeContext Create(HzSyncConfig config)
+    {
+        var secrets = SecretsFor(config);
+        var database = DatabaseSettings(config);
         IDropTransport drop = config.Drop.Kind switch
         {
             DropKind.Folder => new FolderDropTransport(config.Resolve(config.Drop.Path)),

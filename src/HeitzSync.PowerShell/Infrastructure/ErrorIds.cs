@@ -27,4 +27,7 @@ public static class ErrorIds
     public const string ScheduleExists = "ScheduleExists";
     public const string ScheduleInstallFailed = "ScheduleInstallFailed";
     public const string ScheduleScriptMissing = "ScheduleScriptMissing";
+    public const string CompareTargetInvalid = "CompareTargetInvalid";
+    public const string DatabaseUnavailable = "DatabaseUnavailable";
+    public const string RepairFailed = "RepairFailed";
 }

@@ -65,10 +65,16 @@ public class SiegeChecksTests : IDisposable
         var (server, siege, site) = World();
         using (server)
         {
-            var results = await SiegeChecks.RunAsync(site, CancellationToken.None);
+            var progress = new List<SyncProgress>();
+            var results = await SiegeChecks.RunAsync(site, new InlineProgress<SyncProgress>(progress.Add), CancellationToken.None);
             Assert.All(results, r => Assert.True(r.Status == CheckStatus.Passed, $"{r.Check}: {r.Status} {r.Detail}"));
             Assert.Equal(new[] { "GroupKey", "Database", "Reachability", "Login", "WriteRight", "ClockSkew", "ModuleVersion", "Schema", "KeyRange" }, results.Select(r => r.Check));
+            Assert.Contains("LYON01/up", results.Single(r => r.Check == "WriteRight").Detail);
+            // One progress report per group of checks, in order, ending at 100 %.
+            Assert.Equal(new[] { "Group key", "Database", $"Reachability of 127.0.0.1:{server.Port}", "Drop: login, write right, clock, Siège document", "Done" }, progress.Select(p => p.Status));
+            Assert.Equal(progress.Select(p => p.PercentComplete).OrderBy(p => p), progress.Select(p => p.PercentComplete));
             var atSiege = await SiegeChecks.RunAsync(siege, CancellationToken.None);
+            Assert.Contains("the drop's root", atSiege.Single(r => r.Check == "WriteRight").Detail);
             Assert.Contains(atSiege, r => r.Check == "Site LYON01" && r.Status == CheckStatus.Passed);
             Assert.Contains(atSiege, r => r.Check == "KeyRanges" && r.Status == CheckStatus.Passed);
             Assert.Empty(Directory.GetFiles(server.Root, "probe-*", SearchOption.AllDirectories));   // the probe file is gone
