@@ -16,8 +16,8 @@
     FormatsToProcess       = @('HeitzSync.Format.ps1xml')
 
     # Listed one by one (never '*'): the xunit metadata test compares this list with the cmdlets the assembly holds.
-    # The other cmdlets of DESIGN.md section 9 (Start-HzBackup, Send-HzBackup, Receive-HzBackup, Test-HzSiege,
-    # Compare-HzDatabase, Register-HzSyncTask) are added here as they are built.
+    # The other cmdlets of DESIGN.md section 9 (Test-HzSiege, Compare-HzDatabase, Register-HzSyncTask) are added
+    # here as they are built.
     CmdletsToExport        = @(
         'New-HzSyncKey'
         'New-HzSyncConfig'
@@ -29,6 +29,9 @@
         'Invoke-HzConsolidation'
         'Stop-HzSync'
         'Get-HzSyncReport'
+        'Start-HzBackup'
+        'Send-HzBackup'
+        'Receive-HzBackup'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

@@ -24,4 +24,6 @@ public static class ErrorIds
     public const string SiteCodeInvalid = "SiteCodeInvalid";
     public const string ReportNotFound = "ReportNotFound";
     public const string StopRequestFailed = "StopRequestFailed";
+    public const string NotSite = "NotSite";
+    public const string NotAPackage = "NotAPackage";
 }
