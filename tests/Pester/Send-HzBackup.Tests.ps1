@@ -48,7 +48,7 @@ Describe 'Send-HzBackup' {
     }
 
     It 'uploads the newest pending package when given no input; the older one is superseded' {
-        $older = (Get-PendingPackage)[0]
+        $older = @(Get-PendingPackage)[0]
         $newer = Start-HzBackup -ConfigPath $lyon -Kind Delta
         (Get-PendingPackage).Count | Should -Be 2
         $run = Send-HzBackup -ConfigPath $lyon
@@ -66,7 +66,7 @@ Describe 'Send-HzBackup' {
         $run = Start-HzBackup -ConfigPath $lyon | Send-HzBackup -ConfigPath $lyon
         @($run).Count | Should -Be 1
         $run.Operation | Should -Be 'Upload'
-        $sent = (Get-UpPackage)
+        $sent = @(Get-UpPackage)
         $sent.Count | Should -Be 1
         $run.Summary | Should -Be "sent $($run.RowsSent) change(s) in $($sent[0])"
         $night = Invoke-HzConsolidation -ConfigPath $siege -ReceptionMinutes 0
