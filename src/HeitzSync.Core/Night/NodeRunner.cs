@@ -45,13 +45,10 @@ public static class NodeRunner
             return Task.FromResult(ReportState.OK);
         });
 
-    /// <summary>The safety backup alone (operation Backup): what <c>hzsync backup --kind safety</c> runs.</summary>
+    /// <summary>The safety backup alone (operation Backup). <see cref="StartBackupAsync"/> with <see cref="BackupKind.Delta"/>
+    /// is the extract alone (operation Extract).</summary>
     public static async Task<SyncReport> BackupAsync(HzSyncConfig config, IProgress<SyncProgress>? progress, CancellationToken cancellationToken) =>
         (await StartBackupAsync(config, BackupKind.Safety, progress, cancellationToken).ConfigureAwait(false)).Report;
-
-    /// <summary>The delta package alone (operation Extract): extracted into the outgoing folder, not sent.</summary>
-    public static async Task<SyncReport> ExtractAsync(HzSyncConfig config, IProgress<SyncProgress>? progress, CancellationToken cancellationToken) =>
-        (await StartBackupAsync(config, BackupKind.Delta, progress, cancellationToken).ConfigureAwait(false)).Report;
 
     /// <summary>What Start-HzBackup and <c>hzsync backup</c> make when no kind is given: both on a site, the safety
     /// backup at the Siège (which makes no delta package: it publishes at consolidation).</summary>
@@ -103,18 +100,16 @@ public static class NodeRunner
         {
             RequireSite(context.Config, "Uploading a package");
             var site = SiteNightOf(context);
-            var candidates = packages is { Count: > 0 }
-                ? packages.Select(path => site.Describe(path, ct)).OrderBy(s => s.Covered.Sequence).ThenBy(s => s.Covered.ResendFromTx).ToList()
-                : site.Pending(ct);
-            if (candidates.Count == 0)
+            var ordered = packages is { Count: > 0 } ? site.InRangeOrder(packages) : site.Pending();
+            if (ordered.Count == 0)
             {
                 report.Summary = $"nothing to upload: no package waits in {Path.Combine(context.WorkFolder, "outgoing")}";
                 return ReportState.OK;
             }
-            var newest = candidates[candidates.Count - 1];
+            var newest = site.Describe(ordered[ordered.Count - 1], ct);
             await Upload(context, report, site, newest, p, ct).ConfigureAwait(false);
-            var older = candidates.Take(candidates.Count - 1).ToList();
-            foreach (var old in older) report.SiteLines.Add(new SiteReportLine(context.Site.Value, "Superseded", old.PackageName, old.Rows, 0, old.Bytes, null));
+            var older = ordered.Take(ordered.Count - 1).Select(Path.GetFileName).ToList();
+            foreach (var old in older) report.SiteLines.Add(new SiteReportLine(context.Site.Value, "Superseded", old, 0, 0, 0, null));
             if (older.Count > 0) AppendSummary(report, $"{older.Count} older package(s) not sent: {newest.PackageName} holds their changes");
             return ReportState.OK;
         });

@@ -87,37 +87,45 @@ public sealed class SiteNight
         if (!Directory.Exists(Outgoing)) return;
         foreach (var file in Directory.GetFiles(Outgoing, "*" + PackageNames.Extension))
         {
-            var newer = PackageNames.TryParse(Path.GetFileName(file), out var parsed) && parsed!.Kind == PackageName.DeltaKind
-                && parsed.Site == site && parsed.ToSequence > package.Covered.Sequence;
+            var newer = IsDeltaOf(site, file, out var parsed) && parsed!.ToSequence > package.Covered.Sequence;
             if (!newer) File.Delete(file);
         }
     }
 
     /// <summary>The packages extracted and not uploaded yet (this site's delta packages in the outgoing folder), oldest
-    /// range first. Each is opened and checked with the group key, so a damaged one fails here, before any upload.</summary>
-    public IReadOnlyList<SendResult> Pending(CancellationToken cancellationToken)
+    /// range first (by the sequences in their names: the site's sequence only grows).</summary>
+    public IReadOnlyList<string> Pending()
     {
-        if (!Directory.Exists(Outgoing)) return Array.Empty<SendResult>();
+        if (!Directory.Exists(Outgoing)) return Array.Empty<string>();
         var site = Site();
-        return Directory.GetFiles(Outgoing, "*" + PackageNames.Extension)
-            .Where(f => PackageNames.TryParse(Path.GetFileName(f), out var parsed) && parsed!.Kind == PackageName.DeltaKind && parsed.Site == site)
-            .Select(f => Describe(f, cancellationToken))
-            .OrderBy(p => p.Covered.Sequence).ThenBy(p => p.Covered.ResendFromTx).ThenBy(p => p.PackageName, StringComparer.Ordinal)
-            .ToList();
+        return InRangeOrder(Directory.GetFiles(Outgoing, "*" + PackageNames.Extension).Where(f => IsDeltaOf(site, f, out _)));
     }
 
-    /// <summary>Reads an extracted package (anywhere on disk) as its extract described it: named as a delta package of
-    /// this site, opened and checked with the group key, made by this site. Throws <see cref="InvalidDataException"/>
-    /// (or <see cref="PackageRejectedException"/>) for anything else.</summary>
+    /// <summary>Package files (anywhere on disk) oldest range first; throws <see cref="InvalidDataException"/> for a file
+    /// not named as a delta package of this site.</summary>
+    public IReadOnlyList<string> InRangeOrder(IEnumerable<string> paths)
+    {
+        var site = Site();
+        return paths.Select(path =>
+            {
+                var full = Path.GetFullPath(path);
+                if (!IsDeltaOf(site, full, out var parsed))
+                {
+                    throw new InvalidDataException($"{full} is not a delta package of site {site} (a name like {site}_<cycle>_d_<from>-<to>{PackageNames.Extension}): only those are uploaded.");
+                }
+                return (Path: full, Name: parsed!);
+            })
+            .OrderBy(p => p.Name.ToSequence).ThenBy(p => p.Path, StringComparer.Ordinal)
+            .Select(p => p.Path).ToList();
+    }
+
+    /// <summary>Reads an extracted package (anywhere on disk) as its extract described it: opened and checked with the
+    /// group key, made by this site as a delta package. Throws <see cref="InvalidDataException"/> (or
+    /// <see cref="PackageRejectedException"/>) for anything else.</summary>
     public SendResult Describe(string path, CancellationToken cancellationToken)
     {
-        var full = Path.GetFullPath(path);
-        var name = Path.GetFileName(full);
+        var full = InRangeOrder(new[] { path })[0];
         var site = Site();
-        if (!PackageNames.TryParse(name, out var parsed) || parsed!.Kind != PackageName.DeltaKind || parsed.Site != site)
-        {
-            throw new InvalidDataException($"{full} is not a delta package of site {site} (a name like {site}_<cycle>_d_<from>-<to>{PackageNames.Extension}): only those are uploaded.");
-        }
         if (!File.Exists(full)) throw new FileNotFoundException($"The package {full} does not exist (already uploaded and forgotten, or moved).", full);
         using var reader = PackageReader.Open(full, _key, cancellationToken);
         var manifest = reader.Manifest;
@@ -125,9 +133,12 @@ public sealed class SiteNight
         {
             throw new InvalidDataException($"{full} was made by {manifest.Origin}{(manifest.Target is null ? "" : " for " + manifest.Target)}, not as a delta package of site {site}: it is not uploaded.");
         }
-        return new SendResult(name, full, manifest.TableCounts.Values.Sum(), new FileInfo(full).Length, manifest.TableCounts,
+        return new SendResult(Path.GetFileName(full), full, manifest.TableCounts.Values.Sum(), new FileInfo(full).Length, manifest.TableCounts,
             new Watermark(manifest.ToSequence, manifest.ResendFromTx));
     }
+
+    private static bool IsDeltaOf(SiteCode site, string path, out PackageName? parsed) =>
+        PackageNames.TryParse(Path.GetFileName(path), out parsed) && parsed!.Kind == PackageName.DeltaKind && parsed.Site == site;
 
     private SiteCode Site()
     {
