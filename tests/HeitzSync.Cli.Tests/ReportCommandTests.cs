@@ -99,15 +99,7 @@ public class ReportCommandTests : IDisposable
     [Trait("Category", "Firebird")]
     public void Stop_with_no_run_going_leaves_no_request_and_report_detail_lists_the_last_runs()
     {
-        var config = Site();
-        using (var key = SyncKey.Generate()) key.Save(config.Resolve(config.KeyFile));
-        using (var connection = FbConnection.CreateDatabase(new FbConnectionSettings { Database = config.Resolve(config.Database.Path) }))
-        {
-            SampleSchema.Create(connection);
-            SampleData.SeedExisting(connection, 2, config.KeyRange.Low, 5, new Random(2));
-        }
-        var init = Hzsync.Run("init", "--config", config.ConfigPath!);
-        Assert.True(init.ExitCode == 0, init.ToString());
+        var config = InitializedSite();
 
         var stop = Hzsync.Run("stop", "--config", config.ConfigPath!, "--reason", "test");
         Assert.True(stop.ExitCode == 0, stop.ToString());
@@ -125,14 +117,7 @@ public class ReportCommandTests : IDisposable
     [Trait("Category", "Firebird")]
     public void Backup_kind_delta_then_send_pending_uploads_that_package_and_backup_defaults_to_both_on_a_site()
     {
-        var config = Site();
-        using (var key = SyncKey.Generate()) key.Save(config.Resolve(config.KeyFile));
-        using (var connection = FbConnection.CreateDatabase(new FbConnectionSettings { Database = config.Resolve(config.Database.Path) }))
-        {
-            SampleSchema.Create(connection);
-            SampleData.SeedExisting(connection, 2, config.KeyRange.Low, 5, new Random(2));
-        }
-        Assert.Equal(0, Hzsync.Run("init", "--config", config.ConfigPath!).ExitCode);
+        var config = InitializedSite();
         var outgoing = Path.Combine(config.Resolve(config.WorkFolder), "outgoing");
         var up = Path.Combine(_temp.Path, "drop", "LYON01", "up");
 
@@ -168,6 +153,21 @@ public class ReportCommandTests : IDisposable
         var bad = Hzsync.Run("backup", "--kind", "full", "--config", config.ConfigPath!);
         Assert.NotEqual(0, bad.ExitCode);
         Assert.Contains("full", bad.Stderr);
+    }
+
+    /// <summary>The site with its key, a sample database and capture installed by <c>hzsync init</c>.</summary>
+    private HzSyncConfig InitializedSite()
+    {
+        var config = Site();
+        using (var key = SyncKey.Generate()) key.Save(config.Resolve(config.KeyFile));
+        using (var connection = FbConnection.CreateDatabase(new FbConnectionSettings { Database = config.Resolve(config.Database.Path) }))
+        {
+            SampleSchema.Create(connection);
+            SampleData.SeedExisting(connection, 2, config.KeyRange.Low, 5, new Random(2));
+        }
+        var init = Hzsync.Run("init", "--config", config.ConfigPath!);
+        Assert.True(init.ExitCode == 0, init.ToString());
+        return config;
     }
 
     private HzSyncConfig Site()
