@@ -16,8 +16,7 @@
     FormatsToProcess       = @('HeitzSync.Format.ps1xml')
 
     # Listed one by one (never '*'): the xunit metadata test compares this list with the cmdlets the assembly holds.
-    # The other cmdlets of DESIGN.md section 9 (Start-HzBackup, Send-HzBackup, Receive-HzBackup) are added here as they
-    # are built.
+    # Every cmdlet of DESIGN.md section 9 is here.
     CmdletsToExport        = @(
         'New-HzSyncKey'
         'New-HzSyncConfig'
@@ -29,6 +28,9 @@
         'Invoke-HzConsolidation'
         'Stop-HzSync'
         'Get-HzSyncReport'
+        'Start-HzBackup'
+        'Send-HzBackup'
+        'Receive-HzBackup'
         'Register-HzSyncTask'
         'Test-HzSiege'
         'Compare-HzDatabase'

@@ -25,10 +25,27 @@ internal static class NodeCommands
     {
         yield return Operation("init", "Installs change capture in this node's database (idempotent): triggers, version tables, identity, key range.",
             (config, ct) => NodeRunner.InitializeAsync(config, ConsoleOutput.Progress(quiet: false), ct));
-        yield return Operation("backup", "Makes a verified full safety backup of this node's database and keeps the last N.",
-            (config, ct) => NodeRunner.BackupAsync(config, ConsoleOutput.Progress(quiet: false), ct));
-        yield return Operation("send", "Site: extracts every change the Siège has not acknowledged and uploads it.",
-            (config, ct) => NodeRunner.SendAsync(config, ConsoleOutput.Progress(quiet: false), ct));
+        // backup = Start-HzBackup (-Kind), send = Start-HzBackup -Kind Delta | Send-HzBackup in one run,
+        // send --pending = Send-HzBackup with no input (README, "hzsync and the cmdlets").
+        var kind = new Option<string?>("--kind") { Description = "safety (verified full backup), delta (package of changes, sites only, not sent) or both (default: both on a site, safety at the Siège)." };
+        kind.AcceptOnlyFromAmong("safety", "delta", "both");
+        yield return Operation("backup", "Makes the verified full safety backup (keeping the last N) and/or, on a site, the delta package in the outgoing folder (not sent).",
+            async (config, ct, parse) =>
+            {
+                var wanted = parse.GetValue(kind) is { } text ? (BackupKind)Enum.Parse(typeof(BackupKind), text, ignoreCase: true) : NodeRunner.DefaultBackupKind(config);
+                var run = await NodeRunner.StartBackupAsync(config, wanted, ConsoleOutput.Progress(quiet: false), ct).ConfigureAwait(false);
+                if (!parse.GetValue(JsonOption))
+                {
+                    foreach (var made in run.Artefacts)
+                        Console.WriteLine($"{made.Kind,-6} {made.Path} ({made.SizeBytes / 1024} KB{(made.Kind == BackupKind.Delta ? $", {made.Rows} change(s)" : "")})");
+                }
+                return run.Report;
+            }, kind);
+        var pending = new Option<bool>("--pending") { Description = "Upload only the packages extracted and not sent yet (by backup --kind delta, or left by a failed send): no new extract." };
+        yield return Operation("send", "Site: extracts every change the Siège has not acknowledged and uploads it (--pending: uploads what was extracted already).",
+            (config, ct, parse) => parse.GetValue(pending)
+                ? NodeRunner.UploadAsync(config, null, ConsoleOutput.Progress(quiet: false), ct)
+                : NodeRunner.SendAsync(config, ConsoleOutput.Progress(quiet: false), ct), pending);
 
         var wait = new Option<int?>("--wait-minutes") { Description = "How long to wait for the Siège's package (default: schedule.packageWaitMinutes)." };
         yield return Operation("receive", "Site: downloads the Siège's package for this site and applies it.",

@@ -23,6 +23,8 @@ public class ReportCommandTests : IDisposable
         new[] { "compare", "--with", "/nowhere/other.fdb" },
         new[] { "stop" },
         new[] { "sync" },
+        new[] { "backup", "--kind", "delta" },
+        new[] { "send", "--pending" },
     };
 
     [Theory]
@@ -97,15 +99,7 @@ public class ReportCommandTests : IDisposable
     [Trait("Category", "Firebird")]
     public void Stop_with_no_run_going_leaves_no_request_and_report_detail_lists_the_last_runs()
     {
-        var config = Site();
-        using (var key = SyncKey.Generate()) key.Save(config.Resolve(config.KeyFile));
-        using (var connection = FbConnection.CreateDatabase(new FbConnectionSettings { Database = config.Resolve(config.Database.Path) }))
-        {
-            SampleSchema.Create(connection);
-            SampleData.SeedExisting(connection, 2, config.KeyRange.Low, 5, new Random(2));
-        }
-        var init = Hzsync.Run("init", "--config", config.ConfigPath!);
-        Assert.True(init.ExitCode == 0, init.ToString());
+        var config = InitializedSite();
 
         var stop = Hzsync.Run("stop", "--config", config.ConfigPath!, "--reason", "test");
         Assert.True(stop.ExitCode == 0, stop.ToString());
@@ -117,6 +111,63 @@ public class ReportCommandTests : IDisposable
         Assert.Empty(JsonDocument.Parse(detail.Stdout).RootElement.EnumerateArray());   // an Init has no site, table or error lines
         var list = Hzsync.Run("report", "--config", config.ConfigPath!);
         Assert.Contains("-LYON01-Init", list.Stdout);
+    }
+
+    [Fact]
+    [Trait("Category", "Firebird")]
+    public void Backup_kind_delta_then_send_pending_uploads_that_package_and_backup_defaults_to_both_on_a_site()
+    {
+        var config = InitializedSite();
+        var outgoing = Path.Combine(config.Resolve(config.WorkFolder), "outgoing");
+        var up = Path.Combine(_temp.Path, "drop", "LYON01", "up");
+
+        var extract = Hzsync.Run("backup", "--kind", "delta", "--config", config.ConfigPath!);
+        Assert.True(extract.ExitCode == 0, extract.ToString());
+        var package = Assert.Single(Directory.GetFiles(outgoing, "*.hzp"));
+        var lines = extract.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains(lines, l => l.StartsWith("Delta  " + package + " (", StringComparison.Ordinal));
+        Assert.StartsWith("OK: LYON01 Extract extracted ", lines[^1]);
+        Assert.False(Directory.Exists(up) && Directory.GetFiles(up).Length > 0, "backup --kind delta sent something");
+
+        var send = Hzsync.Run("send", "--pending", "--config", config.ConfigPath!, "--json");
+        Assert.True(send.ExitCode == 0, send.ToString());
+        using (var json = JsonDocument.Parse(send.Stdout))
+        {
+            Assert.Equal("Upload", json.RootElement.GetProperty("operation").GetString());
+            Assert.Equal($"sent {json.RootElement.GetProperty("rowsSent").GetInt64()} change(s) in {Path.GetFileName(package)}", json.RootElement.GetProperty("summary").GetString());
+        }
+        Assert.Equal(new[] { Path.GetFileName(package) }, Directory.GetFiles(up, "*.hzp").Select(Path.GetFileName));
+        Assert.Empty(Directory.GetFiles(outgoing, "*.hzp"));
+        var nothing = Hzsync.Run("send", "--pending", "--config", config.ConfigPath!);
+        Assert.True(nothing.ExitCode == 0, nothing.ToString());
+        Assert.StartsWith("OK: LYON01 Upload nothing to upload", nothing.Stdout.Trim());
+
+        var both = Hzsync.Run("backup", "--config", config.ConfigPath!);
+        Assert.True(both.ExitCode == 0, both.ToString());
+        var made = both.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(new[] { "Safety", "Delta", "OK:" }, made.Select(l => l.Split(' ')[0]));
+        Assert.StartsWith("OK: LYON01 Backup backup ", made[^1]);
+        Assert.Single(Directory.GetFiles(config.Resolve(config.Backup.Folder), "*.fbk"));
+        Assert.Single(Directory.GetFiles(outgoing, "*.hzp"));
+
+        var bad = Hzsync.Run("backup", "--kind", "full", "--config", config.ConfigPath!);
+        Assert.NotEqual(0, bad.ExitCode);
+        Assert.Contains("full", bad.Stderr);
+    }
+
+    /// <summary>The site with its key, a sample database and capture installed by <c>hzsync init</c>.</summary>
+    private HzSyncConfig InitializedSite()
+    {
+        var config = Site();
+        using (var key = SyncKey.Generate()) key.Save(config.Resolve(config.KeyFile));
+        using (var connection = FbConnection.CreateDatabase(new FbConnectionSettings { Database = config.Resolve(config.Database.Path) }))
+        {
+            SampleSchema.Create(connection);
+            SampleData.SeedExisting(connection, 2, config.KeyRange.Low, 5, new Random(2));
+        }
+        var init = Hzsync.Run("init", "--config", config.ConfigPath!);
+        Assert.True(init.ExitCode == 0, init.ToString());
+        return config;
     }
 
     private HzSyncConfig Site()

@@ -45,17 +45,72 @@ public static class NodeRunner
             return Task.FromResult(ReportState.OK);
         });
 
-    public static Task<SyncReport> BackupAsync(HzSyncConfig config, IProgress<SyncProgress>? progress, CancellationToken cancellationToken) =>
-        RunAsync(config, "Backup", progress, cancellationToken, async (context, report, p, ct) =>
-        {
-            await Backup(context, report, p, ct).ConfigureAwait(false);
-            return ReportState.OK;
-        });
+    /// <summary>The safety backup alone (operation Backup). <see cref="StartBackupAsync"/> with <see cref="BackupKind.Delta"/>
+    /// is the extract alone (operation Extract).</summary>
+    public static async Task<SyncReport> BackupAsync(HzSyncConfig config, IProgress<SyncProgress>? progress, CancellationToken cancellationToken) =>
+        (await StartBackupAsync(config, BackupKind.Safety, progress, cancellationToken).ConfigureAwait(false)).Report;
 
+    /// <summary>What Start-HzBackup and <c>hzsync backup</c> make when no kind is given: both on a site, the safety
+    /// backup at the Siège (which makes no delta package: it publishes at consolidation).</summary>
+    public static BackupKind DefaultBackupKind(HzSyncConfig config) => config.Role == NodeRole.Siege ? BackupKind.Safety : BackupKind.Both;
+
+    /// <summary>
+    /// The safety backup and/or the delta package, in one run (operation Backup, or Extract for the package alone): the
+    /// backup first (gbak needs an embedded database closed), then the extract into the outgoing folder (no upload: see
+    /// <see cref="UploadAsync"/>). Returns the run and what it made, even when a later step failed.
+    /// </summary>
+    public static async Task<BackupRun> StartBackupAsync(HzSyncConfig config, BackupKind kind, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
+    {
+        if ((kind & BackupKind.Both) == 0) throw new ArgumentOutOfRangeException(nameof(kind), kind, "Safety, Delta or Both.");
+        var made = new List<BackupArtefact>();
+        var report = await RunAsync(config, kind == BackupKind.Delta ? "Extract" : "Backup", progress, cancellationToken, async (context, report, p, ct) =>
+        {
+            if ((kind & BackupKind.Delta) != 0) RequireSite(context.Config, "A delta package");
+            if ((kind & BackupKind.Safety) != 0) made.Add(await Backup(context, report, p, ct).ConfigureAwait(false));
+            if ((kind & BackupKind.Delta) != 0)
+            {
+                var package = await Extract(context, CycleId.Parse(report.CycleId), p, ct).ConfigureAwait(false);
+                report.SiteLines.Add(new SiteReportLine(context.Site.Value, "Extracted", package.PackageName, package.Rows, 0, package.Bytes, null));
+                foreach (var table in package.TableCounts) report.TableLines.Add(new TableReportLine(context.Site.Value, table.Key, "Extracted", table.Value, 0, 0));
+                AppendSummary(report, $"extracted {package.Rows} change(s) into {package.PackageName}, waiting in the outgoing folder to be sent");
+                made.Add(new BackupArtefact(BackupKind.Delta, package.LocalPath, package.Bytes, package.Rows, File.GetLastWriteTimeUtc(package.LocalPath)));
+            }
+            return ReportState.OK;
+        }).ConfigureAwait(false);
+        return new BackupRun(report, made.Select(a => a with { ReportId = report.Id }).ToList());
+    }
+
+    /// <summary>Site: extract and upload in one run (operation Send), as the night does.</summary>
     public static Task<SyncReport> SendAsync(HzSyncConfig config, IProgress<SyncProgress>? progress, CancellationToken cancellationToken) =>
         RunAsync(config, "Send", progress, cancellationToken, async (context, report, p, ct) =>
         {
             await Send(context, report, CycleId.Parse(report.CycleId), p, ct).ConfigureAwait(false);
+            return ReportState.OK;
+        });
+
+    /// <summary>
+    /// Site: uploads what was extracted and not sent yet (operation Upload, no extract). <paramref name="packages"/> are
+    /// package files (from Start-HzBackup, or a copy); null or empty means the packages pending in the outgoing folder.
+    /// Only the newest is sent: each package holds every change the Siège had not acknowledged when it was extracted, so
+    /// it holds the older ones' changes, which are forgotten without being sent (the Siège would only apply them again).
+    /// Nothing pending is OK, with a summary saying so.
+    /// </summary>
+    public static Task<SyncReport> UploadAsync(HzSyncConfig config, IReadOnlyCollection<string>? packages, IProgress<SyncProgress>? progress, CancellationToken cancellationToken) =>
+        RunAsync(config, "Upload", progress, cancellationToken, async (context, report, p, ct) =>
+        {
+            RequireSite(context.Config, "Uploading a package");
+            var site = SiteNightOf(context);
+            var ordered = packages is { Count: > 0 } ? site.InRangeOrder(packages) : site.Pending();
+            if (ordered.Count == 0)
+            {
+                report.Summary = $"nothing to upload: no package waits in {Path.Combine(context.WorkFolder, "outgoing")}";
+                return ReportState.OK;
+            }
+            var newest = site.Describe(ordered[ordered.Count - 1], ct);
+            await Upload(context, report, site, newest, p, ct).ConfigureAwait(false);
+            var older = ordered.Take(ordered.Count - 1).Select(Path.GetFileName).ToList();
+            foreach (var old in older) report.SiteLines.Add(new SiteReportLine(context.Site.Value, "Superseded", old, 0, 0, 0, null));
+            if (older.Count > 0) AppendSummary(report, $"{older.Count} older package(s) not sent: {newest.PackageName} holds their changes");
             return ReportState.OK;
         });
 
@@ -187,18 +242,41 @@ public static class NodeRunner
         _ => ex.GetType().Name.Replace("Exception", ""),
     };
 
-    private static async Task Backup(NodeContext context, SyncReport report, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
+    private static async Task<BackupArtefact> Backup(NodeContext context, SyncReport report, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
     {
         var config = context.Config;
         var result = await new SafetyBackup().RunAsync(context.Database, config.Resolve(config.Backup.Folder), config.Backup.Keep,
             progress is null ? null : new InlineProgress<BackupProgress>(b => progress.Report(new SyncProgress("Backup", b.Line, 0))), cancellationToken).ConfigureAwait(false);
         report.Summary = $"backup {Path.GetFileName(result.Path)} ({result.SizeBytes / 1024} KB, verified, {result.Deleted.Count} old removed)";
+        return new BackupArtefact(BackupKind.Safety, result.Path, result.SizeBytes, 0, File.GetLastWriteTimeUtc(result.Path));
     }
+
+    private static void RequireSite(HzSyncConfig config, string what)
+    {
+        if (config.Role != NodeRole.Site)
+        {
+            throw new InvalidOperationException($"{what} is made and sent by a site; {config.Site.Code} is the Siège, which publishes its packages when it consolidates.");
+        }
+    }
+
+    private static void AppendSummary(SyncReport report, string text) => report.Summary += (report.Summary.Length > 0 ? "; " : "") + text;
+
+    private static SiteNight SiteNightOf(NodeContext context) =>
+        new(context.Database, context.Drop, context.Key, context.WorkFolder, context.Config.Tables.TriggersOffDuringApply, Identity(context.Config));
+
+    private static Task<SendResult> Extract(NodeContext context, CycleId cycle, IProgress<SyncProgress>? progress, CancellationToken cancellationToken) =>
+        SiteNightOf(context).ExtractAsync(cycle, progress, cancellationToken);
 
     private static async Task Send(NodeContext context, SyncReport report, CycleId cycle, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
     {
-        var site = new SiteNight(context.Database, context.Drop, context.Key, context.WorkFolder, context.Config.Tables.TriggersOffDuringApply, Identity(context.Config));
-        var package = await site.ExtractAsync(cycle, progress, cancellationToken).ConfigureAwait(false);
+        RequireSite(context.Config, "A delta package");
+        var package = await Extract(context, cycle, progress, cancellationToken).ConfigureAwait(false);
+        await Upload(context, report, SiteNightOf(context), package, progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Uploads one extracted package and records it as sent (the lines and summary of Send and Upload).</summary>
+    private static async Task Upload(NodeContext context, SyncReport report, SiteNight site, SendResult package, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
+    {
         await site.UploadAsync(package, progress is null ? null : new InlineProgress<Transport.TransferProgress>(t =>
             progress.Report(new SyncProgress("Send", $"{t.Name}: {t.BytesDone / 1024} of {t.TotalBytes / 1024} KB", t.TotalBytes == 0 ? 100 : (int)(100 * t.BytesDone / t.TotalBytes)))), cancellationToken).ConfigureAwait(false);
         report.RowsSent += package.Rows;
@@ -210,7 +288,7 @@ public static class NodeRunner
 
     private static async Task<ReportState> Receive(NodeContext context, SyncReport report, TimeSpan wait, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
     {
-        var site = new SiteNight(context.Database, context.Drop, context.Key, context.WorkFolder, context.Config.Tables.TriggersOffDuringApply, Identity(context.Config));
+        var site = SiteNightOf(context);
         var received = await site.ReceiveAsync(DateTimeOffset.UtcNow + wait, TimeSpan.FromSeconds(context.Config.Schedule.PollSeconds), progress, cancellationToken).ConfigureAwait(false);
         if (!received.Found)
         {

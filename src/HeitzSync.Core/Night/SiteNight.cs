@@ -74,32 +74,84 @@ public sealed class SiteNight
         return new SendResult(name, final, extract.Rows, new FileInfo(final).Length, extract.TableCounts, extract.Covered);
     }
 
-    /// <summary>Uploads an extracted package to the site's up/ folder, then forgets older outgoing packages.</summary>
+    /// <summary>
+    /// Uploads an extracted package to the site's up/ folder, then forgets the outgoing packages it makes useless: itself,
+    /// the older ones (each package carries every change the Siège had not acknowledged when it was extracted, so it holds
+    /// theirs) and any leftover that is not a package of this site. A newer package waiting there stays pending.
+    /// </summary>
     public async Task UploadAsync(SendResult package, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
     {
         var site = SiteCode.Parse(package.PackageName.Split('_')[0]);
         await _drop.CreateFolderAsync(DropLayout.Up(site), cancellationToken).ConfigureAwait(false);
         await _drop.UploadAsync(package.LocalPath, DropLayout.Up(site).Append(package.PackageName), progress, cancellationToken).ConfigureAwait(false);
-        foreach (var older in Directory.GetFiles(Outgoing, "*.hzp"))
+        if (!Directory.Exists(Outgoing)) return;
+        foreach (var file in Directory.GetFiles(Outgoing, "*" + PackageNames.Extension))
         {
-            if (!string.Equals(Path.GetFileName(older), package.PackageName, StringComparison.Ordinal)) File.Delete(older);
+            var newer = IsDeltaOf(site, file, out var parsed) && parsed!.ToSequence > package.Covered.Sequence;
+            if (!newer) File.Delete(file);
         }
+    }
+
+    /// <summary>The packages extracted and not uploaded yet (this site's delta packages in the outgoing folder), oldest
+    /// range first (by the sequences in their names: the site's sequence only grows).</summary>
+    public IReadOnlyList<string> Pending()
+    {
+        if (!Directory.Exists(Outgoing)) return Array.Empty<string>();
+        var site = Site();
+        return InRangeOrder(Directory.GetFiles(Outgoing, "*" + PackageNames.Extension).Where(f => IsDeltaOf(site, f, out _)));
+    }
+
+    /// <summary>Package files (anywhere on disk) oldest range first; throws <see cref="InvalidDataException"/> for a file
+    /// not named as a delta package of this site.</summary>
+    public IReadOnlyList<string> InRangeOrder(IEnumerable<string> paths)
+    {
+        var site = Site();
+        return paths.Select(path =>
+            {
+                var full = Path.GetFullPath(path);
+                if (!IsDeltaOf(site, full, out var parsed))
+                {
+                    throw new InvalidDataException($"{full} is not a delta package of site {site} (a name like {site}_<cycle>_d_<from>-<to>{PackageNames.Extension}): only those are uploaded.");
+                }
+                return (Path: full, Name: parsed!);
+            })
+            .OrderBy(p => p.Name.ToSequence).ThenBy(p => p.Path, StringComparer.Ordinal)
+            .Select(p => p.Path).ToList();
+    }
+
+    /// <summary>Reads an extracted package (anywhere on disk) as its extract described it: opened and checked with the
+    /// group key, made by this site as a delta package. Throws <see cref="InvalidDataException"/> (or
+    /// <see cref="PackageRejectedException"/>) for anything else.</summary>
+    public SendResult Describe(string path, CancellationToken cancellationToken)
+    {
+        var full = InRangeOrder(new[] { path })[0];
+        var site = Site();
+        if (!File.Exists(full)) throw new FileNotFoundException($"The package {full} does not exist (already uploaded and forgotten, or moved).", full);
+        using var reader = PackageReader.Open(full, _key, cancellationToken);
+        var manifest = reader.Manifest;
+        if (manifest.Origin != site.Value || manifest.Kind != PackageKind.Delta || manifest.Target is not null)
+        {
+            throw new InvalidDataException($"{full} was made by {manifest.Origin}{(manifest.Target is null ? "" : " for " + manifest.Target)}, not as a delta package of site {site}: it is not uploaded.");
+        }
+        return new SendResult(Path.GetFileName(full), full, manifest.TableCounts.Values.Sum(), new FileInfo(full).Length, manifest.TableCounts,
+            new Watermark(manifest.ToSequence, manifest.ResendFromTx));
+    }
+
+    private static bool IsDeltaOf(SiteCode site, string path, out PackageName? parsed) =>
+        PackageNames.TryParse(Path.GetFileName(path), out parsed) && parsed!.Kind == PackageName.DeltaKind && parsed.Site == site;
+
+    private SiteCode Site()
+    {
+        if (_identity is not null) return _identity.Site;
+        using var connection = FbConnection.Open(_database);
+        return ReadSite(connection);
     }
 
     /// <summary>Waits (until <paramref name="waitUntilUtc"/>) for the Siège's package for this site, downloads it and applies it.</summary>
     public async Task<ReceiveResult> ReceiveAsync(DateTimeOffset waitUntilUtc, TimeSpan pollInterval, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Incoming);
-        SiteCode site;
-        if (_identity is not null)
-        {
-            site = _identity.Site;
-        }
-        else
-        {
-            using var connection = FbConnection.Open(_database);
-            site = ReadSite(connection);
-        }
+        var site = Site();
         while (true)
         {
             var entries = await _drop.ListAsync(DropLayout.Down(site), cancellationToken).ConfigureAwait(false);

@@ -30,4 +30,6 @@ public static class ErrorIds
     public const string CompareTargetInvalid = "CompareTargetInvalid";
     public const string DatabaseUnavailable = "DatabaseUnavailable";
     public const string RepairFailed = "RepairFailed";
+    public const string NotSite = "NotSite";
+    public const string NotAPackage = "NotAPackage";
 }

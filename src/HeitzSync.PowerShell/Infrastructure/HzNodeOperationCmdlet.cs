@@ -28,8 +28,9 @@ public abstract class HzNodeOperationCmdlet : HzConfigCmdlet
         return RunOperation(config, operation);
     }
 
-    /// <summary>Runs an operation whose ShouldProcess the caller already asked.</summary>
-    protected SyncReport RunOperation(HzSyncConfig config, Func<HzSyncConfig, IProgress<SyncProgress>, CancellationToken, Task<SyncReport>> operation)
+    /// <summary>Runs an operation whose ShouldProcess the caller already asked. With <paramref name="writeRun"/> false the
+    /// cmdlet outputs its own objects (Start-HzBackup: the files made) instead of the run.</summary>
+    protected SyncReport RunOperation(HzSyncConfig config, Func<HzSyncConfig, IProgress<SyncProgress>, CancellationToken, Task<SyncReport>> operation, bool writeRun = true)
     {
         var verbose = VerboseFor();
         string? lastLine = null;
@@ -52,12 +53,22 @@ public abstract class HzNodeOperationCmdlet : HzConfigCmdlet
         {
             WriteProgress(new ProgressRecord(ProgressActivityId, "HeitzSync", "Done") { RecordType = ProgressRecordType.Completed });
         }
-        WriteReport(report);
+        WriteReport(report, writeRun);
         return report;
     }
 
+    /// <summary>True on a site; at the Siège writes the NotSite error (<paramref name="what"/> is a site's work) and returns false.</summary>
+    protected bool IsSite(HzSyncConfig config, string what)
+    {
+        if (config.Role == NodeRole.Site) return true;
+        WriteHzError(new InvalidOperationException(
+                $"{config.ConfigPath} is the configuration of the Siège {config.Site.Code}: {what} is a site's work (the Siège publishes its packages when it consolidates: Invoke-HzConsolidation). Give -ConfigPath a site's configuration."),
+            ErrorIds.NotSite, ErrorCategory.InvalidOperation, config.ConfigPath);
+        return false;
+    }
+
     /// <summary>Writes the report's errors as ErrorRecords (one per line, stable id from the report) and the run row.</summary>
-    protected void WriteReport(SyncReport report)
+    protected void WriteReport(SyncReport report, bool writeRun = true)
     {
         foreach (var error in report.Errors)
         {
@@ -71,7 +82,7 @@ public abstract class HzNodeOperationCmdlet : HzConfigCmdlet
             WriteHzError(new HzOperationException(message), string.IsNullOrEmpty(error.ErrorId) ? "OperationFailed" : error.ErrorId, category, report.Id);
         }
         WriteVerbose($"Report {report.Id} ({report.State}): {report.Summary}");
-        WriteObject(new HzSyncRun(report));
+        if (writeRun) WriteObject(new HzSyncRun(report));
     }
 
     /// <summary>The PowerShell category of the report's stable error ids (NodeRunner.ErrorId and the engine's lines).</summary>

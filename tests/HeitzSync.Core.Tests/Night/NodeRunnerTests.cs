@@ -220,6 +220,181 @@ public class NodeRunnerTests : IDisposable
         Assert.False(new StopRequest(work).IsRequested);
     }
 
+    private static string[] Packages(string folder) =>
+        Directory.Exists(folder) ? Directory.GetFiles(folder, "*.hzp").Select(f => Path.GetFileName(f)!).OrderBy(n => n, StringComparer.Ordinal).ToArray() : Array.Empty<string>();
+
+    private static void Edit(HzSyncConfig node, string notes)
+    {
+        using var connection = FbConnection.Open(new FbConnectionSettings { Database = node.Resolve(node.Database.Path) });
+        connection.ExecuteInNewTransaction("UPDATE MEMBERS SET NOTES = ? WHERE ID = (SELECT MIN(ID) FROM MEMBERS WHERE ID > ?)", notes, node.KeyRange.Low);
+    }
+
+    private static void AssertIdentical(HzSyncConfig siege, HzSyncConfig site)
+    {
+        using var master = FbConnection.Open(new FbConnectionSettings { Database = siege.Resolve(siege.Database.Path) });
+        using var other = FbConnection.Open(new FbConnectionSettings { Database = site.Resolve(site.Database.Path) });
+        Assert.All(DatabaseComparer.Compare(master, other, SampleSchema.SynchronisedTables), t => Assert.True(t.Identical, $"{site.Site.Code} {t.Table}"));
+    }
+
+    [Fact]
+    public async Task Extract_then_upload_is_what_send_does_and_the_siege_consolidates_both_kinds_of_site()
+    {
+        using (var key = SyncKey.Generate()) key.Save(Path.Combine(_temp.Path, "group.key"));
+        var siege = Node("SIEGE", 1, NodeRole.Siege);
+        var lyon = Node("LYON01", 2, NodeRole.Site);
+        var nice = Node("NICE02", 3, NodeRole.Site);
+        foreach (var node in new[] { siege, lyon, nice }) Assert.Equal(ReportState.OK, (await NodeRunner.InitializeAsync(node, null, CancellationToken.None)).State);
+        var outgoing = Path.Combine(lyon.Resolve(lyon.WorkFolder), "outgoing");
+        var up = Path.Combine(_temp.Path, "drop", "LYON01", "up");
+
+        var extract = await NodeRunner.StartBackupAsync(lyon, BackupKind.Delta, null, CancellationToken.None);
+        Assert.True(extract.Report.State == ReportState.OK, extract.Report.Summary);
+        Assert.Equal("Extract", extract.Report.Operation);
+        var package = Assert.Single(extract.Artefacts);
+        Assert.Equal(BackupKind.Delta, package.Kind);
+        Assert.Equal(extract.Report.Id, package.ReportId);
+        Assert.Equal(new[] { Path.GetFileName(package.Path) }, Packages(outgoing));
+        Assert.Equal(new FileInfo(package.Path).Length, package.SizeBytes);
+        Assert.True(package.Rows > 0);
+        Assert.Equal(0, extract.Report.RowsSent);   // extracted, not sent: nothing reached the drop
+        Assert.Empty(Packages(up));
+        var extracted = Assert.Single(extract.Report.SiteLines);
+        Assert.Equal(("Extracted", Path.GetFileName(package.Path), package.Rows), (extracted.State, extracted.PackageName, extracted.Rows));
+
+        var upload = await NodeRunner.UploadAsync(lyon, null, null, CancellationToken.None);
+        Assert.True(upload.State == ReportState.OK, upload.Summary);
+        Assert.Equal("Upload", upload.Operation);
+        Assert.Equal(new[] { Path.GetFileName(package.Path) }, Packages(up));
+        Assert.Empty(Packages(outgoing));   // sent: no longer pending
+        Assert.Equal((package.Rows, package.SizeBytes), (upload.RowsSent, upload.BytesSent));
+
+        var send = await NodeRunner.SendAsync(nice, null, CancellationToken.None);
+        Assert.True(send.State == ReportState.OK, send.Summary);
+        // The same record of a sending as Send's: one Sent line with the package, its tables, the same summary.
+        foreach (var (report, site) in new[] { (upload, "LYON01"), (send, "NICE02") })
+        {
+            var line = Assert.Single(report.SiteLines);
+            Assert.Equal((site, "Sent", report.RowsSent, report.BytesSent), (line.Site, line.State, line.Rows, line.Bytes));
+            Assert.Equal(report.RowsSent, report.TableLines.Where(t => t.Direction == "Sent").Sum(t => t.Upserts));
+            Assert.Equal($"sent {report.RowsSent} change(s) in {line.PackageName}", report.Summary);
+        }
+        Assert.Equal(extract.Report.TableLines.Select(t => (t.Table, t.Upserts)).OrderBy(t => t.Table, StringComparer.Ordinal),
+            upload.TableLines.Select(t => (t.Table, t.Upserts)).OrderBy(t => t.Table, StringComparer.Ordinal));
+        Assert.Empty(Packages(Path.Combine(nice.Resolve(nice.WorkFolder), "outgoing")));
+
+        var night = await NodeRunner.ConsolidateAsync(siege, TimeSpan.Zero, null, CancellationToken.None);
+        Assert.True(night.State == ReportState.OK, night.Summary);
+        Assert.Equal(2, night.SitesDelivered);
+        Assert.Equal(package.Rows + send.RowsSent, night.RowsReceived);
+        foreach (var site in new[] { lyon, nice })
+        {
+            Assert.Equal(ReportState.OK, (await NodeRunner.ReceiveAsync(site, TimeSpan.Zero, null, CancellationToken.None)).State);
+            AssertIdentical(siege, site);
+        }
+    }
+
+    [Fact]
+    public async Task An_upload_with_nothing_pending_is_ok_and_says_so_and_the_siege_neither_extracts_nor_uploads()
+    {
+        using (var key = SyncKey.Generate()) key.Save(Path.Combine(_temp.Path, "group.key"));
+        var siege = Node("SIEGE", 1, NodeRole.Siege);
+        var site = Node("LYON01", 2, NodeRole.Site);
+        await NodeRunner.InitializeAsync(siege, null, CancellationToken.None);
+        await NodeRunner.InitializeAsync(site, null, CancellationToken.None);
+
+        var nothing = await NodeRunner.UploadAsync(site, null, null, CancellationToken.None);
+        Assert.Equal(ReportState.OK, nothing.State);
+        Assert.StartsWith("nothing to upload: no package waits in ", nothing.Summary);
+        Assert.Equal((0L, 0L), (nothing.RowsSent, nothing.BytesSent));
+        Assert.Empty(nothing.SiteLines);
+        Assert.Empty(Packages(Path.Combine(_temp.Path, "drop", "LYON01", "up")));
+        Assert.Single(new ReportStore(site.Resolve(site.Reports.Folder)).List(), r => r.Operation == "Upload");
+
+        // A file that is not this site's delta package is refused before anything is sent.
+        var stray = Path.Combine(_temp.Path, "NICE02_20261122T020000Z_d_1-5.hzp");
+        File.WriteAllText(stray, "not a package of LYON01");
+        var refused = await NodeRunner.UploadAsync(site, new[] { stray }, null, CancellationToken.None);
+        Assert.Equal(ReportState.Failed, refused.State);
+        Assert.Contains("is not a delta package of site LYON01", Assert.Single(refused.Errors).Message);
+
+        Assert.Equal(BackupKind.Safety, NodeRunner.DefaultBackupKind(siege));
+        Assert.Equal(BackupKind.Both, NodeRunner.DefaultBackupKind(site));
+        foreach (var report in new[] { (await NodeRunner.StartBackupAsync(siege, BackupKind.Delta, null, CancellationToken.None)).Report, await NodeRunner.UploadAsync(siege, null, null, CancellationToken.None) })
+        {
+            Assert.Equal(ReportState.Failed, report.State);
+            Assert.Contains("the Siège", Assert.Single(report.Errors).Message);
+        }
+        Assert.Empty(Packages(Path.Combine(siege.Resolve(siege.WorkFolder), "outgoing")));
+    }
+
+    [Fact]
+    public async Task A_package_whose_upload_failed_is_sent_by_the_next_upload_and_nothing_is_lost_or_applied_twice()
+    {
+        using (var key = SyncKey.Generate()) key.Save(Path.Combine(_temp.Path, "group.key"));
+        var siege = Node("SIEGE", 1, NodeRole.Siege);
+        var site = Node("LYON01", 2, NodeRole.Site);
+        await NodeRunner.InitializeAsync(siege, null, CancellationToken.None);
+        await NodeRunner.InitializeAsync(site, null, CancellationToken.None);
+        var outgoing = Path.Combine(site.Resolve(site.WorkFolder), "outgoing");
+        var up = Path.Combine(_temp.Path, "drop", "LYON01", "up");
+        var consolidate = siege with { Schedule = siege.Schedule with { Sites = new[] { "LYON01" } } };
+
+        // The safety backup and the package in one run; then the drop cannot be reached (its folder is a file).
+        var both = await NodeRunner.StartBackupAsync(site, BackupKind.Both, null, CancellationToken.None);
+        Assert.True(both.Report.State == ReportState.OK, both.Report.Summary);
+        Assert.Equal("Backup", both.Report.Operation);
+        Assert.Equal(new[] { BackupKind.Safety, BackupKind.Delta }, both.Artefacts.Select(a => a.Kind));
+        Assert.All(both.Artefacts, a => Assert.True(File.Exists(a.Path) && new FileInfo(a.Path).Length == a.SizeBytes, a.Path));
+        Assert.EndsWith(".fbk", both.Artefacts[0].Path);
+        var first = Path.GetFileName(both.Artefacts[1].Path);
+        var unreachable = _temp.File("drop-is-a-file");
+        File.WriteAllText(unreachable, "");
+        var failed = await NodeRunner.UploadAsync(site with { Drop = site.Drop with { Path = unreachable } }, null, null, CancellationToken.None);
+        Assert.Equal(ReportState.Failed, failed.State);
+        Assert.Equal("DropUnreachable", Assert.Single(failed.Errors).ErrorId);
+        Assert.Equal(new[] { first }, Packages(outgoing));   // still pending
+
+        // The next upload sends it; the Siège takes it once.
+        var retried = await NodeRunner.UploadAsync(site, null, null, CancellationToken.None);
+        Assert.True(retried.State == ReportState.OK, retried.Summary);
+        Assert.Equal(first, Assert.Single(retried.SiteLines).PackageName);
+        Assert.Empty(Packages(outgoing));
+        var night1 = await NodeRunner.ConsolidateAsync(consolidate, TimeSpan.Zero, null, CancellationToken.None);
+        Assert.True(night1.State == ReportState.OK, night1.Summary);
+        Assert.Equal(both.Artefacts[1].Rows, night1.RowsReceived);
+        Assert.Equal(ReportState.OK, (await NodeRunner.ReceiveAsync(site, TimeSpan.Zero, null, CancellationToken.None)).State);
+        AssertIdentical(siege, site);
+
+        // Two edits, each extracted, the first package never sent: the newest holds both, the older is forgotten unsent.
+        Edit(site, "first edit");
+        var older = Assert.Single((await NodeRunner.StartBackupAsync(site, BackupKind.Delta, null, CancellationToken.None)).Artefacts);
+        Edit(site, "second edit");
+        var newer = Assert.Single((await NodeRunner.StartBackupAsync(site, BackupKind.Delta, null, CancellationToken.None)).Artefacts);
+        Assert.Equal(2, Packages(outgoing).Length);
+        Assert.True(newer.Rows >= older.Rows, $"{newer.Rows} < {older.Rows}");
+        var upload = await NodeRunner.UploadAsync(site, null, null, CancellationToken.None);
+        Assert.True(upload.State == ReportState.OK, upload.Summary);
+        Assert.Equal(new[] { ("Sent", Path.GetFileName(newer.Path)), ("Superseded", Path.GetFileName(older.Path)) },
+            upload.SiteLines.Select(l => (l.State, l.PackageName!)));
+        Assert.Equal(new[] { Path.GetFileName(newer.Path) }, Packages(up));
+        Assert.Empty(Packages(outgoing));
+        var again = await NodeRunner.UploadAsync(site, null, null, CancellationToken.None);
+        Assert.StartsWith("nothing to upload", again.Summary);
+
+        var night2 = await NodeRunner.ConsolidateAsync(consolidate, TimeSpan.Zero, null, CancellationToken.None);
+        Assert.True(night2.State == ReportState.OK, night2.Summary);
+        Assert.Equal(newer.Rows, night2.RowsReceived);
+        var night3 = await NodeRunner.ConsolidateAsync(consolidate, TimeSpan.Zero, null, CancellationToken.None);
+        Assert.Equal(0, night3.SitesDelivered);   // nothing delivered twice
+        using (var master = FbConnection.Open(new FbConnectionSettings { Database = siege.Resolve(siege.Database.Path) }))
+        using (var tx = master.BeginTransaction())
+        {
+            Assert.Equal("second edit", master.ExecuteScalar(tx, "SELECT CAST(NOTES AS VARCHAR(100)) FROM MEMBERS WHERE ID = (SELECT MIN(ID) FROM MEMBERS WHERE ID > ?)", site.KeyRange.Low));
+        }
+        Assert.Equal(ReportState.OK, (await NodeRunner.ReceiveAsync(site, TimeSpan.Zero, null, CancellationToken.None)).State);
+        AssertIdentical(siege, site);
+    }
+
     [Fact]
     public void The_deadline_is_the_next_restart_hour_and_never_more_than_24_hours()
     {

@@ -1,0 +1,47 @@
+using HeitzSync.Core.Night;
+
+namespace HeitzSync.PowerShell;
+
+/// <summary>
+/// One file Start-HzBackup made: the verified safety backup (Kind Safety, it stays on the node) or the delta package
+/// (Kind Delta, in the outgoing folder until Send-HzBackup uploads it). Pipes to Send-HzBackup by its Path.
+/// </summary>
+public sealed class HzBackupInfo
+{
+    public HzBackupInfo(string node, BackupArtefact artefact)
+    {
+        if (artefact is null) throw new ArgumentNullException(nameof(artefact));
+        Node = node;
+        Kind = artefact.Kind;
+        Path = artefact.Path;
+        Name = System.IO.Path.GetFileName(artefact.Path);
+        SizeBytes = artefact.SizeBytes;
+        Rows = artefact.Rows;
+        CreatedUtc = artefact.CreatedUtc;
+        ReportId = artefact.ReportId;
+    }
+
+    /// <summary>The node's site code.</summary>
+    public string Node { get; }
+
+    /// <summary>Safety (full verified gbak backup) or Delta (the package of changes for the Siège).</summary>
+    public BackupKind Kind { get; }
+
+    /// <summary>The file's full path.</summary>
+    public string Path { get; }
+
+    /// <summary>The file's name.</summary>
+    public string Name { get; }
+
+    public long SizeBytes { get; }
+
+    /// <summary>Delta: the changes the package carries; Safety: 0.</summary>
+    public long Rows { get; }
+
+    public DateTime CreatedUtc { get; }
+
+    /// <summary>The run that made it: give it to Get-HzSyncReport -Id.</summary>
+    public string ReportId { get; }
+
+    public override string ToString() => Path;
+}
