@@ -74,4 +74,20 @@ Describe 'Send-HzBackup' {
         (Get-HzSyncReport -ConfigPath $siege -Id $night.Id -Detail | Where-Object Kind -EQ 'Site').PackageName | Should -Be $sent[0]
         Get-UpPackage | Should -BeNullOrEmpty
     }
+
+    It 'takes package files piped from Get-ChildItem (their PSPath is not read as the configuration)' {
+        $made = Start-HzBackup -ConfigPath $lyon -Kind Delta
+        # The configuration from HEITZSYNC_CONFIG, as a scheduled job has it: -ConfigPath is unbound, so the piped
+        # file's PSPath would bind to it by its alias.
+        $saved = $env:HEITZSYNC_CONFIG
+        try {
+            $env:HEITZSYNC_CONFIG = $lyon
+            $run = Get-ChildItem -LiteralPath $outgoing -Filter *.hzp | Send-HzBackup
+        }
+        finally { $env:HEITZSYNC_CONFIG = $saved }
+        @($run).Count | Should -Be 1
+        $run.State | Should -Be 'OK'
+        Get-UpPackage | Should -Be @($made.Name)
+        Get-PendingPackage | Should -BeNullOrEmpty
+    }
 }

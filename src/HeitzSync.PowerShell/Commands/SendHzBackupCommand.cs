@@ -23,8 +23,19 @@ public sealed class SendHzBackupCommand : HzNodeOperationCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? Path { get; set; }
 
+    private string? _configPathOfCommandLine;
+
+    protected override void BeginProcessing()
+    {
+        _configPathOfCommandLine = ConfigPath;   // before any pipeline input is bound
+        base.BeginProcessing();
+    }
+
     protected override void ProcessRecord()
     {
+        // A file piped in (Get-ChildItem outgoing | Send-HzBackup) also binds its PSPath to -ConfigPath by that
+        // parameter's alias: a package is never the configuration, which stays the one of the command line.
+        ConfigPath = _configPathOfCommandLine;
         if (Path is null) return;
         foreach (var given in Path)
         {
