@@ -22,7 +22,6 @@ public sealed class CompareHzDatabaseCommand : HzConfigCmdlet
 {
     private const string CompareSet = "Compare";
     private const string RepairSet = "Repair";
-    private const int ProgressActivityId = 0x487A;
 
     /// <summary>The other database: a file path (embedded), or host/port:path on a Firebird server (with -ServerPasswordSecret).</summary>
     [Parameter(Mandatory = true, Position = 0)]
@@ -106,7 +105,7 @@ public sealed class CompareHzDatabaseCommand : HzConfigCmdlet
             return;
         }
 
-        var progress = ProgressFor<SyncProgress>(p => new ProgressRecord(ProgressActivityId, "HeitzSync Compare", p.Status) { PercentComplete = p.PercentComplete });
+        var progress = ProgressFor<SyncProgress>(ProgressRecordOf);
         IReadOnlyList<TableComparison> tables;
         try
         {
@@ -123,7 +122,7 @@ public sealed class CompareHzDatabaseCommand : HzConfigCmdlet
         }
         finally
         {
-            WriteProgress(new ProgressRecord(ProgressActivityId, "HeitzSync Compare", "Done") { RecordType = ProgressRecordType.Completed });
+            CompleteProgress();
         }
 
         foreach (var table in tables)

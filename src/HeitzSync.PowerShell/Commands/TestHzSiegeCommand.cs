@@ -17,8 +17,6 @@ namespace HeitzSync.PowerShell.Commands;
 [OutputType(typeof(bool))]
 public sealed class TestHzSiegeCommand : HzConfigCmdlet
 {
-    private const int ProgressActivityId = 0x487A;
-
     /// <summary>Output only $true (no check failed; warnings allowed) or $false, like Test-Connection -Quiet.</summary>
     [Parameter]
     public SwitchParameter Quiet { get; set; }
@@ -27,10 +25,7 @@ public sealed class TestHzSiegeCommand : HzConfigCmdlet
     {
         if (!TryLoadConfig(out var config)) return;
         WriteVerbose($"{config.Role} {config.Site.Code}: checking (configuration {config.ConfigPath}).");
-        var progress = ProgressFor<SyncProgress>(p => new ProgressRecord(ProgressActivityId, "HeitzSync Test", p.Status)
-        {
-            PercentComplete = p.PercentComplete is >= 0 and <= 100 ? p.PercentComplete : -1,
-        });
+        var progress = ProgressFor<SyncProgress>(ProgressRecordOf);
         IReadOnlyList<CheckResult> results;
         try
         {
@@ -42,7 +37,7 @@ public sealed class TestHzSiegeCommand : HzConfigCmdlet
         }
         finally
         {
-            WriteProgress(new ProgressRecord(ProgressActivityId, "HeitzSync Test", "Done") { RecordType = ProgressRecordType.Completed });
+            CompleteProgress();
         }
         foreach (var result in results)
         {

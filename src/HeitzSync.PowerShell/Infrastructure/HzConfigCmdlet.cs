@@ -1,11 +1,26 @@
 using System.Management.Automation;
 using HeitzSync.Core.Configuration;
+using HeitzSync.Core.Night;
 
 namespace HeitzSync.PowerShell.Infrastructure;
 
 /// <summary>A cmdlet that works on a node's configuration file: the shared -ConfigPath parameter and the ways to load it.</summary>
 public abstract class HzConfigCmdlet : HzCmdlet
 {
+    /// <summary>One activity id for the whole module's progress, so nested steps replace each other cleanly.</summary>
+    protected const int ProgressActivityId = 0x487A; // "Hz"
+
+    /// <summary>Core's progress of a node's work (night steps, checks, comparison) as the module's progress record.</summary>
+    protected static ProgressRecord ProgressRecordOf(SyncProgress progress) =>
+        new(ProgressActivityId, $"HeitzSync {progress.Activity}", string.IsNullOrEmpty(progress.Status) ? progress.Activity : progress.Status)
+        {
+            PercentComplete = progress.PercentComplete is >= 0 and <= 100 ? progress.PercentComplete : -1,
+        };
+
+    /// <summary>Clears the module's progress bar once the work is over, however it ended.</summary>
+    protected void CompleteProgress() =>
+        WriteProgress(new ProgressRecord(ProgressActivityId, "HeitzSync", "Done") { RecordType = ProgressRecordType.Completed });
+
     /// <summary>The node's configuration file; default: HEITZSYNC_CONFIG, else the platform's default path.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [Alias("PSPath")]

@@ -12,9 +12,6 @@ namespace HeitzSync.PowerShell.Infrastructure;
 /// </summary>
 public abstract class HzNodeOperationCmdlet : HzConfigCmdlet
 {
-    /// <summary>One activity id for the whole module's night progress, so nested steps replace each other cleanly.</summary>
-    protected const int ProgressActivityId = 0x487A; // "Hz"
-
     /// <summary>
     /// Loads the configuration, asks ShouldProcess (<paramref name="action"/> on the node's database), runs the
     /// operation with progress and cancellation, writes its errors and outputs the run. Returns the report, or null
@@ -38,10 +35,7 @@ public abstract class HzNodeOperationCmdlet : HzConfigCmdlet
         {
             var line = $"[{p.Activity}] {p.Status}";
             if (line != lastLine) { lastLine = line; verbose(line); }
-            return new ProgressRecord(ProgressActivityId, $"HeitzSync {p.Activity}", string.IsNullOrEmpty(p.Status) ? p.Activity : p.Status)
-            {
-                PercentComplete = p.PercentComplete is >= 0 and <= 100 ? p.PercentComplete : -1,
-            };
+            return ProgressRecordOf(p);
         });
         WriteVerbose($"{config.Role} {config.Site.Code}: starting (configuration {config.ConfigPath}).");
         SyncReport report;
@@ -51,7 +45,7 @@ public abstract class HzNodeOperationCmdlet : HzConfigCmdlet
         }
         finally
         {
-            WriteProgress(new ProgressRecord(ProgressActivityId, "HeitzSync", "Done") { RecordType = ProgressRecordType.Completed });
+            CompleteProgress();
         }
         WriteReport(report, writeRun);
         return report;
