@@ -69,7 +69,7 @@ public static class NodeRunner
             if ((kind & BackupKind.Safety) != 0) made.Add(await Backup(context, report, p, ct).ConfigureAwait(false));
             if ((kind & BackupKind.Delta) != 0)
             {
-                var package = await Extract(context, CycleId.Parse(report.CycleId), p, ct).ConfigureAwait(false);
+                var package = await SiteNightOf(context).ExtractAsync(CycleId.Parse(report.CycleId), p, ct).ConfigureAwait(false);
                 report.SiteLines.Add(new SiteReportLine(context.Site.Value, "Extracted", package.PackageName, package.Rows, 0, package.Bytes, null));
                 foreach (var table in package.TableCounts) report.TableLines.Add(new TableReportLine(context.Site.Value, table.Key, "Extracted", table.Value, 0, 0));
                 AppendSummary(report, $"extracted {package.Rows} change(s) into {package.PackageName}, waiting in the outgoing folder to be sent");
@@ -264,14 +264,12 @@ public static class NodeRunner
     private static SiteNight SiteNightOf(NodeContext context) =>
         new(context.Database, context.Drop, context.Key, context.WorkFolder, context.Config.Tables.TriggersOffDuringApply, Identity(context.Config));
 
-    private static Task<SendResult> Extract(NodeContext context, CycleId cycle, IProgress<SyncProgress>? progress, CancellationToken cancellationToken) =>
-        SiteNightOf(context).ExtractAsync(cycle, progress, cancellationToken);
-
     private static async Task Send(NodeContext context, SyncReport report, CycleId cycle, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
     {
         RequireSite(context.Config, "A delta package");
-        var package = await Extract(context, cycle, progress, cancellationToken).ConfigureAwait(false);
-        await Upload(context, report, SiteNightOf(context), package, progress, cancellationToken).ConfigureAwait(false);
+        var site = SiteNightOf(context);
+        var package = await site.ExtractAsync(cycle, progress, cancellationToken).ConfigureAwait(false);
+        await Upload(context, report, site, package, progress, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Uploads one extracted package and records it as sent (the lines and summary of Send and Upload).</summary>
@@ -292,13 +290,13 @@ public static class NodeRunner
         var received = await site.ReceiveAsync(DateTimeOffset.UtcNow + wait, TimeSpan.FromSeconds(context.Config.Schedule.PollSeconds), progress, cancellationToken).ConfigureAwait(false);
         if (!received.Found)
         {
-            report.Summary += (report.Summary.Length > 0 ? "; " : "") + $"no package from the Siège within {wait.TotalMinutes:0} min: it will be applied next run";
+            AppendSummary(report, $"no package from the Siège within {wait.TotalMinutes:0} min: it will be applied next run");
             return ReportState.Partial;
         }
         if (received.FullRestoreNote is { } restore)
         {
             report.BytesReceived += received.Bytes;
-            report.Summary += (report.Summary.Length > 0 ? "; " : "") + $"restored the Siège's full package {received.PackageName} ({restore})";
+            AppendSummary(report, $"restored the Siège's full package {received.PackageName} ({restore})");
             return ReportState.OK;
         }
         report.RowsReceived += received.RowsApplied + received.RowsSkipped;
@@ -310,7 +308,7 @@ public static class NodeRunner
             report.TableLines.Add(new TableReportLine(context.Site.Value, table.Key, "Applied", table.Value.Upserts, table.Value.Deletes, table.Value.Skipped));
         }
         foreach (var problem in received.Unapplied) report.Errors.Add(new ErrorLine(context.Site.Value, "Apply", "RowNotApplied", problem));
-        report.Summary += (report.Summary.Length > 0 ? "; " : "") + $"applied {received.RowsApplied} row(s) from {received.PackageName}, {received.RowsSkipped} kept for the next night";
+        AppendSummary(report, $"applied {received.RowsApplied} row(s) from {received.PackageName}, {received.RowsSkipped} kept for the next night");
         return received.Unapplied.Count > 0 ? ReportState.Partial : ReportState.OK;
     }
 
