@@ -291,7 +291,7 @@ internal static class NodeCommands
             {
                 ConsoleOutput.WriteJson(new
                 {
-                    name = resolved == ScheduleKind.TaskScheduler ? plan.Name : plan.FileBaseName,
+                    name = plan.NameFor(resolved),
                     kind = resolved.ToString(),
                     node = plan.Site,
                     role = plan.Role.ToString(),

@@ -51,6 +51,9 @@ public sealed record SchedulePlan
     /// <summary>heitzsync-lyon01: the systemd units' and the cron file's name (cron.d ignores names with a dot).</summary>
     public string FileBaseName => "heitzsync-" + Site.ToLowerInvariant();
 
+    /// <summary>The name the task goes by for <paramref name="kind"/>: <see cref="Name"/> in Task Scheduler, else <see cref="FileBaseName"/>.</summary>
+    public string NameFor(ScheduleKind kind) => kind == ScheduleKind.TaskScheduler ? Name : FileBaseName;
+
     /// <summary>HH:mm.</summary>
     public string AtText => At.ToString(@"hh\:mm", CultureInfo.InvariantCulture);
 

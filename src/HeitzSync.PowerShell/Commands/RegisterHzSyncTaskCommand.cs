@@ -53,7 +53,7 @@ public sealed class RegisterHzSyncTaskCommand : HzConfigCmdlet
         if (Credential is not null && !windows) WriteVerbose("On Linux only the credential's user name is used (User= or the cron user field); its password is not.");
 
         var folder = string.IsNullOrEmpty(Path) ? null : ResolvePath(Path!);
-        var target = folder is null ? $"{kind} task {(windows ? plan.Name : plan.FileBaseName)}" : $"{folder} ({kind} files of {plan.Name})";
+        var target = folder is null ? $"{kind} task {plan.NameFor(kind)}" : $"{folder} ({kind} files of {plan.Name})";
         if (!ShouldProcess(target, $"{(folder is null ? "Register" : "Write")} the night of {config.Site.Code} every day at {plan.AtText}")) return;
 
         var installer = new ScheduleInstaller();

@@ -9,7 +9,7 @@ public sealed class HzScheduledTask
     {
         if (result is null) throw new ArgumentNullException(nameof(result));
         var plan = result.Plan;
-        Name = result.Kind == ScheduleKind.TaskScheduler ? plan.Name : plan.FileBaseName;
+        Name = plan.NameFor(result.Kind);
         Kind = result.Kind.ToString();
         Node = plan.Site;
         Role = plan.Role.ToString();
