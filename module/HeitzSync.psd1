@@ -27,6 +27,8 @@
         'Get-HzSyncConfig'
         'Set-HzSyncConfig'
         'Set-HzSyncCredential'
+        'Get-HzSyncCredential'
+        'Remove-HzSyncCredential'
         'Initialize-HzSite'
         'Invoke-HzSync'
         'Invoke-HzConsolidation'
@@ -36,6 +38,8 @@
         'Send-HzBackup'
         'Receive-HzBackup'
         'Register-HzSyncTask'
+        'Get-HzSyncTask'
+        'Unregister-HzSyncTask'
         'Test-HzSiege'
         'Compare-HzDatabase'
     )
