@@ -1,7 +1,6 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
-using System.Management.Automation.Runspaces;
 using HeitzSync.Core.Capture;
 using HeitzSync.Core.Configuration;
 using HeitzSync.Core.Night;
@@ -42,8 +41,12 @@ public abstract class HzCompleter : IArgumentCompleter
     {
         var given = fakeBoundParameters?["ConfigPath"] as string;
         var path = string.IsNullOrEmpty(given) ? HzSyncConfigStore.DefaultPath : given!;
-        var session = Runspace.DefaultRunspace?.SessionStateProxy;
-        if (session is not null) path = session.Path.GetUnresolvedProviderPathFromPSPath(path);
+        // Relative to PowerShell's current location (not the process's): asked of the session completing the command.
+        using (var shell = System.Management.Automation.PowerShell.Create(RunspaceMode.CurrentRunspace))
+        {
+            var resolved = shell.AddScript("param($p) $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($p)").AddArgument(path).Invoke();
+            if (resolved.Count == 1 && resolved[0]?.BaseObject is string full) path = full;
+        }
         return HzSyncConfigStore.Load(path);
     }
 

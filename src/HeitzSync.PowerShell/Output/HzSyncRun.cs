@@ -86,5 +86,6 @@ public sealed class HzSyncRun
     /// <summary>The node's configuration file: binds -ConfigPath by property name, so a run piped on (to Get-HzSyncReport -Detail) is read from its own node.</summary>
     public string ConfigPath { get; }
 
-    public override string ToString() => $"{State}: {Node} {Operation} {Summary}";
+    /// <summary>The report id: a run piped where an id is taken by value (Get-HzSyncReport -Id) is that id.</summary>
+    public override string ToString() => Id;
 }
