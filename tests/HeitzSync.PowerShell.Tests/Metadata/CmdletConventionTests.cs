@@ -203,6 +203,16 @@ public class CmdletConventionTests
 
     [Theory]
     [MemberData(nameof(CmdletNames))]
+    public void README_and_about_HeitzSync_name_the_cmdlet(string name)
+    {
+        var readme = File.ReadAllText(Path.Combine(ModuleFiles.RepositoryRoot, "README.md"));
+        Assert.True(readme.Contains($"[{name}](docs/en-US/{name}.md)"), $"{name}: link its page from README.md's Documentation list: [{name}](docs/en-US/{name}.md).");
+        var about = File.ReadAllText(Path.Combine(ModuleFiles.DocsFolder, "about_HeitzSync.md"));
+        Assert.True(Regex.IsMatch(about, $@"\b{Regex.Escape(name)}\b"), $"{name}: name it in docs/en-US/about_HeitzSync.md (at least in SEE ALSO).");
+    }
+
+    [Theory]
+    [MemberData(nameof(CmdletNames))]
     public void Help_has_at_least_two_examples(string name)
     {
         var page = HelpPage.For(name) ?? throw new InvalidOperationException($"{name}: docs/en-US/{name}.md is missing.");
