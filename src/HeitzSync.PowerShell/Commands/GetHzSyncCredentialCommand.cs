@@ -30,7 +30,7 @@ public sealed class GetHzSyncCredentialCommand : HzConfigCmdlet
             if (!TryReadConfig(out var read, out _)) return;
             config = read;
         }
-        var store = config is null ? new SecretStore(Path.Combine(Path.GetDirectoryName(path)!, SecretStore.FolderName)) : SecretStore.ForConfig(config);
+        var store = StoreOf(path, config);
         var stored = store.Names();
         var uses = Uses(config);
         foreach (var (setting, secret, _, _) in uses.Where(u => !stored.Contains(u.Secret, StringComparer.Ordinal)))
@@ -52,6 +52,10 @@ public sealed class GetHzSyncCredentialCommand : HzConfigCmdlet
                 ErrorIds.SecretNotFound, ErrorCategory.ObjectNotFound, missing);
         }
     }
+
+    /// <summary>The secret store of a node: beside its configuration, which need not exist yet (Set-HzSyncCredential -Name stores without one).</summary>
+    internal static SecretStore StoreOf(string configPath, HzSyncConfig? config) =>
+        config is null ? new SecretStore(Path.Combine(Path.GetDirectoryName(configPath)!, SecretStore.FolderName)) : SecretStore.ForConfig(config);
 
     /// <summary>The logins of the configuration that name a secret: the setting, the secret, what for and the user.</summary>
     internal static IReadOnlyList<(string Setting, string Secret, HzCredentialTarget? Target, string? UserName)> Uses(HzSyncConfig? config)

@@ -35,7 +35,7 @@ public sealed class RemoveHzSyncCredentialCommand : HzConfigCmdlet
             if (!TryReadConfig(out var read, out _)) return;
             config = read;
         }
-        var store = config is null ? new SecretStore(Path.Combine(Path.GetDirectoryName(path)!, SecretStore.FolderName)) : SecretStore.ForConfig(config);
+        var store = GetHzSyncCredentialCommand.StoreOf(path, config);
         var uses = GetHzSyncCredentialCommand.Uses(config);
         foreach (var name in Name)
         {
