@@ -17,7 +17,8 @@
     Register-PSResourceRepository -Uri, then Install-PSResource HeitzSync (README.md, "Install the module").
 .PARAMETER Test
     Also runs the xunit tests (dotnet test, one assembly at a time) and, when Pester 5 is available, the Pester
-    tests in tests/Pester against the module just assembled. The integration tests need the Firebird engine and
+    tests in tests/Pester against the module just assembled (and packs it, as -Package does: a Pester test installs
+    the package). To run the Pester tests alone, build with -Package first. The integration tests need the Firebird engine and
     vsftpd (see README.md).
 .PARAMETER Configuration
     Release (default) or Debug.
@@ -74,7 +75,8 @@ if (-not $OutputPath) { $OutputPath = Join-Path $root 'output' }
 $OutputPath = [System.IO.Path]::GetFullPath($OutputPath)
 $output = Join-Path $OutputPath "HeitzSync/$version"
 $moduleArguments = @($builder, 'module', '--repository', $root, '--binaries', $binaries, '--output', $OutputPath)
-if ($Package) { $moduleArguments += @('--package', (Join-Path $OutputPath 'packages')) }
+# -Test packs too: the Pester tests install the package as an admin would.
+if ($Package -or $Test) { $moduleArguments += @('--package', (Join-Path $OutputPath 'packages')) }
 & dotnet @moduleArguments
 if ($LASTEXITCODE -ne 0) { throw "Assembling the module failed (exit code $LASTEXITCODE)." }
 
