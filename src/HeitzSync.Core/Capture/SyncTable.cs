@@ -44,6 +44,10 @@ public sealed class SyncColumn
     public bool IsBlob => Type is FbDbType.Blob or FbDbType.TextBlob;
     public string Quoted => FbSql.QuoteIdentifier(Name);
 
+    /// <summary>The type a change stream carries the column in: an additive column's running total may outgrow the
+    /// column itself (years of sales of a SMALLINT stock), so it travels as <see cref="TotalSqlType"/>.</summary>
+    public FbDbType CarriedType => IsAdditive ? (Type == FbDbType.Numeric ? FbDbType.Numeric : FbDbType.BigInt) : Type;
+
     /// <summary>The type of an additive column's running totals (HZ$A_n): as exact as the column, wide enough for years of changes.</summary>
     public string TotalSqlType => Type == FbDbType.Numeric
         ? SqlType.StartsWith("NUMERIC(", StringComparison.Ordinal) ? "NUMERIC(18," + SqlType.Substring(SqlType.IndexOf(',') + 1) : "BIGINT"

@@ -82,8 +82,8 @@ internal sealed class ChangeProducer
         var columns = string.Join(", ", table.Columns.Select(c => !c.IsAdditive
             ? "t." + c.Quoted
             : target is null
-                ? $"CAST(COALESCE(a.{c.Quoted}, 0) AS {c.SqlType})"
-                : $"CAST(COALESCE(t.{c.Quoted}, 0) - COALESCE(a.{c.Quoted}, 0) AS {c.SqlType})"));
+                ? $"CAST(COALESCE(a.{c.Quoted}, 0) AS {c.TotalSqlType})"
+                : $"CAST(COALESCE(t.{c.Quoted}, 0) - COALESCE(a.{c.Quoted}, 0) AS {c.TotalSqlType})"));
         var totalsJoin = string.Join(" AND ", table.KeyColumns.Select(c => $"a.{c.Quoted} = v.{c.Quoted}"));
         var sql = $"SELECT v.SEQ, v.CHANGED_AT, v.ORIGIN, v.BASE_SEQ, {columns} FROM {table.VersionTable} v " +
                   $"JOIN {table.Quoted} t ON {KeyJoin(table)} LEFT JOIN {table.TotalsTable} a ON {totalsJoin} AND a.HZ$ORIGIN = ? WHERE {filter}";

@@ -260,7 +260,7 @@ internal sealed class TableApplier : IDisposable
         var sets = Table.Columns.Select((c, i) => (c, i)).Where(x => !x.c.IsKey)
             .Select(x => x.c.IsAdditive ? $"{x.c.Quoted} = COALESCE({x.c.Quoted}, 0) + :HZ_D{AdditiveIndex(x.c)}" : $"{x.c.Quoted} = {p[x.i]}");
         var insertValues = Table.Columns.Select((c, i) => c.IsAdditive ? $":HZ_D{AdditiveIndex(c)}" : p[i]);
-        return $@"EXECUTE BLOCK ({string.Join(", ", Table.Columns.Select((c, i) => $"P{i} {c.SqlType} = ?"))}, HZ_ORIGIN VARCHAR(16) CHARACTER SET ASCII = ?)
+        return $@"EXECUTE BLOCK ({string.Join(", ", Table.Columns.Select((c, i) => $"P{i} {(c.IsAdditive ? c.TotalSqlType : c.SqlType)} = ?"))}, HZ_ORIGIN VARCHAR(16) CHARACTER SET ASCII = ?)
 AS
 {Declarations()}BEGIN
   {TakeDifferences(p)}
@@ -282,7 +282,7 @@ END";
         var p = Table.Columns.Select(c => parameters.IndexOf(c) is var at and >= 0 ? $":P{at}" : "").ToList();
         var keyMatch = string.Join(" AND ", Table.KeyColumns.Select(c => $"{c.Quoted} = {p[IndexOf(Table.Columns, c.Name)]}"));
         var anyChange = string.Join(" OR ", Table.AdditiveColumns.Select((_, j) => $"HZ_D{j} <> 0"));
-        return $@"EXECUTE BLOCK ({string.Join(", ", parameters.Select((c, i) => $"P{i} {c.SqlType} = ?"))}, HZ_ORIGIN VARCHAR(16) CHARACTER SET ASCII = ?)
+        return $@"EXECUTE BLOCK ({string.Join(", ", parameters.Select((c, i) => $"P{i} {(c.IsAdditive ? c.TotalSqlType : c.SqlType)} = ?"))}, HZ_ORIGIN VARCHAR(16) CHARACTER SET ASCII = ?)
 RETURNS (HZ_CHANGED SMALLINT)
 AS
 {Declarations()}BEGIN

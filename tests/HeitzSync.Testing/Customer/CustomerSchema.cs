@@ -1,4 +1,5 @@
 using System.Text;
+using HeitzSync.Core.Configuration;
 using HeitzSync.Firebird;
 
 namespace HeitzSync.Testing.Customer;
@@ -29,6 +30,18 @@ public static class CustomerSchema
 
     /// <summary>tables.triggersRunDuringApply: the trigger that keeps the local column right as replicated lines arrive.</summary>
     public static readonly IReadOnlyList<string> TriggersRunDuringApply = new[] { LineCountTrigger };
+
+    /// <summary>The configuration's "tables" for this schema, as heitzsync.json would hold it on every node.</summary>
+    public static TableRules Rules => new()
+    {
+        LocalOnly = new[] { LocalTable },
+        AdditiveColumns = AdditiveColumns,
+        LocalColumns = LocalColumns,
+        TriggersRunDuringApply = TriggersRunDuringApply,
+    };
+
+    /// <summary>A keyRangeSize that INTEGER keys hold for site numbers up to 20 (2,147,483,648 / 21 is 102,261,126).</summary>
+    public const long KeyRangeSize = 100_000_000;
 
     public const string StampTrigger = "MEMBER_BIU";
     public const string StockTrigger = "SALE_LINE_STOCK";
