@@ -131,11 +131,10 @@ internal sealed class ChangeApplier : IDisposable
     private void Settle(List<IncomingChange> deferred, List<IncomingChange> cascadable, IApplyPolicy policy, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<IncomingChange, FbException>();
-        var progress = true;
-        while (progress && (deferred.Count > 0 || cascadable.Count > 0))
+        while (deferred.Count > 0 || cascadable.Count > 0)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            progress = false;
+            var progress = false;
             foreach (var change in deferred.ToList())
             {
                 if (TryWrite(change, policy, out var error))
@@ -148,7 +147,7 @@ internal sealed class ChangeApplier : IDisposable
                     errors[change] = error!;
                 }
             }
-            var pendingDeletes = PendingDeletes(deferred, cascadable);
+            var pendingDeletes = PendingDeletes(deferred.Concat(cascadable));
             foreach (var change in cascadable.ToList())
             {
                 if (!change.Table.Exists(change.Key))
@@ -157,31 +156,70 @@ internal sealed class ChangeApplier : IDisposable
                     cascadable.Remove(change);
                     progress = true;
                 }
-                else if (!WaitsForParent(change, pendingDeletes))
+                else if (!WaitsForParent(change, pendingDeletes) && TryDelete(change, cascadable, errors, policy))
                 {
-                    if (TryWrite(change, policy, out var error))
-                    {
-                        cascadable.Remove(change);
-                        progress = true;
-                    }
-                    else
-                    {
-                        errors[change] = error!;
-                    }
+                    progress = true;
                 }
             }
-        }
-        var refused = PendingDeletes(deferred, cascadable);
-        foreach (var change in deferred) policy.CannotApply(change, errors[change]);
-        foreach (var change in cascadable)
-        {
-            if (WaitsForParent(change, refused)) policy.KeptWithParent(change);
-            else policy.CannotApply(change, errors[change]);
+            if (progress) continue;
+
+            // No progress: the deletes still refused are final. A row that hangs on one of them (or on a row kept with
+            // one, and so on) stays with it; any other waiting row waited on a parent that is itself only waiting (a
+            // cycle of cascades): it is deleted now.
+            var kept = KeptWithRefusedParents(deferred, cascadable);
+            foreach (var change in cascadable.Where(c => !kept.Contains(Identity(c))).ToList())
+            {
+                progress |= TryDelete(change, cascadable, errors, policy);
+            }
+            if (progress) continue;
+
+            foreach (var change in deferred) policy.CannotApply(change, errors[change]);
+            foreach (var change in cascadable)
+            {
+                if (kept.Contains(Identity(change))) policy.KeptWithParent(change);
+                else policy.CannotApply(change, errors[change]);   // its own delete failed in the pass just above
+            }
+            return;
         }
     }
 
-    private static HashSet<string> PendingDeletes(IEnumerable<IncomingChange> deferred, IEnumerable<IncomingChange> cascadable) =>
-        new(deferred.Where(c => c.IsDelete).Concat(cascadable).Select(c => TableApplier.Identity(c.Table.Table.Name, c.Key)), StringComparer.Ordinal);
+    private bool TryDelete(IncomingChange change, List<IncomingChange> cascadable, Dictionary<IncomingChange, FbException> errors, IApplyPolicy policy)
+    {
+        if (TryWrite(change, policy, out var error))
+        {
+            cascadable.Remove(change);
+            return true;
+        }
+        errors[change] = error!;
+        return false;
+    }
+
+    /// <summary>The refused deletes, and the waiting child deletes that hang on one of them, transitively.</summary>
+    private static HashSet<string> KeptWithRefusedParents(IEnumerable<IncomingChange> deferred, List<IncomingChange> cascadable)
+    {
+        var kept = PendingDeletes(deferred);
+        bool grew;
+        do
+        {
+            grew = false;
+            foreach (var change in cascadable)
+            {
+                var id = Identity(change);
+                if (!kept.Contains(id) && WaitsForParent(change, kept))
+                {
+                    kept.Add(id);
+                    grew = true;
+                }
+            }
+        }
+        while (grew);
+        return kept;
+    }
+
+    private static string Identity(IncomingChange change) => TableApplier.Identity(change.Table.Table.Name, change.Key);
+
+    private static HashSet<string> PendingDeletes(IEnumerable<IncomingChange> changes) =>
+        new(changes.Where(c => c.IsDelete).Select(Identity), StringComparer.Ordinal);
 
     /// <summary>Whether the row hangs, by an ON DELETE CASCADE key, on a parent row whose delete is still pending.</summary>
     private static bool WaitsForParent(IncomingChange change, HashSet<string> pendingDeletes)

@@ -152,12 +152,13 @@ public sealed class Consolidator
                 _republished = change;
                 return false;
             }
-            if (masterJoined)
+            var siegeWins = _siegeWins.IsSiegeWins(table);
+            if (masterJoined && !siegeWins)
             {
                 return true;   // a real edit of a row nobody has edited since it joined: no edit is lost, no conflict
             }
             bool incomingWins;
-            if (_siegeWins.IsSiegeWins(table))
+            if (siegeWins)
             {
                 incomingWins = false;
             }
