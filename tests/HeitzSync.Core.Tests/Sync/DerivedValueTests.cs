@@ -1,5 +1,11 @@
+using HeitzSync.Core.Capture;
+using HeitzSync.Core.Model;
+using HeitzSync.Core.Night;
+using HeitzSync.Core.Packaging;
 using HeitzSync.Core.Sync;
+using HeitzSync.Core.Transport;
 using HeitzSync.Firebird;
+using HeitzSync.Testing;
 using HeitzSync.Testing.Customer;
 
 namespace HeitzSync.Core.Tests.Sync;
@@ -113,5 +119,47 @@ public class DerivedValueTests
         Assert.Contains("ARTICLE.STOCK", error.Message);
         Assert.Contains("tables.additiveColumns", error.Message);
         Assert.Equal(0L, Convert.ToInt64(world.Siege.Scalar("SELECT COUNT(*) FROM ARTICLE")));
+    }
+
+    [Fact]
+    public async Task A_site_seeded_from_the_full_package_takes_over_the_masters_totals_and_sales_still_add_up_once()
+    {
+        using var temp = new TempFolder("hz-seed");
+        using var key = SyncKey.Generate();
+        using var drop = new FolderDropTransport(temp.File("drop"));
+        CaptureOptions Options(string code, int number) => EngineWorld.CustomerRules(new CaptureOptions
+        {
+            Site = SiteCode.Parse(code), SiteNumber = number, IsSiege = number == 1,
+            KeyLow = number * EngineWorld.RangeSize, KeyHigh = (number + 1) * EngineWorld.RangeSize - 1,
+            IsSynchronised = t => t != CustomerSchema.LocalTable,
+        });
+        var master = new FbConnectionSettings { Database = temp.File("SIEGE.fdb"), Charset = "NONE" };
+        using (var connection = FbConnection.CreateDatabase(master))
+        {
+            CustomerSchema.Create(master);
+            CustomerSchema.AddArticles(connection, 1, 1, stock: 100);
+            new CaptureInstaller(connection).Install(Options("SIEGE", 1));
+            CustomerSchema.Sell(connection, 1_000_001, null, (1, 4));
+        }
+        var siteDb = new FbConnectionSettings { Database = temp.File("SITE02.fdb"), Charset = "NONE" };
+        var site = new SiteNight(siteDb, drop, key, temp.File("work-site"), identity: Options("SITE02", 2));
+        var siege = new SiegeNight(master, drop, key, temp.File("work-siege"), Array.Empty<string>());
+        await FullPackage.PublishAsync(master, drop, key, temp.File("work-siege"), SiteCode.Parse("SITE02"), CycleId.Parse("20261101T020000Z"), null, CancellationToken.None);
+        Assert.NotNull((await site.ReceiveAsync(DateTimeOffset.UtcNow, TimeSpan.FromMilliseconds(100), null, CancellationToken.None)).FullRestoreNote);
+
+        using (var connection = FbConnection.Open(siteDb)) CustomerSchema.Sell(connection, 2_000_001, null, (1, 3));
+        using (var connection = FbConnection.Open(master)) CustomerSchema.Sell(connection, 1_000_002, null, (1, 1));
+        var cycle = CycleId.Parse("20261102T020000Z");
+        await site.UploadAsync(await site.ExtractAsync(cycle, null, CancellationToken.None), null, CancellationToken.None);
+        await siege.ConsolidateAsync(new[] { SiteCode.Parse("SITE02") }, 1, DateTimeOffset.UtcNow, TimeSpan.FromMilliseconds(100), null, CancellationToken.None);
+        await siege.PublishAsync(cycle, null, CancellationToken.None);
+        await site.ReceiveAsync(DateTimeOffset.UtcNow, TimeSpan.FromMilliseconds(100), null, CancellationToken.None);
+
+        foreach (var database in new[] { master, siteDb })
+        {
+            using var connection = FbConnection.Open(database);
+            using var tx = connection.BeginTransaction();
+            Assert.Equal(100 - 4 - 3 - 1, Convert.ToInt32(connection.ExecuteScalar(tx, "SELECT STOCK FROM ARTICLE WHERE ID = 1")));
+        }
     }
 }
