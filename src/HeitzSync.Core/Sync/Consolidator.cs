@@ -145,7 +145,17 @@ public sealed class Consolidator
                 // A row the site brought when it joined, under a key the master holds already (the Siège's own row, or
                 // that of a site that joined before): that row stands. The same row is a silent merge; another is a
                 // conflict, and the site gets the master's row. Additive columns still add up (ChangeApplier).
-                if (!change.IsDelete && change.Table.HoldsSameRow(change.Values)) return false;
+                if (!change.IsDelete && change.Table.HoldsSameRow(change.Values))
+                {
+                    // The same row: a silent merge. When the master's is a real edit, the site gets it again, as the base
+                    // of its own later edits (otherwise they would pass for conflicting with that edit).
+                    if (!masterJoined)
+                    {
+                        Republish(change.Table, change.Key, master);
+                        _republished = change;
+                    }
+                    return false;
+                }
                 Conflicts.Add(new Conflict(table, change.KeyText, master.Origin, master.ChangedAtUtc, _from.Value, incomingTime,
                     masterJoined ? ConflictResolution.JoinMasterKept : ConflictResolution.MasterKept));
                 Republish(change.Table, change.Key, master);
