@@ -62,3 +62,49 @@ Describe 'The scheduled scripts on a failed night' {
         $failures[0].Exception.Message | Should -Not -Match "`n"
     }
 }
+
+Describe 'A registered night after an upgrade' {
+    It 'runs the night with the version found when it starts, logs the cron line''s output, and exits 2 with one line once no module is left' {
+        # The module installed as Install-PSResource lays it out: <Modules>/HeitzSync/<version>.
+        $modules = Join-Path $TestDrive 'Modules'
+        $installed = Join-Path $modules "HeitzSync/$((Get-Module HeitzSync).Version)"
+        New-Item -ItemType Directory -Path (Split-Path $installed) -Force | Out-Null
+        Copy-Item -Recurse -LiteralPath (Get-Module HeitzSync).ModuleBase -Destination $installed
+        $root = New-HzTestGroup (Join-Path $TestDrive 'upgrade')
+        $lyon = New-HzTestNode -Root $root -Code LYON01 -Number 2 -PackageWaitMinutes 0 -NoDatabase   # the night fails at its backup: quick
+        $shell = (Get-Process -Id $PID).Path
+
+        # Registered by an admin from the installed module, in a PowerShell of its own.
+        $cron = Join-Path $TestDrive 'cron.d'
+        $register = Invoke-HzProcess $shell @('-NoProfile', '-NonInteractive', '-Command',
+            "Import-Module '$installed/HeitzSync.psd1' -ErrorAction Stop; Register-HzSyncTask -ConfigPath '$lyon' -Kind Cron -Path '$cron' -ErrorAction Stop | Out-Null")
+        $register.ExitCode | Should -Be 0 -Because $register.Stderr
+        $line = Get-Content -LiteralPath (Join-Path $cron 'heitzsync-lyon01') | Where-Object { $_ -match '^\d' }
+        $log = Join-HzPath $root 'LYON01/reports/night.log'
+        $line | Should -BeLike "* >> *$log* 2>&1"   # quoted for sh when it needs it
+        # What cron hands to /bin/sh: the line after the five time fields and the user, '\%' back to '%'.
+        $command = ($line -replace '^(\S+\s+){6}', '').Replace('\%', '%')
+
+        # The upgrade: the next version installed beside it, the registered one removed.
+        $next = Join-Path $modules 'HeitzSync/99.0.0'
+        Move-Item -LiteralPath $installed -Destination $next
+        $manifest = Join-Path $next 'HeitzSync.psd1'
+        (Get-Content -Raw -LiteralPath $manifest) -replace "ModuleVersion\s*=\s*'[^']+'", "ModuleVersion = '99.0.0'" | Set-Content -LiteralPath $manifest
+
+        $night = Invoke-HzProcess '/bin/sh' @('-c', $command)
+        $night.ExitCode | Should -Be 2 -Because (Get-Content -Raw -LiteralPath $log)
+        $night.Stdout + $night.Stderr | Should -BeNullOrEmpty   # all of it went to the log
+        $logged = @(Get-Content -LiteralPath $log)
+        $logged.Count | Should -Be 2
+        $logged[0] | Should -Match '^error DatabaseNotFound: '
+        $logged[1] | Should -Match '^HeitzSync SITE LYON01 FAILED: .*the database file \S+ does not exist'   # the night ran, with 99.0.0, its line last
+
+        # No module left anywhere: still the 0/1/2 contract, and one line that says what to do.
+        Remove-Item -Recurse -Force -LiteralPath (Join-Path $modules 'HeitzSync')
+        $gone = Invoke-HzProcess '/bin/sh' @('-c', $command)
+        $gone.ExitCode | Should -Be 2
+        $last = @(Get-Content -LiteralPath $log)[-1]
+        $last | Should -Match "^HeitzSync SITE .*heitzsync\.json FAILED: the HeitzSync module could not be loaded \(.*\): install it for all users \(Install-PSResource HeitzSync -Scope AllUsers\)"
+        @(Get-Content -LiteralPath $log).Count | Should -Be 3
+    }
+}
