@@ -59,18 +59,18 @@ try {
     $nightWarnings = $null
     $run = Invoke-HzSync @common -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable nightErrors -WarningAction SilentlyContinue -WarningVariable nightWarnings
     foreach ($warning in @($nightWarnings)) { if ($warning) { Write-HzStandardError 'warning' $warning.Message } }
-    foreach ($record in @($nightErrors)) {
-        if ($record -is [System.Management.Automation.ErrorRecord]) {
-            Write-HzStandardError "error $(($record.FullyQualifiedErrorId -split ',')[0])" $record.Exception.Message
-        }
+    $runErrors = @($nightErrors | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+    foreach ($record in $runErrors) {
+        Write-HzStandardError "error $(($record.FullyQualifiedErrorId -split ',')[0])" $record.Exception.Message
     }
     if (-not $run) {
-        Write-Output "HeitzSync $label $node FAILED: the night did not run"
+        # No run at all: refused (RunInProgress: another run holds the node's lock) or not started.
+        $why = if ($runErrors) { Get-HzOneLine $runErrors[0].Exception.Message } else { 'the night did not run' }
+        Write-Output "HeitzSync $label $node FAILED: $why"
         exit 2
     }
     $run = @($run)[-1]
-    $d = $run.Duration
-    $duration = '{0:00}:{1:00}:{2:00}' -f [math]::Floor($d.TotalHours), $d.Minutes, $d.Seconds
+    $duration = $run.Duration   # hh:mm:ss
     $rows = if ($Role -eq 'Siege') {
         "$($run.SitesDelivered) of $($run.SitesExpected) sites, received $($run.RowsReceived), sent $($run.RowsSent) rows"
     }

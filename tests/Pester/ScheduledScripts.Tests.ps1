@@ -81,6 +81,8 @@ Describe 'A registered night after an upgrade' {
         $register.ExitCode | Should -Be 0 -Because $register.Stderr
         $line = Get-Content -LiteralPath (Join-Path $cron 'heitzsync-lyon01') | Where-Object { $_ -match '^\d' }
         $log = Join-HzPath $root 'LYON01/reports/night.log'
+        # Installing the task (not -Path) makes the log's folder; any run makes it too. Here, as a first run would:
+        New-Item -ItemType Directory -Path (Split-Path $log) -Force | Out-Null
         $line | Should -BeLike "* >> *$log* 2>&1"   # quoted for sh when it needs it
         # What cron hands to /bin/sh: the line after the five time fields and the user, '\%' back to '%'.
         $command = ($line -replace '^(\S+\s+){6}', '').Replace('\%', '%')
