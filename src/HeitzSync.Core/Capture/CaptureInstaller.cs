@@ -314,8 +314,8 @@ public sealed class CaptureInstaller
         var forTwenty = (smallest + 1) / 21;
         throw new CaptureSetupException(
             $"The key range [{options.KeyLow}, {options.KeyHigh}] of {options.Site} (site number {options.SiteNumber}, keyRangeSize {size}) does not fit " +
-            string.Join(", ", tooSmall.Select(t => $"key column {t.Column} ({t.Type}, at most {t.Max})")) +
-            $": its generators would hand out keys the column cannot hold. Set keyRangeSize (at the top level of heitzsync.json, the same on every node) " +
+            string.Join("; ", tooSmall.GroupBy(t => (t.Type, t.Max)).Select(g => $"the {g.Key.Type} key column(s) {string.Join(", ", g.Select(t => t.Column))} (at most {g.Key.Max})")) +
+            $": its generators would hand out keys these columns cannot hold. Set keyRangeSize (at the top level of heitzsync.json, the same on every node) " +
             $"to at most {smallest + 1} / (highest site number + 1): {forThisNumber} for site numbers up to {options.SiteNumber}, {forTwenty} for up to 20. " +
             "Then run init on every node. Nothing was changed.");
     }
