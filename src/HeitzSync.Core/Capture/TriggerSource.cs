@@ -39,7 +39,9 @@ public static class TriggerSource
             return true;
         }
         var tokens = Tokens(source).ToList();
-        if (tokens.Count == 0 || !tokens[0].Text.Equals("AS", StringComparison.OrdinalIgnoreCase))
+        // Firebird 4 may keep "SQL SECURITY DEFINER|INVOKER" before AS; it stays as it is.
+        var header = tokens.TakeWhile(t => t.Is("SQL") || t.Is("SECURITY") || t.Is("DEFINER") || t.Is("INVOKER")).Count();
+        if (tokens.Count == header || !tokens[header].Is("AS"))
         {
             why = "its source does not start with AS (an external trigger, or a source HeitzSync cannot read)";
             return false;

@@ -58,6 +58,12 @@ public class TriggerSourceTests
     }
 
     [Fact]
+    public void A_sql_security_clause_before_as_stays_where_it_is()
+    {
+        Assert.Equal("SQL SECURITY DEFINER\nAS\nBEGIN«guard»\n  NEW.X = 1;\nEND", Marked("SQL SECURITY DEFINER\nAS\nBEGIN\n  NEW.X = 1;\nEND"));
+    }
+
+    [Fact]
     public void A_trigger_that_tests_the_context_itself_is_recognised_in_any_case_but_not_in_a_comment()
     {
         Assert.True(TriggerSource.TestsApplyingItself("AS BEGIN IF (rdb$get_context( 'USER_TRANSACTION' ,'HZ$APPLYING' ) IS NOT NULL) THEN EXIT; END"));
