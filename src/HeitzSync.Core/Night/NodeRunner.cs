@@ -134,6 +134,9 @@ public static class NodeRunner
             return ReportState.OK;
         });
 
+    public static Task<SyncReport> UnregisterAsync(HzSyncConfig config, SiteCode site, IProgress<SyncProgress>? progress, CancellationToken cancellationToken) =>
+        throw new NotImplementedException();
+
     /// <summary>The whole night for this node's role (DESIGN.md §1), stopped cleanly at the restart hour or by Stop-HzSync.</summary>
     public static Task<SyncReport> SyncAsync(HzSyncConfig config, IProgress<SyncProgress>? progress, CancellationToken cancellationToken) =>
         RunAsync(config, "Sync", progress, cancellationToken, async (context, report, p, ct) =>
