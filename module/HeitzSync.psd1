@@ -26,6 +26,7 @@
         'Initialize-HzSite'
         'Invoke-HzSync'
         'Invoke-HzConsolidation'
+        'Unregister-HzSite'
         'Stop-HzSync'
         'Get-HzSyncReport'
         'Start-HzBackup'

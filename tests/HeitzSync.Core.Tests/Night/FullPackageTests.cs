@@ -92,14 +92,17 @@ public class FullPackageTests : IDisposable
         }
         var original = File.ReadAllBytes(siteDb.Database);
 
-        // A tampered full package: refused, quarantined, the site's file untouched.
+        // A tampered full package: set aside (reported once, quarantined), the site's file untouched.
         await FullPackage.PublishAsync(master, drop, key, _temp.File("work-siege"), SiteCode.Parse("LYON02"), CycleId.Parse("20261101T020000Z"), null, CancellationToken.None);
         var published = Directory.GetFiles(_temp.File("drop/LYON02/down")).Single();
         var bytes = File.ReadAllBytes(published);
         bytes[bytes.Length / 2] ^= 1;
         File.WriteAllBytes(published, bytes);
         var site = new SiteNight(siteDb, drop, key, _temp.File("work-site"), identity: Identity("LYON02", 2));
-        await Assert.ThrowsAsync<PackageRejectedException>(() => site.ReceiveAsync(DateTimeOffset.UtcNow, TimeSpan.FromMilliseconds(100), null, CancellationToken.None));
+        var tampered = await site.ReceiveAsync(DateTimeOffset.UtcNow, TimeSpan.FromMilliseconds(100), null, CancellationToken.None);
+        Assert.False(tampered.Found);
+        Assert.Contains(Path.GetFileName(published), Assert.Single(tampered.Refused));
+        Assert.Single(Directory.GetFiles(_temp.File("work-site/quarantine"), "*.hzp.*"), f => !f.EndsWith(".reason.txt"));
         Assert.Equal(original, File.ReadAllBytes(siteDb.Database));
 
         await FullPackage.PublishAsync(master, drop, key, _temp.File("work-siege"), SiteCode.Parse("LYON02"), CycleId.Parse("20261102T020000Z"), null, CancellationToken.None);
