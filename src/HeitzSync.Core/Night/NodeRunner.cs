@@ -63,14 +63,17 @@ public static class NodeRunner
                 }
             }
             var range = config.KeyRange;
-            if (isSite && context.Database.IsEmbedded && !File.Exists(context.Database.Database))
+            if (isSite && notRegistered is null && context.Database.IsEmbedded && !File.Exists(context.Database.Database))
             {
-                // Unreachable drop: nothing to register, and the missing database is the error to report (below).
-                if (notRegistered is null)
+                // No database yet: the site registers all the same (so that the Siège can seed it with a full package),
+                // then fails below on the missing file, as any run would.
+                try
                 {
-                await SiteRegistrations.WriteAsync(context.Drop, config, ct).ConfigureAwait(false);
-                report.Summary = $"no database at {context.Database.Database} yet: {config.Site.Code} is registered with the Siège (number {config.Site.Number}, keys {range}); seed it with a full package (at the Siège: hzsync full --site {config.Site.Code}), then receive";
-                return ReportState.OK;
+                    await SiteRegistrations.WriteAsync(context.Drop, config, ct).ConfigureAwait(false);
+                }
+                catch (Transport.DropTransportException)
+                {
+                    // The missing database is the error this run reports.
                 }
             }
             using (var connection = FbConnection.Open(context.Database with { Charset = "NONE" }))
@@ -253,16 +256,22 @@ public static class NodeRunner
 
     /// <summary>The whole night for this node's role (DESIGN.md §1), stopped cleanly at the restart hour or by Stop-HzSync.</summary>
     public static Task<SyncReport> SyncAsync(HzSyncConfig config, IProgress<SyncProgress>? progress, CancellationToken cancellationToken) =>
+        SyncAsync(config, TimeSpan.FromMinutes(config.Schedule.ReceptionMinutes), TimeSpan.FromMinutes(config.Schedule.PackageWaitMinutes), progress, cancellationToken);
+
+    /// <summary>The whole night with waits finer than the configuration's minutes (tests and tools that run several nights
+    /// of several nodes in one process): <paramref name="reception"/> at the Siège, <paramref name="packageWait"/> at a site.</summary>
+    public static Task<SyncReport> SyncAsync(HzSyncConfig config, TimeSpan reception, TimeSpan packageWait, IProgress<SyncProgress>? progress, CancellationToken cancellationToken) =>
         RunAsync(config, "Sync", progress, cancellationToken, async (context, report, p, ct) =>
         {
             var cycle = CycleId.Parse(report.CycleId);
             await Backup(context, report, p, ct).ConfigureAwait(false);
             if (config.Role == NodeRole.Siege)
             {
-                return await Consolidate(context, report, cycle, TimeSpan.FromMinutes(config.Schedule.ReceptionMinutes), p, ct).ConfigureAwait(false);
+                return await Consolidate(context, report, cycle, reception, p, ct).ConfigureAwait(false);
             }
             var sent = await Send(context, report, cycle, p, ct).ConfigureAwait(false);
-            return await Receive(context, report, TimeSpan.FromMinutes(config.Schedule.PackageWaitMinutes), p, ct, answering: sent).ConfigureAwait(false);
+            // A site that does not wait at all (packageWaitMinutes 0) leaves its upload to the Siège's next run as it is.
+            return await Receive(context, report, packageWait, p, ct, answering: packageWait > TimeSpan.Zero ? sent : null).ConfigureAwait(false);
         });
 
     private delegate Task<ReportState> Step(NodeContext context, SyncReport report, IProgress<SyncProgress>? progress, CancellationToken cancellationToken);

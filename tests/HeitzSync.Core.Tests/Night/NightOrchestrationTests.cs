@@ -197,7 +197,7 @@ public class NightOrchestrationTests : IDisposable
         var (progress, reception) = WatchReception();
         var siegeNight = NodeRunner.ConsolidateAsync(siege, TimeSpan.FromSeconds(60), progress, CancellationToken.None);
         await reception;
-        var siteNight = await NodeRunner.SyncAsync(lyon with { Schedule = lyon.Schedule with { PackageWaitMinutes = 2 } }, null, CancellationToken.None);
+        var siteNight = await NodeRunner.SyncAsync(lyon, TimeSpan.Zero, TimeSpan.FromMinutes(2), null, CancellationToken.None);
         Assert.True((await siegeNight).State == ReportState.OK, Why(await siegeNight));
         Assert.True(siteNight.State == ReportState.OK, Why(siteNight) + " SIEGE: " + Why(await siegeNight) + string.Join(",", (await siegeNight).SiteLines.Select(l => l.State + " " + l.PackageName)) + " started " + (await siegeNight).StartedUtc.ToString("HH:mm:ss.fff") + " / " + siteNight.StartedUtc.ToString("HH:mm:ss.fff"));
         Assert.Equal(1, Members(lyon, "Tonight at the Siege"));
@@ -211,7 +211,7 @@ public class NightOrchestrationTests : IDisposable
         await Initialised(siege, lyon);
         // The night the Siège missed: LYON01 sends and waits in vain.
         Execute(lyon, "INSERT INTO MEMBERS (ID, LAST_NAME) VALUES (NULL, 'Missed night')");
-        var missed = await NodeRunner.SyncAsync(lyon with { Schedule = lyon.Schedule with { PackageWaitMinutes = 0 } }, null, CancellationToken.None);
+        var missed = await NodeRunner.SyncAsync(lyon, TimeSpan.Zero, TimeSpan.FromSeconds(1), null, CancellationToken.None);
         Assert.Equal(ReportState.Partial, missed.State);
 
         Execute(lyon, "INSERT INTO MEMBERS (ID, LAST_NAME) VALUES (NULL, 'Tonight')");
@@ -258,12 +258,14 @@ public class NightOrchestrationTests : IDisposable
         Assert.Equal(ReportState.OK, (await NodeRunner.ConsolidateAsync(siege, TimeSpan.Zero, null, CancellationToken.None)).State);
         var junk = Path.Combine(DropFolder, "LYON01", "down", PackageNames.ForSiegeDelta(SiteCode.Parse("LYON01"), CycleId.FromTime(DateTimeOffset.UtcNow.AddDays(1))));
         File.WriteAllBytes(junk, new byte[300_000]);
+        var junkTime = File.GetLastWriteTimeUtc(junk);
 
         var first = await NodeRunner.ReceiveAsync(lyon, TimeSpan.Zero, null, CancellationToken.None);
         Assert.True(first.RowsApplied > 0, Why(first));
         Assert.Contains(first.Errors, e => e.Message.Contains(Path.GetFileName(junk)));
         // The account may not delete in down/, so the junk is still there the next night: neither reported nor copied again.
         File.WriteAllBytes(junk, new byte[300_000]);
+        File.SetLastWriteTimeUtc(junk, junkTime);
         var quarantine = lyon.Resolve("work/quarantine");
         var kept = Directory.GetFiles(quarantine).Length;
         var second = await NodeRunner.ReceiveAsync(lyon, TimeSpan.Zero, null, CancellationToken.None);
