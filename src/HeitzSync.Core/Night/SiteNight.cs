@@ -273,46 +273,55 @@ public sealed class SiteNight
         var answered = answering is null;
         try
         {
-        while (true)
-        {
-            try
+            while (true)
             {
-                var entries = await _drop.ListAsync(DropLayout.Down(site), cancellationToken).ConfigureAwait(false);
-                var usable = entries
-                    .Where(e => PackageNames.TryParse(e.Name, out var p) && p.Site == site && p.Kind != PackageName.DeltaKind)
-                    .Where(e => !handled.Contains(e) && !record.Contains(e))
-                    .ToList();
-                var next = usable.Where(e => e.Name.EndsWith("_full" + PackageNames.Extension, StringComparison.Ordinal)).OrderByDescending(e => e.Name, StringComparer.Ordinal).FirstOrDefault()
-                    ?? usable.OrderByDescending(e => e.Name, StringComparer.Ordinal).FirstOrDefault();
-                if (next is not null)
+                try
                 {
-                    handled.Add(next);
-                    var applied = await TryApplyAsync(site, next, record, outcome, progress, cancellationToken).ConfigureAwait(false);
-                    if (applied is { } acknowledged)
+                    var entries = await _drop.ListAsync(DropLayout.Down(site), cancellationToken).ConfigureAwait(false);
+                    var usable = entries
+                        .Where(e => PackageNames.TryParse(e.Name, out var p) && p.Site == site && p.Kind != PackageName.DeltaKind)
+                        .Where(e => !handled.Contains(e) && !record.Contains(e))
+                        .ToList();
+                    var next = usable.Where(e => e.Name.EndsWith("_full" + PackageNames.Extension, StringComparison.Ordinal)).OrderByDescending(e => e.Name, StringComparer.Ordinal).FirstOrDefault()
+                        ?? usable.OrderByDescending(e => e.Name, StringComparer.Ordinal).FirstOrDefault();
+                    if (next is not null)
                     {
-                        // Older deltas hold less than the one applied: never worth a download.
-                        foreach (var older in usable.Where(e => string.CompareOrdinal(e.Name, next.Name) < 0 && !e.Name.EndsWith("_full" + PackageNames.Extension, StringComparison.Ordinal))) handled.Add(older);
-                        if (answering is not null && !answering.Covered.IsAfter(acknowledged)) answered = true;
+                        Watermark? applied;
+                        try
+                        {
+                            applied = await TryApplyAsync(site, next, record, outcome, progress, cancellationToken).ConfigureAwait(false);
+                        }
+                        catch (DropTransportException gone) when (gone.Kind == DropTransportErrorKind.NotFound)
+                        {
+                            handled.Add(next);
+                            continue;   // the Siège replaced it meanwhile with a newer one: look again
+                        }
+                        handled.Add(next);   // applied or set aside; a passing failure (below) tries it again at the next look
+                        if (applied is { } acknowledged)
+                        {
+                            // Older deltas hold less than the one applied: never worth a download.
+                            foreach (var older in usable.Where(e => string.CompareOrdinal(e.Name, next.Name) < 0 && !e.Name.EndsWith("_full" + PackageNames.Extension, StringComparison.Ordinal))) handled.Add(older);
+                            if (answering is not null && !answering.Covered.IsAfter(acknowledged)) answered = true;
+                        }
+                        continue;   // look again at once: a delta may follow a full package, or the next valid one a damaged one
                     }
-                    continue;   // look again at once: a delta may follow a full package, or the next valid one a damaged one
                 }
+                catch (DropTransportException ex) when (IsPassing(ex) && DateTimeOffset.UtcNow < waitUntilUtc)
+                {
+                    outcome.NoteOutage(ex);
+                    progress?.Report(new SyncProgress("Receive", $"The drop cannot be reached ({ex.Message}): waiting until {waitUntilUtc:HH:mm:ss} UTC", 0));
+                }
+                if (answered && outcome.Found) break;
+                if (DateTimeOffset.UtcNow >= waitUntilUtc)
+                {
+                    if (!answered) await MarkUnansweredAsync(site, answering!, cancellationToken).ConfigureAwait(false);
+                    break;
+                }
+                progress?.Report(new SyncProgress("Receive", answering is null
+                    ? $"Waiting for the Siège's package until {waitUntilUtc:HH:mm} UTC"
+                    : $"Waiting for the Siège's answer to {answering.PackageName} until {waitUntilUtc:HH:mm} UTC", 0));
+                await Task.Delay(pollInterval, cancellationToken).ConfigureAwait(false);
             }
-            catch (DropTransportException ex) when (IsPassing(ex) && DateTimeOffset.UtcNow < waitUntilUtc)
-            {
-                outcome.NoteOutage(ex);
-                progress?.Report(new SyncProgress("Receive", $"The drop cannot be reached ({ex.Message}): waiting until {waitUntilUtc:HH:mm:ss} UTC", 0));
-            }
-            if (answered && outcome.Found) break;
-            if (DateTimeOffset.UtcNow >= waitUntilUtc)
-            {
-                if (!answered) await MarkUnansweredAsync(site, answering!, cancellationToken).ConfigureAwait(false);
-                break;
-            }
-            progress?.Report(new SyncProgress("Receive", answering is null
-                ? $"Waiting for the Siège's package until {waitUntilUtc:HH:mm} UTC"
-                : $"Waiting for the Siège's answer to {answering.PackageName} until {waitUntilUtc:HH:mm} UTC", 0));
-            await Task.Delay(pollInterval, cancellationToken).ConfigureAwait(false);
-        }
         }
         finally
         {
