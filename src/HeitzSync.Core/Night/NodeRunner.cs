@@ -280,8 +280,21 @@ public static class NodeRunner
     {
         var store = NodeContext.ReportsFor(config);
         var cycle = CycleId.FromTime(DateTimeOffset.UtcNow);
-        var report = store.Begin(config.Site.Code, config.Role.ToString(), operation, cycle.Value);
         var work = config.Resolve(config.WorkFolder);
+        // The lock first: a call refused because another run holds it (RunLockedException, thrown to the caller) is no
+        // run and leaves no report: a Failed one would alarm a -State Failed monitor and use up reports.keep. The
+        // cmdlets write it as the RunInProgress error, hzsync as one line and exit code 2.
+        var acquired = TryAcquire(work, operation, out var lockFailure);
+        SyncReport report;
+        try
+        {
+            report = store.Begin(config.Site.Code, config.Role.ToString(), operation, cycle.Value);
+        }
+        catch
+        {
+            acquired?.Dispose();
+            throw;
+        }
         var stop = new StopRequest(work);
         var locked = false;
         using var deadline = new CancellationTokenSource(UntilDeadline(config, DateTime.Now));
@@ -291,7 +304,7 @@ public static class NodeRunner
         using var stopWatcher = new Timer(_ => { if (Volatile.Read(ref locked) && stop.IsRequested) linked.Cancel(); }, null, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2));
         try
         {
-            using var runLock = RunLock.Acquire(work, operation);
+            using var runLock = acquired ?? throw lockFailure!;
             stop.Clear();   // a request left from before this run never stops it
             Volatile.Write(ref locked, true);
             if (runLock.RecoveredFrom is { } previous)
@@ -326,6 +339,22 @@ public static class NodeRunner
         }
         await NotifyAsync(config, report).ConfigureAwait(false);
         return report;
+    }
+
+    /// <summary>The node's run lock; refused, RunLockedException goes to the caller; any other failure (rights, disk) is
+    /// returned, to fail the run's report.</summary>
+    private static RunLock? TryAcquire(string work, string operation, out Exception? failure)
+    {
+        failure = null;
+        try
+        {
+            return RunLock.Acquire(work, operation);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            failure = ex;
+            return null;
+        }
     }
 
     /// <summary>Emails the report when the configuration asks for it; a mail that cannot be sent is noted in the report, never fatal.</summary>
@@ -585,6 +614,36 @@ public static class NodeRunner
         var codes = new SortedSet<string>(RegisteredSites(context).Select(s => s.Site), StringComparer.Ordinal);
         foreach (var listed in context.Config.Schedule.Sites) codes.Add(listed);
         codes.Remove(context.Site.Value);
+        return codes.Where(c => SiteCode.TryParse(c, out _)).Select(SiteCode.Parse).ToList();
+    }
+
+    /// <summary>
+    /// The sites a Siège's configuration can name without opening its database (what Invoke-HzConsolidation
+    /// -FullPackageFor and Unregister-HzSite complete): the sites registered in its drop (a site.json in their folder,
+    /// written by their init) and in siege.json, and schedule.sites.
+    /// </summary>
+    public static IReadOnlyCollection<SiteCode> KnownSites(HzSyncConfig config)
+    {
+        if (config is null) throw new ArgumentNullException(nameof(config));
+        var codes = new SortedSet<string>(config.Schedule.Sites, StringComparer.Ordinal);
+        var drop = config.Resolve(config.Drop.Path);
+        if (Directory.Exists(drop))
+        {
+            foreach (var folder in Directory.GetDirectories(drop))
+            {
+                if (File.Exists(Path.Combine(folder, "site.json"))) codes.Add(Path.GetFileName(folder));
+            }
+            try
+            {
+                var siege = DropJson.Deserialize<SiegeDocument>(File.Exists(Path.Combine(drop, "siege.json")) ? File.ReadAllBytes(Path.Combine(drop, "siege.json")) : null, "siege.json");
+                foreach (var site in siege?.Sites ?? Array.Empty<SiegeDocumentSite>()) codes.Add(site.Code);
+            }
+            catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
+            {
+                // Only a completion list: the registered folders above still count.
+            }
+        }
+        codes.Remove(config.Site.Code);
         return codes.Where(c => SiteCode.TryParse(c, out _)).Select(SiteCode.Parse).ToList();
     }
 }

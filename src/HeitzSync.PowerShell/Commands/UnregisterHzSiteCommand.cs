@@ -19,6 +19,7 @@ public sealed class UnregisterHzSiteCommand : HzNodeOperationCmdlet
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Site", ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("SiteCode")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(SiteCompleter))]
     public string[] Site { get; set; } = Array.Empty<string>();
 
     protected override void ProcessRecord()
