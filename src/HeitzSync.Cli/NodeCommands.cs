@@ -80,7 +80,17 @@ internal static class NodeCommands
         command.SetAction(async (ParseResult parse, CancellationToken cancellationToken) =>
         {
             if (LoadConfig(parse) is not { } config) return ExitCodes.Failed;
-            var report = await run(config, cancellationToken, parse).ConfigureAwait(false);
+            SyncReport report;
+            try
+            {
+                report = await run(config, cancellationToken, parse).ConfigureAwait(false);
+            }
+            catch (RunLockedException refused)
+            {
+                // Another run holds the node's lock: nothing ran and no report was written, one line says which run.
+                ConsoleOutput.Error(refused.Message);
+                return ExitCodes.Failed;
+            }
             if (parse.GetValue(JsonOption)) ConsoleOutput.WriteJson(report);
             else
             {

@@ -154,8 +154,21 @@ public static class NodeRunner
     {
         var store = NodeContext.ReportsFor(config);
         var cycle = CycleId.FromTime(DateTimeOffset.UtcNow);
-        var report = store.Begin(config.Site.Code, config.Role.ToString(), operation, cycle.Value);
         var work = config.Resolve(config.WorkFolder);
+        // The lock first: a call refused because another run holds it (RunLockedException, thrown to the caller) is no
+        // run and leaves no report: a Failed one would alarm a -State Failed monitor and use up reports.keep. The
+        // cmdlets write it as the RunInProgress error, hzsync as one line and exit code 2.
+        var acquired = TryAcquire(work, operation, out var lockFailure);
+        SyncReport report;
+        try
+        {
+            report = store.Begin(config.Site.Code, config.Role.ToString(), operation, cycle.Value);
+        }
+        catch
+        {
+            acquired?.Dispose();
+            throw;
+        }
         var stop = new StopRequest(work);
         var locked = false;
         using var deadline = new CancellationTokenSource(UntilDeadline(config, DateTime.Now));
@@ -165,7 +178,7 @@ public static class NodeRunner
         using var stopWatcher = new Timer(_ => { if (Volatile.Read(ref locked) && stop.IsRequested) linked.Cancel(); }, null, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2));
         try
         {
-            using var runLock = RunLock.Acquire(work, operation);
+            using var runLock = acquired ?? throw lockFailure!;
             stop.Clear();   // a request left from before this run never stops it
             Volatile.Write(ref locked, true);
             if (runLock.RecoveredFrom is { } previous)
@@ -199,6 +212,22 @@ public static class NodeRunner
         }
         await NotifyAsync(config, report).ConfigureAwait(false);
         return report;
+    }
+
+    /// <summary>The node's run lock; refused, RunLockedException goes to the caller; any other failure (rights, disk) is
+    /// returned, to fail the run's report.</summary>
+    private static RunLock? TryAcquire(string work, string operation, out Exception? failure)
+    {
+        failure = null;
+        try
+        {
+            return RunLock.Acquire(work, operation);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            failure = ex;
+            return null;
+        }
     }
 
     /// <summary>Emails the report when the configuration asks for it; a mail that cannot be sent is noted in the report, never fatal.</summary>
@@ -316,7 +345,7 @@ public static class NodeRunner
     {
         var config = context.Config;
         var siege = new SiegeNight(context.Database, context.Drop, context.Key, context.WorkFolder, config.Tables.SiegeWins, config.Tables.TriggersOffDuringApply);
-        var known = KnownSites(context);
+        var known = KnownSites(context.Config);
         var expected = config.Schedule.ExpectedSites ?? known.Count;
         report.SitesExpected = expected;
         var run = await siege.ConsolidateAsync(known, expected, DateTimeOffset.UtcNow + reception, TimeSpan.FromSeconds(config.Schedule.PollSeconds), progress, cancellationToken).ConfigureAwait(false);
@@ -347,16 +376,17 @@ public static class NodeRunner
         return run.Errors > 0 || run.SitesDelivered.Count < expected ? ReportState.Partial : ReportState.OK;
     }
 
-    /// <summary>The sites the Siège looks for: configured ones, registered ones, and any site folder in its drop.</summary>
-    private static IReadOnlyCollection<SiteCode> KnownSites(NodeContext context)
+    /// <summary>The sites the Siège looks for: configured ones, registered ones, and any site folder in its drop (also
+    /// what Invoke-HzConsolidation -FullPackageFor completes).</summary>
+    public static IReadOnlyCollection<SiteCode> KnownSites(HzSyncConfig config)
     {
-        var codes = new SortedSet<string>(context.Config.Schedule.Sites, StringComparer.Ordinal);
-        var drop = context.Config.Resolve(context.Config.Drop.Path);
+        var codes = new SortedSet<string>(config.Schedule.Sites, StringComparer.Ordinal);
+        var drop = config.Resolve(config.Drop.Path);
         if (Directory.Exists(drop))
         {
             foreach (var folder in Directory.GetDirectories(drop)) codes.Add(Path.GetFileName(folder));
         }
-        codes.Remove(context.Site.Value);
+        codes.Remove(config.Site.Code);
         return codes.Where(c => SiteCode.TryParse(c, out _)).Select(SiteCode.Parse).ToList();
     }
 
