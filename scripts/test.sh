@@ -9,7 +9,8 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build HeitzSync.sln -c Release -nologo -clp:ErrorsOnly || { echo "0 passed, 1 failed"; exit 1; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/hz-test.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-trap 'kill $(jobs -p) 2>/dev/null; exit 130' INT TERM
+# Interrupted: the dotnet test processes of the running assemblies end too (children of each background job).
+trap 'for job in $(jobs -p); do pkill -TERM -P "$job"; kill "$job"; done 2>/dev/null; exit 130' INT TERM
 
 # Each test assembly runs in a test host of its own with a Firebird lock folder of its own, so that two can run at once.
 # Embedded Firebird keys its lock files by inode in one folder (see tests/HeitzSync.Core.Tests/AssemblyInfo.cs): with
