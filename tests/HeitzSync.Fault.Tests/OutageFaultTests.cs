@@ -142,7 +142,8 @@ public class OutageFaultTests
         var reception = new ManualResetEventSlim();
         var lines = new List<string>();
         var watch = Stopwatch.StartNew();
-        using (var sync = Hzsync.Start(world.Siege.Code, world.Siege.ConfigPath, "sync"))
+        // --verbose: progress lines on stderr although it is redirected (without it hzsync prints none there).
+        using (var sync = Hzsync.Start(world.Siege.Code, world.Siege.ConfigPath, "sync", new[] { "--verbose" }))
         {
             sync.ErrorDataReceived += (_, e) =>
             {
