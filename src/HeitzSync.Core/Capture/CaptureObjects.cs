@@ -54,7 +54,19 @@ internal static class CaptureObjects
             TRIGGER_NAME VARCHAR(63) CHARACTER SET UTF8 NOT NULL CONSTRAINT HZ$PK_TRIGGER_GUARDS PRIMARY KEY,
             ORIGINAL_SOURCE BLOB SUB_TYPE TEXT CHARACTER SET UTF8,
             GUARDED_AT TIMESTAMP)"),
+        (RetiredSites, RetiredSitesDdl),
     };
+
+    /// <summary>Siège: sites removed by Unregister-HzSite, whose numbers and key ranges are never given again. Created by
+    /// init, or by the first removal on a database initialised before it existed.</summary>
+    public const string RetiredSites = "HZ$RETIRED_SITES";
+
+    public const string RetiredSitesDdl = @"CREATE TABLE HZ$RETIRED_SITES (
+            SITE_CODE VARCHAR(16) CHARACTER SET ASCII NOT NULL CONSTRAINT HZ$PK_RETIRED_SITES PRIMARY KEY,
+            SITE_NUMBER INTEGER NOT NULL,
+            KEY_LOW BIGINT NOT NULL,
+            KEY_HIGH BIGINT NOT NULL,
+            RETIRED_AT TIMESTAMP)";
 
     /// <summary>The origin under which a site keeps what the Siège last sent it of every other node's additive changes.</summary>
     public const string OthersOrigin = "*";
