@@ -122,7 +122,7 @@ public class DerivedValueTests
     }
 
     [Fact]
-    public async Task A_site_seeded_from_the_full_package_takes_over_the_masters_totals_and_sales_still_add_up_once()
+    public async Task A_site_seeded_or_restored_from_the_full_package_takes_over_the_masters_totals_keeps_its_unsent_sale_and_sales_add_up_once()
     {
         using var temp = new TempFolder("hz-seed");
         using var key = SyncKey.Generate();
@@ -155,11 +155,26 @@ public class DerivedValueTests
         await siege.PublishAsync(cycle, null, CancellationToken.None);
         await site.ReceiveAsync(DateTimeOffset.UtcNow, TimeSpan.FromMilliseconds(100), null, CancellationToken.None);
 
-        foreach (var database in new[] { master, siteDb })
+        int StockAt(FbConnectionSettings database)
         {
             using var connection = FbConnection.Open(database);
             using var tx = connection.BeginTransaction();
-            Assert.Equal(100 - 4 - 3 - 1, Convert.ToInt32(connection.ExecuteScalar(tx, "SELECT STOCK FROM ARTICLE WHERE ID = 1")));
+            return Convert.ToInt32(connection.ExecuteScalar(tx, "SELECT STOCK FROM ARTICLE WHERE ID = 1"));
         }
+        Assert.Equal(100 - 4 - 3 - 1, StockAt(master));
+        Assert.Equal(92, StockAt(siteDb));
+
+        // Restored again while a sale of its own is not sent yet: the restore keeps it, and it counts once.
+        using (var connection = FbConnection.Open(siteDb)) CustomerSchema.Sell(connection, 2_000_002, null, (1, 2));
+        await FullPackage.PublishAsync(master, drop, key, temp.File("work-siege"), SiteCode.Parse("SITE02"), CycleId.Parse("20261103T020000Z"), null, CancellationToken.None);
+        Assert.NotNull((await site.ReceiveAsync(DateTimeOffset.UtcNow, TimeSpan.FromMilliseconds(100), null, CancellationToken.None)).FullRestoreNote);
+        Assert.Equal(90, StockAt(siteDb));
+        var next = CycleId.Parse("20261104T020000Z");
+        await site.UploadAsync(await site.ExtractAsync(next, null, CancellationToken.None), null, CancellationToken.None);
+        await siege.ConsolidateAsync(new[] { SiteCode.Parse("SITE02") }, 1, DateTimeOffset.UtcNow, TimeSpan.FromMilliseconds(100), null, CancellationToken.None);
+        await siege.PublishAsync(next, null, CancellationToken.None);
+        await site.ReceiveAsync(DateTimeOffset.UtcNow, TimeSpan.FromMilliseconds(100), null, CancellationToken.None);
+        Assert.Equal(90, StockAt(master));
+        Assert.Equal(90, StockAt(siteDb));
     }
 }
