@@ -18,6 +18,17 @@ internal sealed record BenchOptions
     public double DailyShare { get; init; } = 0.01;
 
     public int ApplySites { get; init; } = 10;
+
+    /// <summary>Rows of the site that joins in the join measure (the issue's: 4.3M).</summary>
+    public long JoinRows { get; init; } = 430_000;
+
+    /// <summary>The measures to run (all by default): night, apply, memory, network, join.</summary>
+    public IReadOnlySet<string> Only { get; init; } = AllMeasures;
+
+    public static readonly IReadOnlySet<string> AllMeasures = new HashSet<string>(StringComparer.Ordinal) { "night", "apply", "memory", "network", "join" };
+
+    public bool Runs(string measure) => Only.Contains(measure);
+
     public int ApplyChanges { get; init; } = 5_000;
     public int FtpMiB { get; init; } = 64;
     public int FtpRounds { get; init; } = 3;
@@ -39,7 +50,9 @@ internal sealed record BenchOptions
           --daily-share <x>     share of the chain's rows changed in a day by all sites together (default 0.01)
           --apply-sites <n>     sites sending packages in the apply-rate measure (default 10)
           --apply-changes <n>   rows each of them sends (default 5000)
-          --full                the issue's figures: --scale 1 --sites 10 --apply-sites 10 --apply-changes 50000
+          --join-rows <n>       rows of the site that joins the chain in the join measure (default 430000)
+          --full                the issue's figures: --scale 1 --sites 10 --apply-sites 10 --apply-changes 50000 --join-rows 4300000
+          --only <list>         run only these measures, comma-separated: night, apply, memory, network, join (network needs night)
           --ftp-mib <n>         file size for FTPS against curl (default 64), --ftp-rounds <n> (default 3)
           --link-rate <r>       tc rate of the shaped link (default 2mbit)
           --no-network          folder drop only (no vsftpd, no namespace); --no-shaped: no namespace
@@ -63,7 +76,9 @@ internal sealed record BenchOptions
                 "--daily-share" => options with { DailyShare = Double() },
                 "--apply-sites" => options with { ApplySites = Int() },
                 "--apply-changes" => options with { ApplyChanges = Int() },
-                "--full" => options with { Scale = 1, Sites = 10, ApplySites = 10, ApplyChanges = 50_000 },
+                "--join-rows" => options with { JoinRows = long.Parse(Value(), CultureInfo.InvariantCulture) },
+                "--full" => options with { Scale = 1, Sites = 10, ApplySites = 10, ApplyChanges = 50_000, JoinRows = 4_300_000 },
+                "--only" => options with { Only = ParseOnly(Value()) },
                 "--ftp-mib" => options with { FtpMiB = Int() },
                 "--ftp-rounds" => options with { FtpRounds = Int() },
                 "--link-rate" => options with { LinkRate = Value() },
@@ -76,11 +91,20 @@ internal sealed record BenchOptions
                 _ => throw new ArgumentException($"Unknown argument {args[i]}.\n\n{Usage}"),
             };
         }
-        if (options.Scale <= 0 || options.Sites < 1 || options.Sites > options.Clubs || options.ApplySites < 1 || options.ApplySites > options.Clubs || options.ApplyChanges < 100)
+        if (options.Scale <= 0 || options.Sites < 1 || options.Sites > options.Clubs || options.ApplySites < 1 || options.ApplySites > options.Clubs || options.ApplyChanges < 100 || options.JoinRows < 1_000)
         {
-            throw new ArgumentException($"Scale must be positive, sites and apply-sites between 1 and {options.Clubs}, apply-changes at least 100.\n\n{Usage}");
+            throw new ArgumentException($"Scale must be positive, sites and apply-sites between 1 and {options.Clubs}, apply-changes at least 100, join-rows at least 1000.\n\n{Usage}");
         }
         return options;
+    }
+
+    private static IReadOnlySet<string> ParseOnly(string list)
+    {
+        var measures = new HashSet<string>(list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), StringComparer.Ordinal);
+        var unknown = measures.Where(m => !AllMeasures.Contains(m)).ToList();
+        if (unknown.Count > 0 || measures.Count == 0) throw new ArgumentException($"--only takes {string.Join(", ", AllMeasures)}; not {string.Join(", ", unknown)}.");
+        if (measures.Contains("network") && !measures.Contains("night")) throw new ArgumentException("--only network needs night too (the old way's local steps are measured there).");
+        return measures;
     }
 
     /// <summary>The command as typed from the repository root; with --artifacts-path when this build lives in an artifacts folder.</summary>

@@ -187,6 +187,33 @@ internal sealed class Report
         Add("Siège peak memory, database ×10", $"{small.PeakKb / 1024.0:0} MiB → {large.PeakKb / 1024.0:0} MiB (×{(double)large.PeakKb / small.PeakKb:0.00})");
     }
 
+    public void Join(JoinRun join, string rate)
+    {
+        Section(6, $"6. A site with {join.SiteRows:N0} rows joins the chain");
+        var link = TimeSpan.FromSeconds((join.UpBytes + join.DownBytes) * 8.0 / ParseRate(rate));
+        Line("A club database with years of history (the sample schema, one club, every row in its own key range; filled by a plain prepared INSERT loop, " +
+             "the reference below) joins a new Siège whose master holds the shared subscription types only. Init installs capture and queues every row " +
+             "(the initial load); the site extracts and uploads its package through a folder drop on local disk; the Siège consolidates it (the five shared " +
+             "rows are a join merge) and publishes; the site downloads and applies its answer. No safety backup is counted.");
+        Line();
+        Line("| step | seconds | rows | rows/s |");
+        Line("|---|---:|---:|---:|");
+        Line($"| init: capture installed, rows queued (database file {MiB(join.SiteFileBytes)} → {MiB(join.FileAfterInit)}) | {join.Init.TotalSeconds:0.0} | {join.RowsQueued:N0} | {join.RowsQueued / join.Init.TotalSeconds:N0} |");
+        Line($"| send: extract, package ({Bytes(join.UpBytes)}), upload | {join.Send.TotalSeconds:0.0} | {join.RowsSent:N0} | {join.RowsSent / join.Send.TotalSeconds:N0} |");
+        Line($"| Siège: consolidate (download, authenticate, decompress, apply) | {join.Consolidate.TotalSeconds:0.0} | {join.RowsConsolidated:N0} | {join.ConsolidateRate:N0} |");
+        Line($"| Siège: publish | {join.Publish.TotalSeconds:0.0} | | |");
+        Line($"| receive: download ({Bytes(join.DownBytes)}), apply | {join.Receive.TotalSeconds:0.0} | {join.RowsReceived:N0} | |");
+        Line($"| **join, drop on local disk** | **{join.Total.TotalSeconds:0.0}** | | |");
+        Line($"| reference: the same rows by a plain prepared INSERT loop (filling the site's database) | {join.Fill.TotalSeconds:0.0} | {join.SiteRows:N0} | {join.FillRate:N0} |");
+        Line();
+        Line($"The join takes {join.Total.TotalSeconds / join.Fill.TotalSeconds:0.00}× the plain loop's time; consolidation runs at {join.ConsolidateRate / join.FillRate:P0} of its rate. " +
+             $"Over a {rate} link the same packages ({Bytes(join.UpBytes + join.DownBytes)} up and down) add {Seconds(link)} of transfer: " +
+             $"**{Seconds(join.Total + link)}** in all (computed from the bytes, not measured).");
+        Add($"Site joining with {join.SiteRows:N0} rows: init + send + consolidate + publish + receive, folder drop",
+            $"{Seconds(join.Total)} (init {Seconds(join.Init)}, send {Seconds(join.Send)}, consolidate {Seconds(join.Consolidate)}, publish {Seconds(join.Publish)}, " +
+            $"receive {Seconds(join.Receive)}); plain INSERT loop of the same rows {Seconds(join.Fill)}; over {rate}: {Seconds(join.Total + link)} (computed)");
+    }
+
     public void Throughput(FtpThroughput.Result result)
     {
         Section(5, "5. FTPS throughput: HeitzSync's transport against curl");
@@ -222,6 +249,10 @@ internal sealed class Report
         text.AppendLine($"- Command (from the repository root, as root): `{_options.Command}`");
         text.AppendLine($"- Load average (1, 5, 15 min) at the start: {loadAtStart}; at the end: {loadAtEnd}. The machine is shared with other builds and tests, " +
                         "so absolute times are noisy: each comparison was run back to back in this run, and its ratio is the figure to read.");
+        if (_options.Only.Count < BenchOptions.AllMeasures.Count)
+        {
+            text.AppendLine($"- Measures run (--only): {string.Join(", ", _options.Only)}.");
+        }
         text.AppendLine();
         text.AppendLine("## Summary");
         text.AppendLine();
