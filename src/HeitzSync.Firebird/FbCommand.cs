@@ -164,6 +164,7 @@ public sealed class FbCommand : IDisposable
             Bind(i, values[i]);
         }
         var status = Status.New();
+        _connection.StatementsExecuted++;
         _connection.Api.isc_dsql_execute2(status, ref _transaction.Handle, ref _handle, Sqlda.Version1,
             _input.Count > 0 ? _input.Pointer : IntPtr.Zero, withOutput ? _output.Pointer : IntPtr.Zero);
         Status.Check(status, CommandText);

@@ -91,6 +91,9 @@ public sealed class FbConnection : IDisposable
 
     public bool IsOpen => _handle != 0;
 
+    /// <summary>Statements executed on this attachment so far (one call into the engine each): how an apply counts its round trips.</summary>
+    public long StatementsExecuted { get; internal set; }
+
     public FbTransaction BeginTransaction(FbTransactionOptions? options = null)
     {
         EnsureOpen();

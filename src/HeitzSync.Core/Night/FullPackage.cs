@@ -218,7 +218,9 @@ public static class FullPackage
     {
         public List<string> Refused { get; } = new();
 
-        public bool ShouldApply(IncomingChange change) => true;
+        public FastPath FastPath { get; } = new(FastPathTest.Always, VersionStamp.CarriedOriginAndBase);
+
+        public bool Decide(IncomingChange change, VersionRow? version) => true;
 
         public void Applied(IncomingChange change) =>
             change.Table.WriteVersion(change.Key, change.IsDelete ? 'D' : 'U', change.Header.ChangedAtUtc, change.Header.Origin, change.Header.BaseSequence);

@@ -33,8 +33,13 @@ internal sealed class IncomingChange
 /// <summary>What the receiving node decides about each change (Siège: conflicts; site: pending local changes).</summary>
 internal interface IApplyPolicy
 {
-    /// <summary>True to apply; false to skip (the policy records why).</summary>
-    bool ShouldApply(IncomingChange change);
+    /// <summary>The decisions that need no call to <see cref="Decide"/>, as an apply batch takes them engine-side, and the
+    /// version row such a change gets (the same as <see cref="Applied"/> writes).</summary>
+    FastPath FastPath { get; }
+
+    /// <summary>True to apply; false to skip (the policy records why). <paramref name="version"/> is the receiving
+    /// database's version row of the key (null when it has none, or when <see cref="FastPath"/> says it is not needed).</summary>
+    bool Decide(IncomingChange change, VersionRow? version);
 
     /// <summary>Called after the business row was written (or, for a delete, once the row is gone): records the version row.</summary>
     void Applied(IncomingChange change);
@@ -62,6 +67,8 @@ public sealed class AppliedTableCounts
 /// Applies a change stream inside one transaction: sections in the order they come (parents first for upserts,
 /// children first for deletes); a row refused by a foreign key is retried once everything else is in, in case its
 /// parent came later (self-references, cycles) and is then handed to the policy.
+/// Upserts go in batches (<see cref="UpsertBatch"/>): the changes the policy's fast path takes are written engine-side,
+/// several per call; the others, and deletes, go row by row through the policy as before.
 /// The delete of a row whose parent may take it by ON DELETE CASCADE waits until the parents' deletes are settled:
 /// when its parent's delete goes through, the parent's cascade deletes it here as at its origin; when that delete is
 /// refused, the child stays too, as if the delete had never come (DESIGN.md §6). A child deleted on its own (its parent
@@ -90,6 +97,9 @@ internal sealed class ChangeApplier : IDisposable
 
     public Dictionary<string, AppliedTableCounts> Counts { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Upserts per batch call at most; 1 applies every change row by row (the tests compare both ways).</summary>
+    public int BatchRows { get; init; } = UpsertBatch.MaxSlots;
+
     public void Apply(ChangeReader reader, IApplyPolicy policy, CancellationToken cancellationToken)
     {
         var deferred = new List<IncomingChange>();
@@ -98,33 +108,76 @@ internal sealed class ChangeApplier : IDisposable
         while (reader.NextSection())
         {
             var table = TableFor(reader);
+            var batch = reader.SectionKind == SectionKind.Upserts ? BatchOf(table, policy.FastPath) : null;
             var values = new object?[reader.ColumnNames.Count];
             var rows = 0;
             while (reader.NextRow(header, values))
             {
                 if ((++rows & 255) == 0) cancellationToken.ThrowIfCancellationRequested();
+                if (batch is not null)
+                {
+                    var batchKey = table.KeyOf(values);
+                    if (batch.Holds(batchKey)) Run(batch, policy, deferred, cascadable);   // the same key twice: in order
+                    batch.Add(new IncomingChange(table, reader.SectionKind, batchKey, values, header.Copy(), TableNamed), reader.TakeBlobs());
+                    if (batch.IsFull) Run(batch, policy, deferred, cascadable);
+                    values = new object?[values.Length];
+                    continue;
+                }
                 var key = reader.SectionKind == SectionKind.Upserts ? table.KeyOf(values) : (object?[])values.Clone();
                 var change = new IncomingChange(table, reader.SectionKind, key, values, header, TableNamed);
-                if (!policy.ShouldApply(change))
-                {
-                    Count(table).Skipped++;
-                    // The row image stays out, never the changes an additive column carries: they add up whoever wins.
-                    if (!change.IsDelete && table.Table.HasAdditive && table.ApplyContributions(values)) policy.ContributionsApplied(change);
-                    continue;
-                }
-                if (change.IsDelete && table.Table.HasCascadeParents)
-                {
-                    cascadable.Add(Detach(change));
-                    continue;
-                }
-                if (!TryWrite(change, policy, out _))
-                {
-                    deferred.Add(Detach(change));
-                }
+                var version = policy.FastPath.ReadsVersion ? table.ReadVersion(key) : null;
+                Take(change, policy.Decide(change, version), policy, deferred, cascadable);
             }
+            if (batch is not null) Run(batch, policy, deferred, cascadable);
         }
         Settle(deferred, cascadable, policy, cancellationToken);
     }
+
+    /// <summary>Applies the policy's decision about one change, row by row.</summary>
+    private void Take(IncomingChange change, bool apply, IApplyPolicy policy, List<IncomingChange> deferred, List<IncomingChange> cascadable)
+    {
+        if (!apply)
+        {
+            Count(change.Table).Skipped++;
+            // The row image stays out, never the changes an additive column carries: they add up whoever wins.
+            if (!change.IsDelete && change.Table.Table.HasAdditive && change.Table.ApplyContributions(change.Values)) policy.ContributionsApplied(change);
+            return;
+        }
+        if (change.IsDelete && change.Table.Table.HasCascadeParents)
+        {
+            cascadable.Add(Detach(change));
+            return;
+        }
+        if (!TryWrite(change, policy, out _))
+        {
+            deferred.Add(Detach(change));
+        }
+    }
+
+    /// <summary>Runs a batch and takes what it left: a change refused by a foreign key waits like any other; one the fast
+    /// path left to the policy is decided with the version row the batch read, then goes row by row.</summary>
+    private void Run(UpsertBatch batch, IApplyPolicy policy, List<IncomingChange> deferred, List<IncomingChange> cascadable)
+    {
+        if (batch.Count == 0) return;
+        foreach (var (change, outcome, version) in batch.Run())
+        {
+            switch (outcome)
+            {
+                case BatchOutcome.Applied:
+                    Count(change.Table).Upserts++;
+                    break;
+                case BatchOutcome.RefusedByForeignKey:
+                    deferred.Add(Detach(change));
+                    break;
+                default:
+                    Take(change, policy.Decide(change, version), policy, deferred, cascadable);
+                    break;
+            }
+        }
+        batch.Clear();
+    }
+
+    private UpsertBatch? BatchOf(TableApplier table, FastPath fastPath) => BatchRows > 1 ? table.Batch(fastPath, BatchRows) : null;
 
     /// <summary>Retries what a foreign key refused and settles the deletes that wait for their parents, while that makes
     /// progress; then hands what is left to the policy.</summary>

@@ -51,4 +51,6 @@ internal sealed class ChangeHeader
     public DateTime ChangedAtUtc { get; set; }
     public string Origin { get; set; } = "";
     public long BaseSequence { get; set; }
+
+    public ChangeHeader Copy() => new() { Sequence = Sequence, ChangedAtUtc = ChangedAtUtc, Origin = Origin, BaseSequence = BaseSequence };
 }

@@ -78,6 +78,16 @@ internal sealed class ChangeReader : IDisposable
         return true;
     }
 
+    /// <summary>The blob streams of the current row, which the caller now owns (the next row no longer releases them):
+    /// a row that waits in an apply batch keeps its blobs until the batch has run.</summary>
+    public IReadOnlyList<Stream> TakeBlobs()
+    {
+        if (_openBlobs.Count == 0) return Array.Empty<Stream>();
+        var blobs = _openBlobs.ToList();
+        _openBlobs.Clear();
+        return blobs;
+    }
+
     /// <summary>After the end marker, reads the payload to its very end so the package's length and SHA-256 check
     /// runs before anything is committed; bytes after the end marker are an error.</summary>
     public void VerifyEnd()

@@ -15,6 +15,9 @@ public sealed class ConsolidationResult
     public IReadOnlyList<Conflict> Conflicts { get; init; } = Array.Empty<Conflict>();
     public long RowsApplied => Tables.Values.Sum(t => t.Upserts + t.Deletes);
     public long RowsSkipped => Tables.Values.Sum(t => t.Skipped);
+
+    /// <summary>Statements executed against the master for this package (calls into the engine, rows are applied in batches).</summary>
+    public long Statements { get; init; }
 }
 
 /// <summary>The facts of a site package the Siège needs besides its change stream.</summary>
@@ -40,6 +43,9 @@ public sealed class Consolidator
 
     /// <param name="siegeWinsTables">tables.siegeWins: table names or glob patterns (<c>*</c>, <c>?</c>; case-insensitive,
     /// as every table rule: <see cref="TableRules.IsSiegeWins"/>).</param>
+    /// <summary>Upserts per batch call at most (<see cref="ChangeApplier.BatchRows"/>; 1: row by row).</summary>
+    internal int BatchRows { get; init; } = UpsertBatch.MaxSlots;
+
     public Consolidator(FbConnection master, IEnumerable<string> siegeWinsTables)
     {
         _master = master;
@@ -68,6 +74,7 @@ public sealed class Consolidator
     private ConsolidationResult ConsolidateOnce(SitePackageFacts facts, Func<Stream> openChanges, CancellationToken cancellationToken)
     {
         FaultPoints.Hit("consolidate.before-tx");
+        var statements = _master.StatementsExecuted;
         using var tx = _master.BeginTransaction(new FbTransactionOptions { LockTimeoutSeconds = LockTimeoutSeconds });
         var identity = NodeIdentity.Read(_master, tx);
         if (!identity.IsSiege)
@@ -94,7 +101,7 @@ public sealed class Consolidator
 
         _master.ExecuteScalar(tx, CaptureObjects.MarkApplying);
         var policy = new SiegePolicy(identity, registry, facts.Site, _siegeWins);
-        using (var applier = new ChangeApplier(_master, tx, schema, masterVersions: true, contributor: facts.Site.Value))
+        using (var applier = new ChangeApplier(_master, tx, schema, masterVersions: true, contributor: facts.Site.Value) { BatchRows = BatchRows })
         {
             applier.Apply(reader, policy, cancellationToken);
             reader.VerifyEnd();
@@ -107,6 +114,7 @@ public sealed class Consolidator
                 CycleId = facts.Cycle.Value,
                 Tables = applier.Counts,
                 Conflicts = policy.Conflicts,
+                Statements = _master.StatementsExecuted - statements,
             };
         }
     }
@@ -126,13 +134,15 @@ public sealed class Consolidator
             _registry = registry;
             _from = from;
             _siegeWins = siegeWins;
+            FastPath = new FastPath(FastPathTest.NoConcurrentEdit, VersionStamp.FromSender) { Sender = from.Value };
         }
 
         public List<Conflict> Conflicts { get; } = new();
 
-        public bool ShouldApply(IncomingChange change)
+        public FastPath FastPath { get; }
+
+        public bool Decide(IncomingChange change, VersionRow? master)
         {
-            var master = change.Table.ReadVersion(change.Key);
             if (master is null || master.Origin == _from.Value || master.RealSequence <= change.Header.BaseSequence)
             {
                 return true;   // no concurrent change: the site changed the version it had

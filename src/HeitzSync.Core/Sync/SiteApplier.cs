@@ -20,6 +20,9 @@ public sealed class SiteApplyResult
     public IReadOnlyList<string> Unapplied { get; init; } = Array.Empty<string>();
     public long RowsApplied => Tables.Values.Sum(t => t.Upserts + t.Deletes);
     public long RowsSkipped => Tables.Values.Sum(t => t.Skipped);
+
+    /// <summary>Statements executed against the site's database for this package (rows are applied in batches).</summary>
+    public long Statements { get; init; }
 }
 
 /// <summary>
@@ -31,6 +34,9 @@ public sealed class SiteApplier
     private readonly FbConnection _site;
 
     public SiteApplier(FbConnection site) => _site = site;
+
+    /// <summary>Upserts per batch call at most (<see cref="ChangeApplier.BatchRows"/>; 1: row by row).</summary>
+    internal int BatchRows { get; init; } = UpsertBatch.MaxSlots;
 
     public SiteApplyResult Apply(SiegePackageFacts facts, Func<Stream> openChanges, CancellationToken cancellationToken)
     {
@@ -49,6 +55,7 @@ public sealed class SiteApplier
 
     private SiteApplyResult ApplyOnce(SiegePackageFacts facts, Func<Stream> openChanges, CancellationToken cancellationToken)
     {
+        var statements = _site.StatementsExecuted;
         using var tx = _site.BeginTransaction(new FbTransactionOptions { LockTimeoutSeconds = 30 });
         var identity = NodeIdentity.Read(_site, tx);
         if (identity.Site != facts.Target)
@@ -69,7 +76,7 @@ public sealed class SiteApplier
         var acknowledged = Watermark.Latest(identity.Acknowledged, facts.ConsolidatedFromTarget);
         _site.ExecuteScalar(tx, CaptureObjects.MarkApplying);
         var policy = new SitePolicy(acknowledged);
-        using var applier = new ChangeApplier(_site, tx, schema, masterVersions: false, contributor: CaptureObjects.OthersOrigin);
+        using var applier = new ChangeApplier(_site, tx, schema, masterVersions: false, contributor: CaptureObjects.OthersOrigin) { BatchRows = BatchRows };
         applier.Apply(reader, policy, cancellationToken);
         reader.VerifyEnd();
         _site.Execute(tx,
@@ -77,21 +84,26 @@ public sealed class SiteApplier
             facts.Covered.Sequence, facts.Covered.ResendFromTx, facts.Cycle.Value, acknowledged.Sequence, acknowledged.ResendFromTx);
         FaultPoints.Hit("apply.inside-tx");
         tx.Commit();
-        return new SiteApplyResult { CycleId = facts.Cycle.Value, Tables = applier.Counts, Unapplied = policy.Unapplied };
+        return new SiteApplyResult { CycleId = facts.Cycle.Value, Tables = applier.Counts, Unapplied = policy.Unapplied, Statements = _site.StatementsExecuted - statements };
     }
 
     private sealed class SitePolicy : IApplyPolicy
     {
         private readonly Watermark _acknowledged;
 
-        public SitePolicy(Watermark acknowledged) => _acknowledged = acknowledged;
+        public SitePolicy(Watermark acknowledged)
+        {
+            _acknowledged = acknowledged;
+            FastPath = new FastPath(FastPathTest.NothingPendingHere, VersionStamp.CarriedOriginMasterBase) { Acknowledged = acknowledged };
+        }
 
         public List<string> Unapplied { get; } = new();
 
+        public FastPath FastPath { get; }
+
         /// <summary>A key changed here and not yet consolidated keeps its local version: it goes up next night and wins or loses there.</summary>
-        public bool ShouldApply(IncomingChange change)
+        public bool Decide(IncomingChange change, VersionRow? local)
         {
-            var local = change.Table.ReadVersion(change.Key);
             if (local is null) return true;
             var pending = local.Sequence > _acknowledged.Sequence || (local.Sequence > 0 && local.Tx >= _acknowledged.ResendFromTx);
             return !pending;

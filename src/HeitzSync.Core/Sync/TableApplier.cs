@@ -5,15 +5,6 @@ using HeitzSync.Firebird;
 
 namespace HeitzSync.Core.Sync;
 
-/// <summary>The version row of one key, as the receiving database has it.</summary>
-internal sealed record VersionRow(long Sequence, long Tx, string Origin, DateTime ChangedAtUtc, char Op, long BaseSequence)
-{
-    /// <summary>At the Siège: the sequence of the real edit this version carries. A version re-published without a new
-    /// edit (a conflict the master's version won, a refused delete) gets a new sequence and keeps its edit's one in
-    /// BASE_SEQ, so that conflicts are decided between real edits only.</summary>
-    public long RealSequence => BaseSequence > 0 ? BaseSequence : Sequence;
-}
-
 /// <summary>
 /// Prepared statements that apply one table's changes inside an apply transaction: upsert or delete the business
 /// row, read and write its version row. Prepared once per table and reused for every row.
@@ -35,6 +26,8 @@ internal sealed class TableApplier : IDisposable
     private FbCommand? _readVersion;
     private FbCommand? _writeVersion;
     private FbCommand? _readRow;
+    private UpsertBatch? _batch;
+    private bool _batchPrepared;
     private readonly Dictionary<string, FbCommand> _foreignKeyReads = new(StringComparer.Ordinal);
 
     /// <param name="masterVersions">True at the Siège: version rows take a new master sequence; false at a site: applied rows have nothing to send.</param>
@@ -52,6 +45,18 @@ internal sealed class TableApplier : IDisposable
     }
 
     public SyncTable Table { get; }
+
+    /// <summary>The batch statement of this table's upserts (prepared at the first call), or null when the table is too
+    /// wide for two rows per statement.</summary>
+    public UpsertBatch? Batch(FastPath fastPath, int maxRows)
+    {
+        if (!_batchPrepared)
+        {
+            _batch = UpsertBatch.Create(_connection, _transaction, this, fastPath, _masterVersions, _contributor, maxRows);
+            _batchPrepared = true;
+        }
+        return _batch;
+    }
 
     public object?[] KeyOf(object?[] rowValues) => _keyPositions.Select(i => rowValues[i]).ToArray();
 
@@ -98,22 +103,16 @@ internal sealed class TableApplier : IDisposable
 
     public VersionRow? ReadVersion(object?[] key)
     {
-        _readVersion ??= _connection.Prepare(_transaction,
-            $"SELECT SEQ, TX, ORIGIN, CHANGED_AT, OP, BASE_SEQ FROM {Table.VersionTable} WHERE {KeyWhere("")}");
+        _readVersion ??= _connection.Prepare(_transaction, VersionRows.ReadSql(Table));
         using var reader = _readVersion.ExecuteReader(key);
-        if (!reader.Read()) return null;
-        return new VersionRow(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2).Trim(), LocalClock.ToUtc(reader.GetDateTime(3)), reader.GetString(4)[0], reader.GetInt64(5));
+        return reader.Read() ? VersionRows.FromReader(reader, 0) : null;
     }
 
     /// <summary>Records the applied change. At the Siège it takes the next master sequence (so it is published);
     /// at a site it gets sequence 0 (nothing to send) and remembers the master sequence as its base.</summary>
     public void WriteVersion(object?[] key, char op, DateTime changedAtUtc, string origin, long baseSequence)
     {
-        var keys = KeyList();
-        var sequence = _masterVersions ? $"GEN_ID({CaptureObjects.Sequence}, 1), CURRENT_TRANSACTION" : "0, 0";
-        _writeVersion ??= _connection.Prepare(_transaction,
-            $"UPDATE OR INSERT INTO {Table.VersionTable} ({keys}, SEQ, TX, OP, CHANGED_AT, ORIGIN, BASE_SEQ) " +
-            $"VALUES ({string.Join(", ", Table.KeyColumns.Select(_ => "?"))}, {sequence}, ?, ?, ?, ?) MATCHING ({keys})");
+        _writeVersion ??= _connection.Prepare(_transaction, VersionRows.WriteSql(Table, _masterVersions));
         var args = new object?[key.Length + 4];
         key.CopyTo(args, 0);
         args[key.Length] = op.ToString();
@@ -255,15 +254,33 @@ internal sealed class TableApplier : IDisposable
     private string AdditiveUpsertSql()
     {
         var p = Table.Columns.Select((_, i) => $":P{i}").ToList();
+        return $@"EXECUTE BLOCK ({string.Join(", ", Table.Columns.Select((c, i) => $"P{i} {CarriedSqlType(c)} = ?"))}, HZ_ORIGIN VARCHAR(16) CHARACTER SET ASCII = ?)
+AS
+{Declarations()}BEGIN
+  {AdditiveUpsertBody(p)}
+END";
+    }
+
+    /// <summary>PSQL that writes one incoming row whose values are the expressions <paramref name="p"/> (one per carried
+    /// column): UPDATE OR INSERT, or for a table with additive columns the body of <see cref="AdditiveUpsertSql"/>
+    /// (which needs <see cref="Declarations"/> and the block parameter HZ_ORIGIN, the contributor).</summary>
+    internal string UpsertBody(IReadOnlyList<string> p)
+    {
+        if (!Table.HasAdditive)
+        {
+            return $"UPDATE OR INSERT INTO {Table.Quoted} ({string.Join(", ", Table.Columns.Select(c => c.Quoted))}) VALUES ({string.Join(", ", p)}) MATCHING ({KeyList()});";
+        }
+        return AdditiveUpsertBody(p);
+    }
+
+    private string AdditiveUpsertBody(IReadOnlyList<string> p)
+    {
         var additive = Table.AdditiveColumns;
         var keyMatch = string.Join(" AND ", Table.KeyColumns.Select(c => $"{c.Quoted} = {p[IndexOf(Table.Columns, c.Name)]}"));
         var sets = Table.Columns.Select((c, i) => (c, i)).Where(x => !x.c.IsKey)
             .Select(x => x.c.IsAdditive ? $"{x.c.Quoted} = COALESCE({x.c.Quoted}, 0) + :HZ_D{AdditiveIndex(x.c)}" : $"{x.c.Quoted} = {p[x.i]}");
         var insertValues = Table.Columns.Select((c, i) => c.IsAdditive ? $":HZ_D{AdditiveIndex(c)}" : p[i]);
-        return $@"EXECUTE BLOCK ({string.Join(", ", Table.Columns.Select((c, i) => $"P{i} {(c.IsAdditive ? c.TotalSqlType : c.SqlType)} = ?"))}, HZ_ORIGIN VARCHAR(16) CHARACTER SET ASCII = ?)
-AS
-{Declarations()}BEGIN
-  {TakeDifferences(p)}
+        return $@"{TakeDifferences(p)}
   {RecordTotals(p)}
   UPDATE {Table.Quoted} SET {string.Join(", ", sets)} WHERE {keyMatch};
   IF (ROW_COUNT = 0) THEN
@@ -271,9 +288,11 @@ AS
     SELECT {string.Join(", ", additive.Select(c => $"COALESCE(SUM({c.Quoted}), 0)"))} FROM {Table.TotalsTable} WHERE {keyMatch}
       INTO {string.Join(", ", additive.Select((_, j) => $":HZ_D{j}"))};
     INSERT INTO {Table.Quoted} ({string.Join(", ", Table.Columns.Select(c => c.Quoted))}) VALUES ({string.Join(", ", insertValues)});
-  END
-END";
+  END";
     }
+
+    /// <summary>The type a carried column's value has in a change (an additive column's running total is wider).</summary>
+    internal static string CarriedSqlType(SyncColumn column) => column.IsAdditive ? column.TotalSqlType : column.SqlType;
 
     /// <summary>The same for the additive columns alone (the row image is not applied); returns 1 when the row changed.</summary>
     private string ContributionsSql()
@@ -298,7 +317,7 @@ AS
 END";
     }
 
-    private string Declarations() => string.Concat(Table.AdditiveColumns.Select((c, j) => $"DECLARE HZ_D{j} {c.TotalSqlType};\n"));
+    internal string Declarations() => string.Concat(Table.AdditiveColumns.Select((c, j) => $"DECLARE HZ_D{j} {c.TotalSqlType};\n"));
 
     /// <summary>HZ_Dj = incoming total − the total last recorded from this sender (none yet: 0).</summary>
     private string TakeDifferences(IReadOnlyList<string> p)
@@ -349,6 +368,7 @@ END";
         _readVersion?.Dispose();
         _writeVersion?.Dispose();
         _readRow?.Dispose();
+        _batch?.Dispose();
         foreach (var command in _foreignKeyReads.Values) command.Dispose();
     }
 }

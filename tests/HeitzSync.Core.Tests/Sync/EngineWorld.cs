@@ -51,6 +51,19 @@ internal sealed class EngineWorld : IDisposable
         TriggersRunDuringApply = CustomerSchema.TriggersRunDuringApply,
     };
 
+    /// <summary>Upserts per batch call in every apply of this world (1: row by row); null: the engine's default.</summary>
+    public int? BatchRows
+    {
+        get => _batchRows;
+        init
+        {
+            _batchRows = value;
+            foreach (var node in All) node.BatchRows = value;
+        }
+    }
+
+    private readonly int? _batchRows;
+
     /// <summary>Which tables <see cref="InitializeAll()"/> synchronises.</summary>
     public Func<string, bool> IsSynchronised { get; init; } = t => t != "LOCAL_SETTINGS";
 
@@ -140,6 +153,9 @@ internal sealed class EngineNode : IDisposable
     public FbConnection Connection { get; }
     public long KeyLow => Number * EngineWorld.RangeSize;
 
+    /// <summary>Upserts per batch call in this node's applies (1: row by row); null: the engine's default.</summary>
+    public int? BatchRows { get; set; }
+
     public CaptureInstallResult Initialize(Func<string, bool> isSynchronised, Func<CaptureOptions, CaptureOptions>? configure = null) =>
         new CaptureInstaller(Connection).Install((configure ?? (o => o))(Options(isSynchronised)));
 
@@ -179,7 +195,7 @@ internal sealed class EngineNode : IDisposable
     }
 
     public ConsolidationResult Consolidate(string file, ExtractResult package, CycleId cycle) =>
-        new Consolidator(Connection, Array.Empty<string>()).Consolidate(
+        new Consolidator(Connection, Array.Empty<string>()) { BatchRows = BatchRows ?? UpsertBatch.MaxSlots }.Consolidate(
             new SitePackageFacts(package.Site, package.SiteNumber, package.KeyLow, package.KeyHigh, cycle, package.Covered, package.Acknowledging),
             () => File.OpenRead(file),
             CancellationToken.None);
@@ -200,7 +216,7 @@ internal sealed class EngineNode : IDisposable
     }
 
     public SiteApplyResult Apply(string file, ExtractResult published, CycleId cycle) =>
-        new SiteApplier(Connection).Apply(
+        new SiteApplier(Connection) { BatchRows = BatchRows ?? UpsertBatch.MaxSlots }.Apply(
             new SiegePackageFacts(SiteCode.Parse(Code), cycle, published.Covered, published.Acknowledging),
             () => File.OpenRead(file),
             CancellationToken.None);

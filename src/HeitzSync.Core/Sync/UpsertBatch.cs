@@ -1,0 +1,259 @@
+using System.Globalization;
+using System.Text;
+using HeitzSync.Core.Capture;
+using HeitzSync.Firebird;
+
+namespace HeitzSync.Core.Sync;
+
+/// <summary>What became of one change of an <see cref="UpsertBatch"/>.</summary>
+internal enum BatchOutcome
+{
+    /// <summary>Written and its version row stamped, engine-side.</summary>
+    Applied,
+
+    /// <summary>Not written: the fast path leaves it to the policy, which decides with the version row read.</summary>
+    LeftToPolicy,
+
+    /// <summary>Not written: a foreign key refused it (its parent may come later); nothing of it was kept.</summary>
+    RefusedByForeignKey,
+}
+
+/// <summary>
+/// The upserts of one table, several rows per call (docs/sync-engine.md, "Applying in batches"): one prepared EXECUTE
+/// BLOCK takes up to <see cref="Slots"/> changes and, for each, reads the key's version row; when the policy's
+/// <see cref="FastPath"/> says the change applies, it writes the row and stamps the version row, all engine-side. A row a
+/// foreign key refuses is undone alone (its own savepoint) and reported; a change the fast path leaves out comes back
+/// with the version row read. Changes wait here (their blobs too) until the batch runs: at most <see cref="Slots"/> rows
+/// and <see cref="BlobBudget"/> bytes of blobs in memory.
+/// </summary>
+internal sealed class UpsertBatch : IDisposable
+{
+    /// <summary>Rows per call at most; measured on the sample schema, more gains little.</summary>
+    public const int MaxSlots = 32;
+
+    /// <summary>Bytes of blobs held in memory before the batch runs early (larger blobs wait in temporary files).</summary>
+    public const long BlobBudget = 8 * 1024 * 1024;
+
+    /// <summary>Firebird 3 takes statements up to 64 KiB; a table so wide that two rows do not fit goes row by row.</summary>
+    private const int MaxStatementLength = 60_000;
+
+    /// <summary>Firebird 3 takes at most 256 table references (contexts) in one statement; a slot makes about 6 (a table
+    /// with additive columns about 12).</summary>
+    private const int MaxContexts = 240;
+
+    private const int FixedPerSlot = 5;   // USE, AT, ORIGIN, SEQ, BASE
+
+    private readonly TableApplier _table;
+    private readonly FastPath _fastPath;
+    private readonly string _contributor;
+    private readonly FbCommand _command;
+    private readonly List<Pending> _pending = new();
+    private readonly HashSet<object?[]> _keys = new(KeyComparer.Instance);
+    private long _blobBytes;
+
+    private UpsertBatch(TableApplier table, FastPath fastPath, string contributor, FbCommand command, int slots)
+    {
+        _table = table;
+        _fastPath = fastPath;
+        _contributor = contributor;
+        _command = command;
+        Slots = slots;
+    }
+
+    private sealed record Pending(IncomingChange Change, IReadOnlyList<Stream> Blobs);
+
+    public int Slots { get; }
+    public int Count => _pending.Count;
+    public bool IsFull => _pending.Count >= Slots || _blobBytes >= BlobBudget;
+
+    /// <summary>Prepares the batch statement of <paramref name="table"/>, or null when two rows of it do not fit one
+    /// statement (those go row by row).</summary>
+    public static UpsertBatch? Create(FbConnection connection, FbTransaction transaction, TableApplier table, FastPath fastPath, bool masterVersions,
+        string contributor, int maxSlots)
+    {
+        var head = Head(table);
+        var slotLength = Math.Max(SlotParameters(table, 0).Length, SlotParameters(table, maxSlots - 1).Length)
+                         + Math.Max(SlotBody(table, fastPath, masterVersions, 0).Length, SlotBody(table, fastPath, masterVersions, maxSlots - 1).Length) + 4;
+        var contexts = table.Table.HasAdditive ? 12 : 6;
+        for (var slots = Math.Min(Math.Min(maxSlots, MaxContexts / contexts), (MaxStatementLength - head.Length) / slotLength); slots >= 2; slots /= 2)
+        {
+            try
+            {
+                return new UpsertBatch(table, fastPath, contributor, connection.Prepare(transaction, Sql(table, fastPath, masterVersions, slots)), slots);
+            }
+            catch (FbException)
+            {
+                // An implementation limit this estimate missed (contexts, message size): fewer rows per call.
+            }
+        }
+        return null;
+    }
+
+    private static string Sql(TableApplier table, FastPath fastPath, bool masterVersions, int slots)
+    {
+        var sql = new StringBuilder("EXECUTE BLOCK (").Append(VersionRows.BlockParameters).Append(", HZ_ORIGIN VARCHAR(16) CHARACTER SET ASCII = ?");
+        for (var s = 0; s < slots; s++) sql.Append(",\n  ").Append(SlotParameters(table, s));
+        sql.Append(")\nRETURNS (HZ_SLOT SMALLINT, HZ_STATUS SMALLINT, ").Append(VersionRows.Declarations).Append(")\nAS\n").Append(table.Declarations()).Append("BEGIN\n");
+        for (var s = 0; s < slots; s++) sql.Append(SlotBody(table, fastPath, masterVersions, s));
+        sql.Append("END");
+        return sql.ToString();
+    }
+
+    private static string Head(TableApplier table) =>
+        "EXECUTE BLOCK (" + VersionRows.BlockParameters + ", HZ_ORIGIN VARCHAR(16) CHARACTER SET ASCII = ?)\nRETURNS (HZ_SLOT SMALLINT, HZ_STATUS SMALLINT, " +
+        VersionRows.Declarations + ")\nAS\n" + table.Declarations() + "BEGIN\nEND";
+
+    private static string SlotParameters(TableApplier table, int s) =>
+        $"S{s}_USE SMALLINT = ?, S{s}_AT TIMESTAMP = ?, S{s}_ORIGIN VARCHAR(16) CHARACTER SET ASCII = ?, S{s}_SEQ BIGINT = ?, S{s}_BASE BIGINT = ?, " +
+        string.Join(", ", table.Table.Columns.Select((c, i) => $"S{s}_P{i} {TableApplier.CarriedSqlType(c)} = ?"));
+
+    /// <summary>One slot: read the version, take the fast path (write, stamp; a foreign key undoes both), or hand it back.</summary>
+    private static string SlotBody(TableApplier table, FastPath fastPath, bool masterVersions, int s)
+    {
+        var columns = table.Table.Columns;
+        var values = columns.Select((_, i) => $":S{s}_P{i}").ToList();
+        string KeyValue(SyncColumn key) => values[IndexOf(columns, key)];
+        return $@"  IF (S{s}_USE = 1) THEN
+  BEGIN
+    {VersionRows.ReadInto(table.Table, KeyValue)}
+    HZ_STATUS = 0;
+    IF ({VersionRows.FastPathCondition(fastPath, $":S{s}_BASE")}) THEN
+    BEGIN
+      {table.UpsertBody(values)}
+    {VersionRows.Stamp(table.Table, KeyValue, masterVersions, fastPath, $":S{s}_AT", $":S{s}_ORIGIN", $":S{s}_SEQ", $":S{s}_BASE")}
+      WHEN GDSCODE foreign_key DO HZ_STATUS = 2;
+    END
+    ELSE HZ_STATUS = 1;
+    IF (HZ_STATUS > 0) THEN
+    BEGIN
+      HZ_SLOT = {s.ToString(CultureInfo.InvariantCulture)};
+      SUSPEND;
+    END
+  END
+";
+    }
+
+    /// <summary>Whether a change of this key already waits in the batch (the batch must run first, to keep the order).</summary>
+    public bool Holds(object?[] key) => _keys.Contains(key);
+
+    /// <summary>Adds a change; <paramref name="blobs"/> are its blob streams, which the batch now owns.</summary>
+    public void Add(IncomingChange change, IReadOnlyList<Stream> blobs)
+    {
+        if (_pending.Count >= Slots) throw new InvalidOperationException("The batch is full: run it first.");
+        _pending.Add(new Pending(change, blobs));
+        _keys.Add(change.Key);
+        foreach (var blob in blobs)
+        {
+            if (blob is MemoryStream memory) _blobBytes += memory.Length;
+        }
+    }
+
+    /// <summary>Runs the batch: one call for every waiting change. Returns what became of each, in the order they came,
+    /// with the version row read for those left to the policy. The changes stay readable (blobs rewound) until
+    /// <see cref="Clear"/>.</summary>
+    public IReadOnlyList<(IncomingChange Change, BatchOutcome Outcome, VersionRow? Version)> Run()
+    {
+        var columns = _table.Table.Columns.Count;
+        var args = new object?[4 + Slots * (FixedPerSlot + columns)];
+        VersionRows.BlockArguments(_fastPath).CopyTo(args, 0);
+        args[3] = _contributor;
+        for (var s = 0; s < _pending.Count; s++)
+        {
+            var change = _pending[s].Change;
+            var at = 4 + s * (FixedPerSlot + columns);
+            args[at] = (short)1;
+            args[at + 1] = LocalClock.ToLocal(change.Header.ChangedAtUtc);
+            args[at + 2] = change.Header.Origin;
+            args[at + 3] = change.Header.Sequence;
+            args[at + 4] = change.Header.BaseSequence;
+            Array.Copy(change.Values, 0, args, at + FixedPerSlot, columns);
+        }
+        var outcomes = new BatchOutcome[_pending.Count];
+        var versions = new VersionRow?[_pending.Count];
+        using (var reader = _command.ExecuteReader(args))
+        {
+            while (reader.Read())
+            {
+                var slot = reader.GetInt32(0);
+                outcomes[slot] = reader.GetInt32(1) == 1 ? BatchOutcome.LeftToPolicy : BatchOutcome.RefusedByForeignKey;
+                versions[slot] = reader.IsDBNull(VersionRows.FirstOutput) ? null : VersionRows.FromReader(reader, VersionRows.FirstOutput);
+            }
+        }
+        foreach (var pending in _pending)
+        {
+            foreach (var blob in pending.Blobs) blob.Position = 0;   // a change left to the policy may be written again
+        }
+        return _pending.Select((p, i) => (p.Change, outcomes[i], versions[i])).ToList();
+    }
+
+    /// <summary>Forgets the changes of the last run and releases their blobs.</summary>
+    public void Clear()
+    {
+        foreach (var pending in _pending)
+        {
+            foreach (var blob in pending.Blobs) blob.Dispose();
+        }
+        _pending.Clear();
+        _keys.Clear();
+        _blobBytes = 0;
+    }
+
+    private static int IndexOf(IReadOnlyList<SyncColumn> columns, SyncColumn column)
+    {
+        for (var i = 0; i < columns.Count; i++)
+        {
+            if (columns[i].Name == column.Name) return i;
+        }
+        throw new InvalidOperationException($"Column {column.Name} is not among the carried columns.");
+    }
+
+    public void Dispose()
+    {
+        Clear();
+        _command.Dispose();
+    }
+
+    /// <summary>Keys of one table compared by value (text byte for byte).</summary>
+    private sealed class KeyComparer : IEqualityComparer<object?[]>
+    {
+        public static readonly KeyComparer Instance = new();
+
+        public bool Equals(object?[]? x, object?[]? y)
+        {
+            if (x is null || y is null || x.Length != y.Length) return ReferenceEquals(x, y);
+            for (var i = 0; i < x.Length; i++)
+            {
+                var same = (x[i], y[i]) switch
+                {
+                    (FbRawText a, FbRawText b) => a.Bytes.AsSpan().SequenceEqual(b.Bytes),
+                    var (a, b) => Equals(a, b),
+                };
+                if (!same) return false;
+            }
+            return true;
+        }
+
+        public int GetHashCode(object?[] key)
+        {
+            var hash = 17;
+            foreach (var value in key)
+            {
+                var part = value switch
+                {
+                    null => 0,
+                    FbRawText raw => Fnv(raw.Bytes),
+                    _ => value.GetHashCode(),
+                };
+                hash = unchecked(hash * 31 + part);
+            }
+            return hash;
+        }
+
+        private static int Fnv(byte[] bytes)
+        {
+            var hash = unchecked((int)2166136261);
+            foreach (var b in bytes) hash = unchecked((hash ^ b) * 16777619);
+            return hash;
+        }
+    }
+}

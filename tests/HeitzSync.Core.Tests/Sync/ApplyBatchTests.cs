@@ -1,0 +1,281 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using HeitzSync.Core.Sync;
+using HeitzSync.Firebird;
+using HeitzSync.Testing.Customer;
+
+namespace HeitzSync.Core.Tests.Sync;
+
+/// <summary>
+/// Applies in batches (UpsertBatch, docs/sync-engine.md "Applying in batches", issue 16): several upserts per call,
+/// decided engine-side when the policy's fast path allows, row by row otherwise. The batches must change nothing of what
+/// an apply does: the same rows, version rows and conflicts as row by row, across batch boundaries, with a conflicting
+/// row, a row a foreign key refuses and blobs inside a batch.
+/// </summary>
+[Trait("Category", "EndToEnd")]
+public class ApplyBatchTests
+{
+    [Fact]
+    public void Batches_and_row_by_row_leave_the_same_rows_version_rows_and_conflicts()
+    {
+        using var batched = EngineWorld.Customer(siteCount: 2);
+        using var rowByRow = EngineWorld.Customer(siteCount: 2);
+        foreach (var node in rowByRow.All) node.BatchRows = 1;
+
+        for (var night = 1; night <= 3; night++)
+        {
+            Day(batched, night);
+            Day(rowByRow, night);
+            batched.Night();
+            rowByRow.Night();
+            foreach (var (a, b) in batched.All.Zip(rowByRow.All))
+            {
+                Assert.Equal(Rows(b), Rows(a));
+                Assert.Equal(Versions(b), Versions(a));
+            }
+            Assert.Equal(rowByRow.Conflicts.Select(Describe).Order(StringComparer.Ordinal), batched.Conflicts.Select(Describe).Order(StringComparer.Ordinal));
+        }
+        // The scenario does meet every path: conflicts both ways, a refused delete with its cascaded child, an orphan.
+        Assert.Contains(batched.Conflicts, c => c.Resolution == ConflictResolution.IncomingWon);
+        Assert.Contains(batched.Conflicts, c => c.Resolution == ConflictResolution.MasterKept);
+        Assert.Contains(batched.Conflicts, c => c.Resolution == ConflictResolution.DeleteRefused && c.Table == "SUBSCRIPTION");
+        Assert.Contains(batched.Conflicts, c => c.Resolution == ConflictResolution.OrphanRemoved);
+        TableContent.AssertConverged(batched, "after three nights in batches", CustomerSchema.SynchronisedTables);
+    }
+
+    [Fact]
+    public void Rows_arrive_whole_across_batch_boundaries_in_one_call_per_batch()
+    {
+        using var world = new EngineWorld(siteCount: 2);
+        world.InitializeAll();
+        world.Night();   // every site registers
+        var (sender, receiver) = (world.Sites[0], world.Sites[1]);
+        var next = (int)sender.KeyLow;
+        foreach (var count in new[] { UpsertBatch.MaxSlots - 1, UpsertBatch.MaxSlots, UpsertBatch.MaxSlots + 1, 2 * UpsertBatch.MaxSlots + 1 })
+        {
+            using (var tx = sender.Connection.BeginTransaction())
+            {
+                for (var i = 0; i < count; i++)
+                {
+                    next++;
+                    sender.Connection.Execute(tx, "INSERT INTO MEMBER (ID, NAME, BALANCE) VALUES (?, ?, ?)", next, CustomerSchema.Win1252($"Zoë Brontë n°{next}"), next % 1000 / 10m);
+                }
+                tx.Commit();
+            }
+            var cycle = world.NextCycle();
+            var file = sender.Extract(world.Folder, cycle, out var extract);
+            var acknowledgement = receiver.Extract(world.Folder, cycle, out var nothing);   // what it applied last night
+            var consolidated = world.Siege.Consolidate(file, extract, cycle);
+            var empty = world.Siege.Consolidate(acknowledgement, nothing, cycle);
+            var applied = receiver.ApplyFrom(world.Siege, world.Folder, cycle);
+            var echo = sender.ApplyFrom(world.Siege, world.Folder, cycle);   // its own rows do not come back: nothing to apply
+
+            Assert.Equal(count, consolidated.RowsApplied);
+            Assert.Equal(count, applied.RowsApplied);
+            Assert.Equal(0, echo.RowsApplied);
+            TableContent.AssertConverged(world, $"after {count} members");
+            // Row by row, each row takes three statements (version read, upsert, version write); in batches, one call per
+            // batch on top of what an empty package takes.
+            var batches = (count + UpsertBatch.MaxSlots - 1) / UpsertBatch.MaxSlots;
+            Assert.Equal(batches, consolidated.Statements - empty.Statements);
+            Assert.Equal(batches, applied.Statements - echo.Statements);
+        }
+    }
+
+    [Fact]
+    public void A_conflicting_row_inside_a_batch_goes_to_the_policy_while_the_rest_of_its_batch_applies()
+    {
+        using var world = new EngineWorld(siteCount: 2);
+        world.InitializeAll();
+        var (first, second) = (world.Sites[0], world.Sites[1]);
+        var ids = Enumerable.Range(1, 20).Select(i => (int)first.KeyLow + i).ToList();
+        foreach (var id in ids) first.Sql("INSERT INTO MEMBER (ID, NAME, BALANCE) VALUES (?, ?, 0)", id, CustomerSchema.Win1252("Hélène"));
+        world.Night();
+
+        // Both sites edit member 10 the same day, the second one later; the first site edits all twenty.
+        var contested = ids[9];
+        var day = new DateTime(2026, 11, 20, 10, 0, 0);
+        foreach (var id in ids) first.Sql("UPDATE MEMBER SET BALANCE = 1 WHERE ID = ?", id);
+        second.Sql("UPDATE MEMBER SET BALANCE = 2 WHERE ID = ?", contested);
+        foreach (var id in ids) first.SetChangeTime("MEMBER", "ID", id, day);
+        second.SetChangeTime("MEMBER", "ID", contested, day.AddMinutes(1));
+        world.Night(sending: new[] { second });
+        world.Night();
+
+        var conflict = Assert.Single(world.Conflicts);
+        Assert.Equal((ConflictResolution.MasterKept, second.Code, first.Code, contested.ToString(CultureInfo.InvariantCulture)),
+            (conflict.Resolution, conflict.WinnerSite, conflict.LoserSite, conflict.Key));
+        foreach (var node in world.All)
+        {
+            Assert.Equal(2m, node.Scalar("SELECT BALANCE FROM MEMBER WHERE ID = ?", contested));
+            Assert.Equal(19L, Convert.ToInt64(node.Scalar("SELECT COUNT(*) FROM MEMBER WHERE BALANCE = 1")));
+        }
+        TableContent.AssertConverged(world, "after the conflict inside a batch");
+    }
+
+    [Fact]
+    public void A_row_a_foreign_key_refuses_inside_a_batch_waits_for_its_parent_later_in_the_same_batch()
+    {
+        using var world = new EngineWorld(siteCount: 1);
+        world.InitializeAll();
+        var site = world.Sites[0];
+        var (sponsored, sponsor) = ((int)site.KeyLow + 1, (int)site.KeyLow + 2);
+        site.Sql("INSERT INTO MEMBER (ID, NAME) VALUES (?, 'sponsored')", sponsored);
+        site.Sql("INSERT INTO MEMBER (ID, NAME) VALUES (?, 'sponsor')", sponsor);
+        // The first member's version row comes first in the package, but now refers to the second one.
+        site.Sql("UPDATE MEMBER SET SPONSOR_ID = ? WHERE ID = ?", sponsor, sponsored);
+        site.Sql("INSERT INTO SALE (ID, MEMBER_ID, TOTAL) VALUES (?, ?, 12.5)", (int)site.KeyLow + 3, sponsored);
+
+        var cycle = world.NextCycle();
+        var file = site.Extract(world.Folder, cycle, out var extract);
+        var result = world.Siege.Consolidate(file, extract, cycle);
+
+        Assert.Empty(result.Conflicts);
+        Assert.Equal(3, result.RowsApplied);
+        Assert.Equal((long)sponsor, Convert.ToInt64(world.Siege.Scalar("SELECT SPONSOR_ID FROM MEMBER WHERE ID = ?", sponsored)));
+        var members = FbSql.QuoteIdentifier("HZ$V_" + world.Siege.Scalar("SELECT ID FROM HZ$TABLES WHERE TABLE_NAME = 'MEMBER'"));
+        Assert.Equal(site.Code, world.Siege.Scalar($"SELECT ORIGIN FROM {members} WHERE ID = ?", sponsored)?.ToString()?.Trim());
+        site.ApplyFrom(world.Siege, world.Folder, cycle);
+        TableContent.AssertConverged(world, "after the forward reference");
+    }
+
+    [Fact]
+    public void Blobs_in_batches_arrive_byte_for_byte_beyond_the_memory_budget_and_the_in_memory_limit()
+    {
+        using var world = new EngineWorld(siteCount: 2);
+        world.InitializeAll();
+        var site = world.Sites[0];
+        var random = new Random(16);
+        var photos = new List<byte[]>();
+        using (var tx = site.Connection.BeginTransaction())
+        {
+            for (var i = 1; i <= 34; i++)
+            {
+                // 33 photos of 300 KB (more than the batch's 8 MB blob budget together) and one of 5 MB (beyond the 4 MB a
+                // change stream keeps in memory: it waits in a temporary file); notes in WIN1252.
+                var photo = new byte[i == 17 ? 5 * 1024 * 1024 : 300 * 1024];
+                random.NextBytes(photo);
+                photos.Add(photo);
+                site.Connection.Execute(tx, "INSERT INTO MEMBER (ID, NAME, PHOTO, NOTES) VALUES (?, ?, ?, ?)",
+                    (int)site.KeyLow + i, CustomerSchema.Win1252($"Anaïs n°{i}"), photo, i % 3 == 0 ? CustomerSchema.Win1252($"Allergie aux arachides — casier n°{i}") : null);
+            }
+            tx.Commit();
+        }
+        world.Night();
+
+        TableContent.AssertConverged(world, "after the photos");
+        var received = (byte[])world.Sites[1].Scalar("SELECT PHOTO FROM MEMBER WHERE ID = ?", (int)site.KeyLow + 17)!;
+        Assert.Equal(SHA256.HashData(photos[16]), SHA256.HashData(received));
+    }
+
+    /// <summary>One business day of the equivalence scenario (deterministic: explicit keys, times and change times).</summary>
+    private static void Day(EngineWorld world, int night)
+    {
+        var (a, b) = (world.Sites[0], world.Sites[1]);
+        var m = (int)a.KeyLow;   // the first site's members
+        if (night == 1)
+        {
+            CustomerSchema.SeedArticles(world.Siege.Connection, 1, 40, stock: 100, price: 9.90m, new DateTime(2024, 1, 1));
+            world.InitializeAll();
+        }
+        var before = world.All.ToDictionary(n => n.Code, n => Convert.ToInt64(n.Scalar("SELECT GEN_ID(HZ$SEQ, 0) FROM RDB$DATABASE")));
+        switch (night)
+        {
+            case 1:
+                using (var tx = a.Connection.BeginTransaction())
+                {
+                    for (var i = 1; i <= 70; i++)
+                    {
+                        a.Connection.Execute(tx, "INSERT INTO MEMBER (ID, NAME, BALANCE) VALUES (?, ?, ?)", m + i, CustomerSchema.Win1252($"Hélène Lefèvre n°{i}"), i / 4m);
+                        a.Connection.Execute(tx, "INSERT INTO SUBSCRIPTION (ID, MEMBER_ID, KIND, STARTS) VALUES (?, ?, ?, ?)", m + 100 + i, m + i, CustomerSchema.Win1252("Année"), new DateTime(2026, 1, i % 28 + 1));
+                        if (i <= 20) a.Connection.Execute(tx, "INSERT INTO ENTRY (ID, MEMBER_ID, AT_TIME, GATE) VALUES (?, ?, ?, ?)", m + 200 + i, m + i, new DateTime(2026, 2, 1, 8, i, 0), (short)(i % 3));
+                    }
+                    // Forward references: members whose sponsor comes later in the package.
+                    for (var i = 1; i <= 10; i++) a.Connection.Execute(tx, "UPDATE MEMBER SET SPONSOR_ID = ? WHERE ID = ?", m + 60 + i, m + i);
+                    tx.Commit();
+                }
+                break;
+            case 2:
+                Sell(a, (int)a.KeyLow + 500, m + 1, (1, 2), (2, 1), (3, 5));
+                Sell(b, (int)b.KeyLow + 500, null, (1, 1), (4, 3));
+                a.Sql("UPDATE MEMBER SET BALANCE = 11 WHERE ID = ?", m + 5);
+                b.Sql("UPDATE MEMBER SET BALANCE = 22 WHERE ID = ?", m + 5);              // later: wins
+                world.Siege.Sql("UPDATE ARTICLE SET PRICE = 12.50 WHERE ID = 3");        // later than the site's: stays
+                a.Sql("UPDATE ARTICLE SET PRICE = 8.00 WHERE ID = 3");
+                a.Sql("INSERT INTO ENTRY (ID, MEMBER_ID, AT_TIME, GATE) VALUES (?, ?, ?, 1)", m + 300, m + 31, new DateTime(2026, 3, 1, 9, 0, 0));
+                b.Sql("DELETE FROM MEMBER WHERE ID = ?", m + 31);                        // refused: the first site's entry
+                a.Sql("DELETE FROM MEMBER WHERE ID = ?", m + 32);
+                b.Sql("INSERT INTO ENTRY (ID, MEMBER_ID, AT_TIME, GATE) VALUES (?, ?, ?, 2)", (int)b.KeyLow + 300, m + 32, new DateTime(2026, 3, 1, 9, 5, 0));   // an orphan
+                b.Sql("DELETE FROM MEMBER WHERE ID = ?", m + 40);
+                Sell(a, (int)a.KeyLow + 501, m + 2, (1, 1));
+                Sell(b, (int)b.KeyLow + 501, m + 3, (1, 4), (2, 2));
+                break;
+            default:
+                a.Sql("UPDATE MEMBER SET NAME = ? WHERE ID BETWEEN ? AND ?", CustomerSchema.Win1252("Zoë"), m + 41, m + 69);
+                b.Sql("DELETE FROM SALE WHERE ID = ?", (int)a.KeyLow + 500);              // its lines go by cascade
+                break;
+        }
+        // Every change of the day at each node gets a fixed time: the first site's before the second's, the Siège's last.
+        foreach (var node in world.All)
+        {
+            var at = new DateTime(2026, 11, night, 10, 0, node.IsSiege ? 5 : node.Number);
+            foreach (var table in VersionTables(node)) node.Sql($"UPDATE {table} SET CHANGED_AT = ? WHERE SEQ > ?", at, before[node.Code]);
+        }
+    }
+
+    private static void Sell(EngineNode node, int sale, int? member, params (int Article, int Quantity)[] lines)
+    {
+        using var tx = node.Connection.BeginTransaction();
+        node.Connection.Execute(tx, "INSERT INTO SALE (ID, MEMBER_ID, SOLD_AT, TOTAL) VALUES (?, ?, ?, ?)", sale, member, new DateTime(2026, 4, 1, 12, 0, 0), 9.90m * lines.Sum(l => l.Quantity));
+        for (var i = 0; i < lines.Length; i++)
+        {
+            node.Connection.Execute(tx, "INSERT INTO SALE_LINE (SALE_ID, LINE_NO, ARTICLE_ID, QTY, PRICE) VALUES (?, ?, ?, ?, 9.90)", sale, (short)(i + 1), lines[i].Article, lines[i].Quantity);
+        }
+        tx.Commit();
+    }
+
+    private static string Describe(Conflict c) => $"{c.Table} {c.Key} {c.Resolution} {c.WinnerSite} {c.WinnerTimeUtc:O} {c.LoserSite} {c.LoserTimeUtc:O}";
+
+    private static IEnumerable<string> VersionTables(EngineNode node)
+    {
+        using var tx = node.Connection.BeginTransaction(new FbTransactionOptions { ReadOnly = true });
+        using var command = node.Connection.Prepare(tx, "SELECT ID FROM HZ$TABLES ORDER BY ID");
+        using var reader = command.ExecuteReader();
+        var tables = new List<string>();
+        while (reader.Read()) tables.Add(FbSql.QuoteIdentifier("HZ$V_" + reader.GetInt32(0)));
+        return tables;
+    }
+
+    /// <summary>Every synchronised table's rows (the date-stamping triggers' DATE_MODIF left out: each world has its own clock).</summary>
+    private static List<string> Rows(EngineNode node) =>
+        CustomerSchema.SynchronisedTables.SelectMany(t => Read(node, FbSql.QuoteIdentifier(t), skip: c => c == "DATE_MODIF").Select(r => t + " " + r)).ToList();
+
+    /// <summary>Every version row but its sequence and transaction (numbers that depend on the order of the calls); BASE_SEQ
+    /// only as whether it is set (a re-published version at the Siège, a received one at a site).</summary>
+    private static List<string> Versions(EngineNode node) =>
+        VersionTables(node).SelectMany(t => Read(node, t, skip: c => c is "SEQ" or "TX", flag: c => c == "BASE_SEQ").Select(r => t + " " + r)).ToList();
+
+    private static List<string> Read(EngineNode node, string table, Func<string, bool> skip, Func<string, bool>? flag = null)
+    {
+        using var tx = node.Connection.BeginTransaction(new FbTransactionOptions { ReadOnly = true });
+        using var command = node.Connection.Prepare(tx, $"SELECT * FROM {table}");
+        using var reader = command.ExecuteReader();
+        var rows = new List<string>();
+        while (reader.Read())
+        {
+            var cells = new List<string>();
+            for (var i = 0; i < reader.FieldCount; i++)
+            {
+                var name = reader.GetName(i);
+                if (skip(name)) continue;
+                if (flag?.Invoke(name) == true) cells.Add(Convert.ToInt64(reader.GetValue(i), CultureInfo.InvariantCulture) > 0 ? "set" : "0");
+                else if (reader.IsDBNull(i)) cells.Add("NULL");
+                else if (reader.GetColumn(i).Type is FbDbType.Char or FbDbType.VarChar) cells.Add(Convert.ToHexString(reader.GetBytes(i)));
+                else cells.Add(Convert.ToString(reader.GetValue(i), CultureInfo.InvariantCulture) ?? "");
+            }
+            rows.Add(string.Join(" | ", cells));
+        }
+        rows.Sort(StringComparer.Ordinal);
+        return rows;
+    }
+}
