@@ -26,13 +26,14 @@ public static class FullPackage
         string fingerprint;
         Watermark covered;
         using (var connection = FbConnection.Open(master))
-        using (var tx = connection.BeginTransaction(new FbTransactionOptions { Isolation = FbIsolation.Snapshot, ReadOnly = true }))
         {
+            var guard = TransactionGuard.Read(connection);   // before the snapshot: docs/sync-engine.md, "Watermarks"
+            using var tx = connection.BeginTransaction(new FbTransactionOptions { Isolation = FbIsolation.Snapshot, ReadOnly = true });
             identity = NodeIdentity.Read(connection, tx);
             if (!identity.IsSiege) throw new CaptureSetupException($"{master} is site {identity.Site}, not the Siège: full packages are made from the master.");
             fingerprint = CaptureInstaller.ReadInstalledSchema(connection, tx).Fingerprint;
             // Read before the backup starts: everything up to here is in it; later changes go by the next delta.
-            covered = ChangeProducer.ReadCoverage(connection, tx);
+            covered = guard.Cover(connection, tx);
         }
         var backup = Path.Combine(workFolder, $"{target}_{cycle}_full.fbk");
         var name = PackageNames.ForFull(target, cycle);
@@ -56,6 +57,7 @@ public static class FullPackage
                     Kind = PackageKind.Full,
                     ToSequence = covered.Sequence,
                     ResendFromTx = covered.ResendFromTx,
+                    OpenTransactions = covered.Open.ToString(),
                     SiteNumber = identity.SiteNumber,
                     KeyLow = identity.KeyLow,
                     KeyHigh = identity.KeyHigh,
@@ -117,8 +119,8 @@ public static class FullPackage
                         connection.Execute(tx, $"UPDATE {table.VersionTable} SET BASE_SEQ = SEQ, SEQ = 0, TX = 0");
                     }
                     connection.Execute(tx, "DELETE FROM HZ$SITES");
-                    connection.Execute(tx, "UPDATE HZ$NODE SET ACKED_SEQ = 0, ACKED_TX = 0, APPLIED_SEQ = ?, APPLIED_TX = ?, APPLIED_CYCLE = ? WHERE ID = 1",
-                        manifest.ToSequence, manifest.ResendFromTx, manifest.CycleId);
+                    connection.Execute(tx, "UPDATE HZ$NODE SET ACKED_SEQ = 0, ACKED_TX = 0, ACKED_OPEN = '', APPLIED_SEQ = ?, APPLIED_TX = ?, APPLIED_OPEN = ?, APPLIED_CYCLE = ? WHERE ID = 1",
+                        manifest.ToSequence, manifest.ResendFromTx, manifest.Covered().Open.ToString(), manifest.CycleId);
                     tx.Commit();
                 }
                 installed = new CaptureInstaller(connection).Install(identity with { InitialLoad = false, ReseedGenerators = true });

@@ -115,8 +115,7 @@ public sealed class SiegeNight
                 try
                 {
                     var facts = new SitePackageFacts(site, manifest.SiteNumber, manifest.KeyLow, manifest.KeyHigh, CycleId.Parse(manifest.CycleId),
-                        new Watermark(manifest.ToSequence, manifest.ResendFromTx),
-                        new Watermark(manifest.AcknowledgedSequence, manifest.AcknowledgedResendFromTx));
+                        manifest.Covered(), manifest.Acknowledging());
                     var result = consolidator.Consolidate(facts, reader.OpenPayload, cancellationToken);
                     FaultPoints.Hit("consolidate.after-commit");
                     await WriteAckAsync(connection, site, cancellationToken).ConfigureAwait(false);
@@ -211,6 +210,7 @@ public sealed class SiegeNight
             Site = site.Value,
             Sequence = registered.Consolidated.Sequence,
             ResendFromTx = registered.Consolidated.ResendFromTx,
+            OpenTransactions = registered.Consolidated.Open.ToString(),
             CycleId = registered.ConsolidatedCycle,
             UpdatedUtc = DateTimeOffset.UtcNow,
         };

@@ -134,7 +134,7 @@ public sealed class SiteNight
             throw new InvalidDataException($"{full} was made by {manifest.Origin}{(manifest.Target is null ? "" : " for " + manifest.Target)}, not as a delta package of site {site}: it is not uploaded.");
         }
         return new SendResult(Path.GetFileName(full), full, manifest.TableCounts.Values.Sum(), new FileInfo(full).Length, manifest.TableCounts,
-            new Watermark(manifest.ToSequence, manifest.ResendFromTx));
+            manifest.Covered());
     }
 
     private static bool IsDeltaOf(SiteCode site, string path, out PackageName? parsed) =>
@@ -213,8 +213,7 @@ public sealed class SiteNight
                 throw new InvalidDataException($"Package {entry.Name} in {site}'s folder is for site {manifest.Target}: nothing was applied. Check the Siège's drop layout.");
             }
             var facts = new SiegePackageFacts(site, CycleId.Parse(manifest.CycleId),
-                new Watermark(manifest.ToSequence, manifest.ResendFromTx),
-                new Watermark(manifest.AcknowledgedSequence, manifest.AcknowledgedResendFromTx));
+                manifest.Covered(), manifest.Acknowledging());
             using var connection = FbConnection.Open(_database);
             SiteApplyResult result;
             using (BusinessTriggerSwitch.Off(connection, _triggersOff))

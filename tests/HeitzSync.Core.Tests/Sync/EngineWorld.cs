@@ -14,9 +14,13 @@ internal sealed class EngineWorld : IDisposable
 {
     public const long RangeSize = 1_000_000;
     private readonly string _root;
+    private readonly Func<string, FbConnectionSettings>? _placeDatabase;
 
-    public EngineWorld(int siteCount, string? schemaSql = null)
+    /// <param name="placeDatabase">Where each node's database lives, from its file name: an embedded file in the
+    /// world's folder by default, or e.g. a file served by the local Firebird server.</param>
+    public EngineWorld(int siteCount, string? schemaSql = null, Func<string, FbConnectionSettings>? placeDatabase = null)
     {
+        _placeDatabase = placeDatabase;
         _root = Path.Combine(Path.GetTempPath(), "hz-engine-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(_root);
         Siege = CreateNode("SIEGE", 1, isSiege: true, schemaSql ?? TestSchema.Sql);
@@ -36,7 +40,7 @@ internal sealed class EngineWorld : IDisposable
 
     private EngineNode CreateNode(string code, int number, bool isSiege, string schemaSql)
     {
-        var settings = new FbConnectionSettings { Database = Path.Combine(_root, code + ".fdb"), Charset = "NONE" };
+        var settings = (_placeDatabase?.Invoke(code + ".fdb") ?? new FbConnectionSettings { Database = Path.Combine(_root, code + ".fdb") }) with { Charset = "NONE" };
         var connection = FbConnection.CreateDatabase(settings, "UTF8");
         foreach (var statement in schemaSql.Split(new[] { ";;" }, StringSplitOptions.RemoveEmptyEntries))
         {
