@@ -42,6 +42,10 @@ public sealed record SiegeDocument
     public string? CurrentCycle { get; init; }
     public DateTimeOffset UpdatedUtc { get; init; }
     public IReadOnlyList<SiegeDocumentSite> Sites { get; init; } = Array.Empty<SiegeDocumentSite>();
+
+    /// <summary>The site whose folder this copy was written into (<c>&lt;SITE&gt;/siege.json</c>, for an account that sees
+    /// only that folder); null for the copy at the drop's root.</summary>
+    public string? ForSite { get; init; }
 }
 
 public sealed record SiegeDocumentSite

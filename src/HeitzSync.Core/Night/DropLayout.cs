@@ -8,6 +8,9 @@ public static class DropLayout
 {
     public static DropPath SiegeFile { get; } = DropPath.Of("siege.json");
 
+    /// <summary>The Siège's copy of siege.json in a site's folder, for an account that sees that folder alone.</summary>
+    public static DropPath SiegeFileFor(SiteCode site) => DropPath.Of(site.Value, SiegeFile.Name);
+
     public static DropPath SiteFolder(SiteCode site) => DropPath.Of(site.Value);
     public static DropPath Up(SiteCode site) => DropPath.Of(site.Value, "up");
     public static DropPath Down(SiteCode site) => DropPath.Of(site.Value, "down");

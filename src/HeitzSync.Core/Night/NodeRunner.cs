@@ -35,15 +35,34 @@ public static class NodeRunner
     };
 
     public static Task<SyncReport> InitializeAsync(HzSyncConfig config, IProgress<SyncProgress>? progress, CancellationToken cancellationToken) =>
-        RunAsync(config, "Init", progress, cancellationToken, (context, report, _, _) =>
+        RunAsync(config, "Init", progress, cancellationToken, async (context, report, _, ct) =>
         {
-            using var connection = FbConnection.Open(context.Database with { Charset = "NONE" });
-            var range = config.KeyRange;
-            var result = new CaptureInstaller(connection).Install(Identity(config));
-            report.Summary = $"capture installed: {result.TablesAdded.Count} table(s) added, {result.TablesKept.Count} kept, {result.TablesRemoved.Count} removed, {result.RowsQueued} existing row(s) queued, {result.GeneratorsMoved.Count} generator(s) moved into {range}";
-            report.RowsSent = result.RowsQueued;
-            return Task.FromResult(ReportState.OK);
+            using (var connection = FbConnection.Open(context.Database with { Charset = "NONE" }))
+            {
+                var range = config.KeyRange;
+                var result = new CaptureInstaller(connection).Install(Identity(config));
+                report.Summary = $"capture installed: {result.TablesAdded.Count} table(s) added, {result.TablesKept.Count} kept, {result.TablesRemoved.Count} removed, {result.RowsQueued} existing row(s) queued, {result.GeneratorsMoved.Count} generator(s) moved into {range}";
+                report.RowsSent = result.RowsQueued;
+            }
+            if (config.Role == NodeRole.Siege) await PublishSiegeDocument(context, report, ct).ConfigureAwait(false);
+            return ReportState.OK;
         });
+
+    /// <summary>The Siège's init writes siege.json (drop root and site folders), so that each site's <c>test</c> can check
+    /// its view of the drop before the first night. Not fatal: the night writes it again.</summary>
+    private static async Task PublishSiegeDocument(NodeContext context, SyncReport report, CancellationToken cancellationToken)
+    {
+        var siege = new SiegeNight(context.Database, context.Drop, context.Key, context.WorkFolder, context.Config.Tables.SiegeWins) { SiteFolders = SiteFoldersInDrop(context) };
+        try
+        {
+            await siege.PublishSiegeDocumentAsync(cancellationToken).ConfigureAwait(false);
+            AppendSummary(report, "siege.json written in the drop and in every site's folder");
+        }
+        catch (Exception ex) when (ex is Transport.DropTransportException or IOException or UnauthorizedAccessException)
+        {
+            AppendSummary(report, $"siege.json not written yet ({ex.Message}): the first night writes it");
+        }
+    }
 
     /// <summary>The safety backup alone (operation Backup). <see cref="StartBackupAsync"/> with <see cref="BackupKind.Delta"/>
     /// is the extract alone (operation Extract).</summary>
@@ -315,7 +334,10 @@ public static class NodeRunner
     private static async Task<ReportState> Consolidate(NodeContext context, SyncReport report, CycleId cycle, TimeSpan reception, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
     {
         var config = context.Config;
-        var siege = new SiegeNight(context.Database, context.Drop, context.Key, context.WorkFolder, config.Tables.SiegeWins, config.Tables.TriggersOffDuringApply);
+        var siege = new SiegeNight(context.Database, context.Drop, context.Key, context.WorkFolder, config.Tables.SiegeWins, config.Tables.TriggersOffDuringApply)
+        {
+            SiteFolders = SiteFoldersInDrop(context),
+        };
         var known = KnownSites(context);
         var expected = config.Schedule.ExpectedSites ?? known.Count;
         report.SitesExpected = expected;
@@ -358,6 +380,15 @@ public static class NodeRunner
         }
         codes.Remove(context.Site.Value);
         return codes.Where(c => SiteCode.TryParse(c, out _)).Select(SiteCode.Parse).ToList();
+    }
+
+    /// <summary>The folders of the Siège's drop (a local folder: validated) named like a site, the Siège's own excepted.</summary>
+    private static IReadOnlyCollection<SiteCode> SiteFoldersInDrop(NodeContext context)
+    {
+        var drop = context.Config.Resolve(context.Config.Drop.Path);
+        if (!Directory.Exists(drop)) return Array.Empty<SiteCode>();
+        return Directory.GetDirectories(drop).Select(Path.GetFileName).Where(c => SiteCode.TryParse(c, out _)).Select(c => SiteCode.Parse(c!))
+            .Where(s => s != context.Site).ToList();
     }
 
 }

@@ -47,6 +47,11 @@ public sealed class SiegeNight
         _siegeWinsTables = siegeWinsTables;
     }
 
+    /// <summary>The site folders present in the drop: each gets its copy of siege.json, as every registered site does.
+    /// Only folders that exist: a folder the Siège made would belong to its account, and a site whose account sees the
+    /// whole drop could then not make its up/ folder in it.</summary>
+    public IReadOnlyCollection<SiteCode> SiteFolders { get; init; } = Array.Empty<SiteCode>();
+
     /// <summary>Waits until <paramref name="expectedSites"/> sites have delivered or <paramref name="receptionDeadlineUtc"/> passes, then consolidates what arrived.</summary>
     public async Task<ConsolidationRun> ConsolidateAsync(IReadOnlyCollection<SiteCode> knownSites, int expectedSites, DateTimeOffset receptionDeadlineUtc,
         TimeSpan pollInterval, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
@@ -217,7 +222,19 @@ public sealed class SiegeNight
         await _drop.WriteSmallFileAsync(DropLayout.Ack(site), DropJson.Serialize(ack), cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task WriteSiegeDocumentAsync(FbConnection connection, CycleId cycle, CancellationToken cancellationToken)
+    /// <summary>Writes siege.json (at the drop's root and in each site's folder) without a night: the Siège's
+    /// <c>init</c> does, so that a site can check its view of the drop before the first night.</summary>
+    public async Task PublishSiegeDocumentAsync(CancellationToken cancellationToken)
+    {
+        using var connection = FbConnection.Open(_master);
+        await WriteSiegeDocumentAsync(connection, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>siege.json at the drop's root, and a copy in the folder of every registered site and of every site folder
+    /// present (<see cref="SiteFolders"/>): a site whose
+    /// account sees only its own folder reads it there (and checks by its <see cref="SiegeDocument.ForSite"/> that the
+    /// folder is its own).</summary>
+    private async Task WriteSiegeDocumentAsync(FbConnection connection, CycleId? cycle, CancellationToken cancellationToken)
     {
         NodeIdentity identity;
         SyncSchema schema;
@@ -234,7 +251,7 @@ public sealed class SiegeNight
             SiegeNumber = identity.SiteNumber,
             SiegeKeyLow = identity.KeyLow,
             SiegeKeyHigh = identity.KeyHigh,
-            CurrentCycle = cycle.Value,
+            CurrentCycle = cycle?.Value,
             UpdatedUtc = DateTimeOffset.UtcNow,
             Sites = new SitePublisher(connection).RegisteredSites().Select(s => new SiegeDocumentSite
             {
@@ -246,6 +263,11 @@ public sealed class SiegeNight
                 LastConsolidatedCycle = s.ConsolidatedCycle,
             }).ToList(),
         };
+        var folders = document.Sites.Select(s => SiteCode.Parse(s.Code)).Union(SiteFolders).Where(s => s.Value != identity.Site.Value);
+        foreach (var site in folders.OrderBy(s => s.Value, StringComparer.Ordinal))
+        {
+            await _drop.WriteSmallFileAsync(DropLayout.SiegeFileFor(site), DropJson.Serialize(document with { ForSite = site.Value }), cancellationToken).ConfigureAwait(false);
+        }
         await _drop.WriteSmallFileAsync(DropLayout.SiegeFile, DropJson.Serialize(document), cancellationToken).ConfigureAwait(false);
     }
 }
