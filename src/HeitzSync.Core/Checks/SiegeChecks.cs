@@ -267,9 +267,11 @@ public static class SiegeChecks
                 }
                 if (atRoot is not null)
                 {
-                    // The drop's own siege.json: this site's folder is not known to the Siège yet. The other checks still read it.
-                    add(check, CheckStatus.Failed, $"the drop has siege.json but no copy for {site} ({copy}): the Siège writes one into the folder of every site it knows (schedule.sites, registered sites, site folders in its drop) at init and at every night",
-                        $"Create {site}'s folder in the Siège's drop (docs/ftp-siege.md, step 2) or list {site} in the Siège's schedule.sites, then run hzsync init at the Siège.");
+                    // The account sees the whole drop, as drop.scope says; the Siège has not written this site's copy yet
+                    // (it writes one into every site folder present, and in this layout the site's first send makes its
+                    // folder). The other checks read the drop's own siege.json.
+                    add(check, CheckStatus.Warning, $"this account sees the whole drop, as drop.scope Drop says, but the Siège has not written {site}'s copy of siege.json ({copy}) yet: it writes one into every site folder present in its drop at init and at every night, and never makes a site's folder itself",
+                        $"Nothing to do before {site}'s first send (it makes {site}'s folder); after it, run hzsync init (or the night) at the Siège.");
                     return (atRoot, false);
                 }
                 add(check, CheckStatus.Failed, $"no siege.json for {site} in {where}: the Siège writes one into every site's folder at its init and at every night",
