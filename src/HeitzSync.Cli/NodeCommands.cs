@@ -21,6 +21,11 @@ internal static class NodeCommands
 
     private static readonly Option<bool> JsonOption = new("--json") { Description = "Write the result as one JSON object." };
 
+    private static readonly Option<bool> VerboseOption = new("--verbose", "-v")
+    {
+        Description = "Every progress line (gbak's own lines...) on stderr. Without it, progress is one line rewritten in place when stderr is a terminal, and nothing when it is redirected; the detail is in the report.",
+    };
+
     public static IEnumerable<Command> Create()
     {
         yield return Operation("init", "Installs change capture in this node's database (idempotent): triggers, version tables, identity, key range.",
@@ -34,6 +39,7 @@ internal static class NodeCommands
             {
                 var wanted = parse.GetValue(kind) is { } text ? (BackupKind)Enum.Parse(typeof(BackupKind), text, ignoreCase: true) : NodeRunner.DefaultBackupKind(config);
                 var run = await NodeRunner.StartBackupAsync(config, wanted, ConsoleOutput.Progress(quiet: false), ct).ConfigureAwait(false);
+                ConsoleOutput.EndProgress();
                 if (!parse.GetValue(JsonOption))
                 {
                     foreach (var made in run.Artefacts)
@@ -55,9 +61,15 @@ internal static class NodeCommands
         yield return Operation("consolidate", "Siège: waits for the sites' packages, consolidates them into the master and publishes one package per site.",
             (config, ct, parse) => NodeRunner.ConsolidateAsync(config, TimeSpan.FromMinutes(parse.GetValue(reception) is >= 0 and var r ? r : config.Schedule.ReceptionMinutes), ConsoleOutput.Progress(quiet: false), ct), reception);
 
-        var target = new Option<string>("--site") { Description = "The site the full package is for.", Required = true };
+        var target = new Option<string>("--site") { Description = "The site the full package is for (a registered site).", Required = true };
+        target.Validators.Add(MustBeSiteCode);
         yield return Operation("full", "Siège: publishes a full package of the master for one site (seed a new site, recover a lost one).",
             (config, ct, parse) => NodeRunner.PublishFullAsync(config, Core.Model.SiteCode.Parse(parse.GetValue(target)), ConsoleOutput.Progress(quiet: false), ct), target);
+
+        var removed = new Option<string>("--site") { Description = "The site to remove (its code).", Required = true };
+        removed.Validators.Add(MustBeSiteCode);
+        yield return Operation("unregister", "Siège: removes a site from the chain: the Siège stops waiting and publishing for it; its number is retired for good.",
+            (config, ct, parse) => NodeRunner.UnregisterAsync(config, Core.Model.SiteCode.Parse(parse.GetValue(removed)!), ConsoleOutput.Progress(quiet: false), ct), removed);
 
         yield return Operation("sync", "The whole night for this node's role (what the scheduled task runs).",
             (config, ct) => NodeRunner.SyncAsync(config, ConsoleOutput.Progress(quiet: false), ct));
@@ -70,22 +82,45 @@ internal static class NodeCommands
         yield return Register();
     }
 
+    private static void MustBeSiteCode(System.CommandLine.Parsing.OptionResult result)
+    {
+        var code = result.GetValueOrDefault<string>();
+        if (code is not null && !Core.Model.SiteCode.TryParse(code, out _))
+        {
+            result.AddError($"'{code}' is not a site code (a capital letter then 1 to 15 capital letters, digits or '_', e.g. LYON01).");
+        }
+    }
+
     private static Command Operation(string name, string description, Func<HzSyncConfig, CancellationToken, Task<SyncReport>> run) =>
         Operation(name, description, (config, ct, _) => run(config, ct));
 
     private static Command Operation(string name, string description, Func<HzSyncConfig, CancellationToken, ParseResult, Task<SyncReport>> run, params Option[] extra)
     {
-        var command = new Command(name, description) { ConfigOption, JsonOption };
+        var command = new Command(name, description) { ConfigOption, JsonOption, VerboseOption };
         foreach (var option in extra) command.Options.Add(option);
         command.SetAction(async (ParseResult parse, CancellationToken cancellationToken) =>
         {
             if (LoadConfig(parse) is not { } config) return ExitCodes.Failed;
-            var report = await run(config, cancellationToken, parse).ConfigureAwait(false);
+            ConsoleOutput.Verbose = parse.GetValue(VerboseOption);
+            SyncReport report;
+            try
+            {
+                report = await run(config, cancellationToken, parse).ConfigureAwait(false);
+            }
+            catch (RunLockedException refused)
+            {
+                // Another run holds the node's lock: nothing ran and no report was written, one line says which run.
+                ConsoleOutput.Error(refused.Message);
+                return ExitCodes.Failed;
+            }
+            ConsoleOutput.EndProgress();
             if (parse.GetValue(JsonOption)) ConsoleOutput.WriteJson(report);
             else
             {
+                // Each error once, on stderr; the summary line on stdout, without the error it would repeat.
                 foreach (var error in report.Errors) ConsoleOutput.Error($"{error.Step} [{error.ErrorId}] {error.Message}");
-                Console.WriteLine($"{report.State}: {report.Node} {report.Operation} {report.Summary}");
+                var repeats = report.Errors.Any(e => e.Message == report.Summary);
+                Console.WriteLine(repeats ? $"{report.State}: {report.Node} {report.Operation} (report {report.Id})" : $"{report.State}: {report.Node} {report.Operation} {report.Summary}");
             }
             return NodeRunner.ExitCode(report.State);
         });

@@ -96,6 +96,26 @@ public class ReportCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_run_refused_by_the_node_s_lock_is_one_error_line_and_exit_2_and_writes_no_report()
+    {
+        var config = Site();   // no database: the refusal comes before anything is opened
+        using (RunLock.Acquire(config.Resolve(config.WorkFolder), "Sync"))
+        {
+            foreach (var command in new[] { "sync", "init" })
+            {
+                var refused = Hzsync.Run(command, "--config", config.ConfigPath!, "--json");
+                Assert.True(refused.ExitCode == 2, refused.ToString());
+                Assert.Equal("", refused.Stdout);
+                var line = Assert.Single(refused.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+                Assert.StartsWith("hzsync: A HeitzSync run is already in progress on this node: Sync since ", line);
+                Assert.Contains("hzsync stop", line);
+            }
+        }
+        var reports = config.Resolve(config.Reports.Folder);
+        Assert.False(Directory.Exists(reports) && Directory.GetFiles(reports).Length > 0, "a refused run wrote a report");
+    }
+
+    [Fact]
     [Trait("Category", "Firebird")]
     public void Stop_with_no_run_going_leaves_no_request_and_report_detail_lists_the_last_runs()
     {
@@ -155,39 +175,9 @@ public class ReportCommandTests : IDisposable
         Assert.Contains("full", bad.Stderr);
     }
 
-    /// <summary>The site with its key, a sample database and capture installed by <c>hzsync init</c>.</summary>
-    private HzSyncConfig InitializedSite()
-    {
-        var config = Site();
-        using (var key = SyncKey.Generate()) key.Save(config.Resolve(config.KeyFile));
-        using (var connection = FbConnection.CreateDatabase(new FbConnectionSettings { Database = config.Resolve(config.Database.Path) }))
-        {
-            SampleSchema.Create(connection);
-            SampleData.SeedExisting(connection, 2, config.KeyRange.Low, 5, new Random(2));
-        }
-        var init = Hzsync.Run("init", "--config", config.ConfigPath!);
-        Assert.True(init.ExitCode == 0, init.ToString());
-        return config;
-    }
+    private HzSyncConfig InitializedSite() => CliNode.Initialized(_temp.Path);
 
-    private HzSyncConfig Site()
-    {
-        var folder = Path.Combine(_temp.Path, "LYON01");
-        Directory.CreateDirectory(folder);
-        var config = new HzSyncConfig
-        {
-            Role = NodeRole.Site,
-            Site = new SiteIdentity { Code = "LYON01", Number = 2 },
-            Database = new DatabaseConfig { Path = "LYON01.fdb" },
-            Drop = new DropConfig { Kind = DropKind.Folder, Path = Path.Combine(_temp.Path, "drop") },
-            KeyFile = Path.Combine(_temp.Path, "group.key"),
-            Tables = new TableRules { LocalOnly = new[] { "WORKSTATION_*" } },
-            BaseFolder = folder,
-        };
-        var path = Path.Combine(folder, "heitzsync.json");
-        HzSyncConfigStore.Save(config, path);
-        return HzSyncConfigStore.Load(path);
-    }
+    private HzSyncConfig Site() => CliNode.Site(_temp.Path);
 
     public void Dispose() => _temp.Dispose();
 }

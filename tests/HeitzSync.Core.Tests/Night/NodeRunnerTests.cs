@@ -83,18 +83,23 @@ public class NodeRunnerTests : IDisposable
     }
 
     [Fact]
-    public async Task A_second_run_on_the_same_node_is_refused_while_one_runs()
+    public async Task A_second_run_on_the_same_node_is_refused_while_one_runs_and_leaves_no_report()
     {
         using (var key = SyncKey.Generate()) key.Save(Path.Combine(_temp.Path, "group.key"));
         var site = Node("LYON01", 2, NodeRole.Site);
         await NodeRunner.InitializeAsync(site, null, CancellationToken.None);
+        var reports = new ReportStore(site.Resolve(site.Reports.Folder));
+        var before = reports.List(100).Select(r => r.Id).ToList();
         using (RunLock.Acquire(site.Resolve(site.WorkFolder), "Sync"))
         {
-            var refused = await NodeRunner.SendAsync(site, null, CancellationToken.None);
-            Assert.Equal(ReportState.Failed, refused.State);
-            Assert.Equal("RunInProgress", Assert.Single(refused.Errors).ErrorId);
-            Assert.Equal(2, NodeRunner.ExitCode(refused.State));
+            // A refused call is no run: an error for the caller, never a Failed report that a "-State Failed" monitor
+            // would alarm on, that "the newest Sync" would pick, and that would use up reports.keep.
+            var refused = await Assert.ThrowsAsync<RunLockedException>(() => NodeRunner.SendAsync(site, null, CancellationToken.None));
+            Assert.Contains("already in progress on this node: Sync since", refused.Message);
+            Assert.Equal("Sync", refused.Holder?.Operation);
+            await Assert.ThrowsAsync<RunLockedException>(() => NodeRunner.SyncAsync(site, null, CancellationToken.None));
         }
+        Assert.Equal(before, reports.List(100).Select(r => r.Id).ToList());
         var after = await NodeRunner.SendAsync(site, null, CancellationToken.None);
         Assert.Equal(ReportState.OK, after.State);
     }
@@ -107,12 +112,15 @@ public class NodeRunnerTests : IDisposable
         var site = Node("LYON01", 2, NodeRole.Site);
         await NodeRunner.InitializeAsync(siege, null, CancellationToken.None);
         await NodeRunner.InitializeAsync(site, null, CancellationToken.None);
-        var nothing = await NodeRunner.ConsolidateAsync(siege with { Schedule = siege.Schedule with { Sites = new[] { "LYON01" } } }, TimeSpan.FromSeconds(2), null, CancellationToken.None);
-        Assert.Equal(ReportState.Partial, nothing.State);
-        Assert.Contains("no site delivered", nothing.Summary);
         var waited = await NodeRunner.ReceiveAsync(site, TimeSpan.FromSeconds(2), null, CancellationToken.None);
         Assert.Equal(ReportState.Partial, waited.State);
         Assert.Equal(1, NodeRunner.ExitCode(waited.State));
+        // The Siège waits for LYON01 (registered by its init); without its package it still publishes what the master holds.
+        var nothing = await NodeRunner.ConsolidateAsync(siege, TimeSpan.FromSeconds(2), null, CancellationToken.None);
+        Assert.Equal(ReportState.Partial, nothing.State);
+        Assert.Equal(1, nothing.SitesExpected);
+        Assert.Contains("no site delivered", nothing.Summary);
+        Assert.Equal(ReportState.OK, (await NodeRunner.ReceiveAsync(site, TimeSpan.Zero, null, CancellationToken.None)).State);
     }
 
     [Fact]
@@ -164,7 +172,8 @@ public class NodeRunnerTests : IDisposable
             // Paths that carry the passwords, so the engine's own error messages hold them verbatim: only the
             // exact-value masking of the configured secrets keeps them out of the reports.
             Database = new DatabaseConfig { Path = Path.Combine(dbPassword, "club.fdb"), User = "SYSDBA", PasswordSecret = "database" },
-            Drop = new DropConfig { Kind = DropKind.Ftp, Host = "127.0.0.1", Port = 1, User = "LYON01", PasswordSecret = "ftp", Security = "None" },
+            // Retries 0: init reads the drop first (registration); nothing listens on port 1, so no back-off is worth waiting.
+            Drop = new DropConfig { Kind = DropKind.Ftp, Host = "127.0.0.1", Port = 1, User = "LYON01", PasswordSecret = "ftp", Security = "None", Retries = 0 },
             KeyFile = Path.Combine(_temp.Path, "group.key"),
             BaseFolder = folder,
         };
@@ -210,8 +219,7 @@ public class NodeRunnerTests : IDisposable
         using (RunLock.Acquire(work, "Sync"))
         {
             new StopRequest(work).Request("maintenance");
-            var refused = await NodeRunner.SendAsync(site, null, CancellationToken.None);
-            Assert.Equal("RunInProgress", Assert.Single(refused.Errors).ErrorId);
+            await Assert.ThrowsAsync<RunLockedException>(() => NodeRunner.SendAsync(site, null, CancellationToken.None));
             Assert.True(new StopRequest(work).IsRequested);
         }
         // A request left from before a run never stops it: the next run clears it when it has the lock.
