@@ -128,7 +128,11 @@ public class ReportCommandTests : IDisposable
 
         var detail = Hzsync.Run("report", "--config", config.ConfigPath!, "--detail", "--json");
         Assert.True(detail.ExitCode == 0, detail.ToString());
-        Assert.Empty(JsonDocument.Parse(detail.Stdout).RootElement.EnumerateArray());   // an Init has no site, table or error lines
+        // An Init has no site, table or error lines: it lists the business triggers of the synchronised tables.
+        var trigger = Assert.Single(JsonDocument.Parse(detail.Stdout).RootElement.EnumerateArray());
+        Assert.Equal("Trigger", trigger.GetProperty("kind").GetString());
+        Assert.Equal("MEMBERS_BI", trigger.GetProperty("key").GetString());
+        Assert.Equal("Skipped", trigger.GetProperty("state").GetString());
         var list = Hzsync.Run("report", "--config", config.ConfigPath!);
         Assert.Contains("-LYON01-Init", list.Stdout);
     }

@@ -35,9 +35,14 @@ public static class FaultPoints
     private static readonly int PassesBeforeKill = ReadAfter();
     private static int _hits;
 
+    /// <summary>Tests only: called at every point reached in this process, so a test can act while the engine is exactly
+    /// there (a user writing while an apply's transaction is open) instead of guessing with a delay.</summary>
+    internal static Action<string>? Observer { get; set; }
+
     /// <summary>A step of the engine was reached: kills the process when the fault suite armed this point; otherwise nothing.</summary>
     public static void Hit(string name)
     {
+        Observer?.Invoke(name);
         if (Armed is null || !string.Equals(name, Armed, StringComparison.Ordinal)) return;
         if (Interlocked.Increment(ref _hits) <= PassesBeforeKill) return;
         Console.Error.WriteLine(Marker + name);

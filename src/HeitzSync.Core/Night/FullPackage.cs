@@ -185,7 +185,7 @@ public static class FullPackage
         }
         using var file = File.Create(unsent);
         var writer = new ChangeWriter(file, schema.CanonicalText);
-        var produced = new ChangeProducer(connection).Write(schema, writer, consolidated, excludeOrigin: null, cancellationToken);
+        var produced = new ChangeProducer(connection).Write(schema, writer, consolidated, excludeOrigin: null, cancellationToken, ownSite: identity.Site.Value);
         writer.Complete();
         return produced.Rows;
     }
@@ -202,7 +202,10 @@ public static class FullPackage
         SchemaCheck.Ensure(schema, reader.SchemaText, "this site's unsent changes (kept across the full restore)");
         restored.ExecuteScalar(tx, CaptureObjects.MarkApplying);
         var policy = new RequeuePolicy();
-        using (var applier = new ChangeApplier(restored, tx, schema, masterVersions: true))
+        // Additive columns carry the old database's own running totals: taken as this site's own, the rows gain what the
+        // restored copy did not hold yet (docs/sync-engine.md, "Derived values").
+        var site = NodeIdentity.Read(restored, tx).Site.Value;
+        using (var applier = new ChangeApplier(restored, tx, schema, masterVersions: true, contributor: site))
         {
             applier.Apply(reader, policy, cancellationToken);
             reader.VerifyEnd();
@@ -224,6 +227,14 @@ public static class FullPackage
             change.Table.WriteVersion(change.Key, change.IsDelete ? 'D' : 'U', change.Header.ChangedAtUtc, change.Header.Origin, change.Header.BaseSequence);
 
         public void CannotApply(IncomingChange change, FbException error) => Refused.Add($"{change.Table.Table.Name} ({change.KeyText}): {error.Message}");
+
+        public void ContributionsApplied(IncomingChange change)
+        {
+            // Never called: every kept change is applied whole.
+        }
+
+        public void KeptWithParent(IncomingChange change) =>
+            Refused.Add($"{change.Table.Table.Name} ({change.KeyText}): its parent's delete cannot be applied to the restored database");
     }
 
     /// <summary>Moves the restored database's change sequence past the Siège's acknowledgement of this site (see

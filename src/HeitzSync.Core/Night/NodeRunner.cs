@@ -33,6 +33,10 @@ public static class NodeRunner
         KeyLow = config.KeyRange.Low,
         KeyHigh = config.KeyRange.High,
         IsSynchronised = t => config.Tables.Classify(t) == TableClass.Synchronised,
+        AdditiveColumns = config.Tables.AdditiveColumns,
+        LocalColumns = config.Tables.LocalColumns,
+        TriggersRunDuringApply = config.Tables.TriggersRunDuringApply,
+        TriggersOffDuringApply = config.Tables.TriggersOffDuringApply,
     };
 
     /// <summary>
@@ -81,6 +85,18 @@ public static class NodeRunner
                 var result = new CaptureInstaller(connection).Install(Identity(config));
                 report.Summary = $"capture installed: {result.TablesAdded.Count} table(s) added, {result.TablesKept.Count} kept, {result.TablesRemoved.Count} removed, {result.RowsQueued} existing row(s) queued, {result.GeneratorsMoved.Count} generator(s) moved into {range}";
                 report.RowsSent = result.RowsQueued;
+                // Each business trigger of a synchronised table, and what it does while replicated rows are applied.
+                foreach (var trigger in result.Triggers)
+                {
+                    progress?.Report(new SyncProgress("Init", "trigger " + trigger, 100));
+                    report.TriggerLines.Add(new TriggerReportLine(trigger.Name, trigger.Table, trigger.Event, trigger.IsActive, trigger.DuringApply.ToString(), trigger.Detail));
+                }
+                if (result.Triggers.Count > 0)
+                {
+                    var skipped = result.Triggers.Count(t => t.DuringApply == TriggerDuringApply.Skipped);
+                    var others = result.Triggers.Where(t => t.DuringApply != TriggerDuringApply.Skipped).Select(t => $"{t.Name}: {t.DuringApply}");
+                    AppendSummary(report, string.Join(", ", new[] { $"{result.Triggers.Count} business trigger(s), {skipped} skipped during applies" }.Concat(others)));
+                }
             }
             try
             {

@@ -69,7 +69,7 @@ public sealed class SiteApplier
         var acknowledged = Watermark.Latest(identity.Acknowledged, facts.ConsolidatedFromTarget);
         _site.ExecuteScalar(tx, CaptureObjects.MarkApplying);
         var policy = new SitePolicy(acknowledged);
-        using var applier = new ChangeApplier(_site, tx, schema, masterVersions: false);
+        using var applier = new ChangeApplier(_site, tx, schema, masterVersions: false, contributor: CaptureObjects.OthersOrigin);
         applier.Apply(reader, policy, cancellationToken);
         reader.VerifyEnd();
         _site.Execute(tx,
@@ -100,7 +100,19 @@ public sealed class SiteApplier
         public void Applied(IncomingChange change) =>
             change.Table.WriteVersion(change.Key, change.IsDelete ? 'D' : 'U', change.Header.ChangedAtUtc, change.Header.Origin, change.Header.Sequence);
 
+        public void ContributionsApplied(IncomingChange change)
+        {
+            // Its version stays as it is: the local change is still to be sent, and the Siège answers it next night.
+        }
+
         public void CannotApply(IncomingChange change, FbException error) =>
-            Unapplied.Add($"{change.Table.Table.Name} ({change.KeyText}): {error.Message}");
+            Unapplied.Add(change.IsDelete
+                ? $"{change.Table.Table.Name} ({change.KeyText}): the Siège deleted it, but a row of this site still refers to it, so it was kept ({FirstLine(error.Message)}). Once that row has gone up, the Siège sends the delete again."
+                : $"{change.Table.Table.Name} ({change.KeyText}): {error.Message}");
+
+        public void KeptWithParent(IncomingChange change) =>
+            Unapplied.Add($"{change.Table.Table.Name} ({change.KeyText}): kept with the row it belongs to, whose delete could not be applied here.");
+
+        private static string FirstLine(string text) => text.Split('\n')[0].Trim();
     }
 }

@@ -17,7 +17,7 @@ public class OpenTransactionTests : IClassFixture<FirebirdServerFixture>
     [Fact]
     public void A_transaction_held_open_across_nights_makes_them_move_only_what_changed()
     {
-        using var world = new EngineWorld(siteCount: 1, placeDatabase: name => _server.Settings(Guid.NewGuid().ToString("N") + "-" + name));
+        using var world = OnServer();
         world.InitializeAll();
         world.Night();
         var site = world.Sites[0];
@@ -61,7 +61,7 @@ public class OpenTransactionTests : IClassFixture<FirebirdServerFixture>
     [Fact]
     public void More_open_writers_than_a_watermark_lists_fall_back_to_resending_from_the_oldest()
     {
-        using var world = new EngineWorld(siteCount: 1, placeDatabase: name => _server.Settings(Guid.NewGuid().ToString("N") + "-" + name));
+        using var world = OnServer();
         world.InitializeAll();
         world.Night();
         var site = world.Sites[0];
@@ -93,7 +93,7 @@ public class OpenTransactionTests : IClassFixture<FirebirdServerFixture>
     [Fact]
     public void A_database_of_the_previous_capture_version_is_refused_by_name_until_init_upgrades_it()
     {
-        using var world = new EngineWorld(siteCount: 1, placeDatabase: name => _server.Settings(Guid.NewGuid().ToString("N") + "-" + name));
+        using var world = OnServer();
         world.InitializeAll();
         world.Night();
         var site = world.Sites[0];
@@ -109,6 +109,10 @@ public class OpenTransactionTests : IClassFixture<FirebirdServerFixture>
         Assert.Equal(2, Night(world).Sent);
         TableContent.AssertConverged(world, "after the upgrade");
     }
+
+    /// <summary>A Siège and one site of the test schema, their databases served by the Firebird server.</summary>
+    private EngineWorld OnServer() =>
+        new(1, connection => EngineWorld.RunScript(connection, TestSchema.Sql), code => _server.Settings($"{Guid.NewGuid():N}-{code}.fdb"));
 
     private static void Insert(EngineNode node, int from, int count)
     {

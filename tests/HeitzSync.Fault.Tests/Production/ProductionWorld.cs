@@ -27,15 +27,15 @@ public sealed record ProductionNode(string Code, int Number, NodeRole Role, stri
 /// <summary>What a test may change in the production world before it starts.</summary>
 public sealed record ProductionOptions
 {
-    /// <summary>SQL run in every database after the sample schema; by default <see cref="StampedSales"/> with the guard.</summary>
-    public IReadOnlyList<string> ExtraSchema { get; init; } = StampedSales(guarded: true);
+    /// <summary>SQL run in every database after the sample schema; by default <see cref="StampedSales"/>, written as a
+    /// customer writes it (no guard: init adds HeitzSync's).</summary>
+    public IReadOnlyList<string> ExtraSchema { get; init; } = StampedSales(guarded: false);
 
     /// <summary>
     /// A business trigger as real schemas have: every sale is stamped with its time of change (SALES.STAMPED_AT,
-    /// synchronised with the row). <paramref name="guarded"/>: the trigger skips during an apply as docs/sync-engine.md
-    /// ("Loop prevention") tells a schema's author to write it, so a replicated sale keeps its origin's stamp while the
-    /// tills' sales, made during the apply, are stamped as usual. Unguarded: the engine must make it safe by itself
-    /// (issue 12's trigger guard, once merged).
+    /// synchronised with the row). Unguarded: init guards it (docs/sync-engine.md, "Business triggers"), so a replicated
+    /// sale keeps its origin's stamp while the tills' sales, made through the server during the apply, are stamped as
+    /// usual. <paramref name="guarded"/>: written with the guard by its author, which init leaves as it is.
     /// </summary>
     public static IReadOnlyList<string> StampedSales(bool guarded) => new[]
     {
@@ -60,12 +60,11 @@ public sealed record ProductionOptions
 /// with the SHA-256 the page's openssl command prints), with <c>drop.scope</c> Site; the Siège works on the drop
 /// locally. Every night step is the real <c>hzsync</c> process. Tills (<see cref="BusinessWriter"/>) insert sales with
 /// lines through the server at every node while the nights run, and <see cref="HoldTransaction"/> leaves a screen open.
-/// Every sale is stamped by a business trigger (<see cref="ProductionOptions.StampedSales"/>), and the checks say that
-/// each sale the users made is everywhere, stamped, and that all databases are identical.
+/// Every sale is stamped by a business trigger that init guards (<see cref="ProductionOptions.StampedSales"/>), and the
+/// checks say that each sale the users made is everywhere, stamped, and that all databases are identical.
 /// Built to be extended: the combined scenario adds an FTP outage during the wait (<see cref="Ftp"/>.Server.Stop and
-/// Start, or RestartAfter), a cut upload followed by a rerun (vsftpd's rate limit through
-/// <see cref="ProductionOptions.FtpSettings"/>, e.g. local_max_rate, and a kill), and the engine's own trigger guard
-/// (<see cref="ProductionOptions.StampedSales"/> unguarded).
+/// Start, or RestartAfter) and a cut upload followed by a rerun (vsftpd's rate limit through
+/// <see cref="ProductionOptions.FtpSettings"/>, e.g. local_max_rate, and a kill).
 /// </summary>
 public sealed class ProductionWorld : IDisposable
 {
