@@ -22,12 +22,15 @@ internal sealed record BenchOptions
     /// <summary>Rows of the site that joins in the join measure (the issue's: 4.3M).</summary>
     public long JoinRows { get; init; } = 430_000;
 
-    /// <summary>The measures to run (all by default): night, apply, memory, network, join.</summary>
+    /// <summary>The measures to run (all by default): held-transaction, night, apply, memory, network, join.</summary>
     public IReadOnlySet<string> Only { get; init; } = AllMeasures;
 
-    public static readonly IReadOnlySet<string> AllMeasures = new HashSet<string>(StringComparer.Ordinal) { "night", "apply", "memory", "network", "join" };
+    public static readonly IReadOnlySet<string> AllMeasures = new HashSet<string>(StringComparer.Ordinal) { "held-transaction", "night", "apply", "memory", "network", "join" };
 
     public bool Runs(string measure) => Only.Contains(measure);
+
+    /// <summary>What the default results file name says of --only ("" for every measure; "held-transaction-" for that one).</summary>
+    public string FileTag => Only.Count == AllMeasures.Count ? "" : string.Join("-", AllMeasures.Where(Only.Contains)) + "-";
 
     public int ApplyChanges { get; init; } = 5_000;
     public int FtpMiB { get; init; } = 64;
@@ -39,6 +42,7 @@ internal sealed record BenchOptions
     public string? Output { get; init; }
     public string? WorkFolder { get; init; }
     public bool Keep { get; init; }
+
     public IReadOnlyList<string> Arguments { get; init; } = Array.Empty<string>();
 
     public const string Usage = """
@@ -52,7 +56,9 @@ internal sealed record BenchOptions
           --apply-changes <n>   rows each of them sends (default 5000)
           --join-rows <n>       rows of the site that joins the chain in the join measure (default 430000)
           --full                the issue's figures: --scale 1 --sites 10 --apply-sites 10 --apply-changes 50000 --join-rows 4300000
-          --only <list>         run only these measures, comma-separated: night, apply, memory, network, join (network needs night)
+          --only <list>         run only these measures, comma-separated: held-transaction, night, apply, memory, network, join
+                                (network needs night); the default results file name then carries them, e.g.
+                                --only held-transaction writes bench/results/<date>-held-transaction-<machine>.md
           --ftp-mib <n>         file size for FTPS against curl (default 64), --ftp-rounds <n> (default 3)
           --link-rate <r>       tc rate of the shaped link (default 2mbit)
           --no-network          folder drop only (no vsftpd, no namespace); --no-shaped: no namespace

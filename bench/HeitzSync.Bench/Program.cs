@@ -43,7 +43,7 @@ try
     // The database (the join measure makes its own).
     ChainInfo? chain = null;
     NightKit? kit = null;
-    if (options.Runs("night") || options.Runs("apply") || options.Runs("memory"))
+    if (options.Runs("night") || options.Runs("apply") || options.Runs("memory") || options.Runs("held-transaction"))
     {
         Log($"Generating the chain database at scale {options.Scale} ({options.Clubs} clubs)");
         chain = Chain.Create(Path.Combine(work, "chain.fdb"), options.Scale, options.Clubs, options.Seed, Log);
@@ -52,6 +52,15 @@ try
         Log($"Preparing the night: {options.Sites} sites, a day changing {options.DailyShare:P1} of {chain.TotalRows:N0} rows");
         kit = NightKit.Prepare(chain, Path.Combine(work, "kit"), options.Sites, options.DailyShare, options.Seed, Log);
         report.Day(kit);
+    }
+
+    // A night with a transaction held open since the previous day, both ways, back to back.
+    if (options.Runs("held-transaction"))
+    {
+        Log("A night with a transaction held open since the previous day");
+        var held = HeldTransactionBench.Run(kit!, Path.Combine(work, "held"), key, (long)Math.Round(chain!.TotalRows * options.DailyShare / options.Sites), options.Seed, Log, cancel);
+        report.HeldTransaction(held);
+        Directory.Delete(Path.Combine(work, "held"), recursive: true);
     }
 
     // Bytes and the whole night through a folder drop, both ways, back to back.
@@ -166,7 +175,7 @@ finally
 }
 
 var text = report.Render(machine, clock.Elapsed, loadAtStart, Machine.LoadAverage());
-var output = options.Output ?? Path.Combine(Machine.RepositoryRoot(), "bench", "results", $"{started:yyyy-MM-dd}-{machine.ShortName}.md");
+var output = options.Output ?? Path.Combine(Machine.RepositoryRoot(), "bench", "results", $"{started:yyyy-MM-dd}-{options.FileTag}{machine.ShortName}.md");
 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
 File.WriteAllText(output, text);
 Console.WriteLine(text);

@@ -104,9 +104,13 @@ internal static class VersionRows
     {
         FastPathTest.Always => "1 = 1",
         FastPathTest.NoConcurrentEdit => $"HZ_V_SEQ IS NULL OR HZ_V_ORIGIN = :HZ_SENDER OR IIF(HZ_V_BASE > 0, HZ_V_BASE, HZ_V_SEQ) <= {changeBase}",
-        FastPathTest.NothingPendingHere => "HZ_V_SEQ IS NULL OR NOT (HZ_V_SEQ > :HZ_ACK_SEQ OR (HZ_V_SEQ > 0 AND HZ_V_TX >= :HZ_ACK_TX))",
+        FastPathTest.NothingPendingHere => $"HZ_V_SEQ IS NULL OR NOT (HZ_V_SEQ > :HZ_ACK_SEQ OR (HZ_V_SEQ > 0 AND (HZ_V_TX >= :HZ_ACK_TX{OpenIn(fastPath.Acknowledged)})))",
         _ => throw new ArgumentOutOfRangeException(nameof(fastPath)),
     };
+
+    /// <summary>Watermark.StillToSend's open transactions: numbers written into the statement (long values, never text
+    /// from outside; at most <see cref="OpenTransactions.MaxListed"/>), as <see cref="Watermark.SqlStillToSend"/> does.</summary>
+    private static string OpenIn(Watermark acknowledged) => acknowledged.Open.IsEmpty ? "" : $" OR HZ_V_TX IN ({acknowledged.Open})";
 
     /// <summary>PSQL: writes the version row of an applied upsert, after <see cref="ReadInto"/> (an insert when the key
     /// had none, so no second lookup). The values are PSQL expressions of the change's own fields.</summary>
