@@ -36,6 +36,20 @@ Directory.CreateDirectory(work);
 using var key = SyncKey.Generate();
 var cancel = CancellationToken.None;
 var report = new Report(options, machine, started);
+var output = options.Output ?? Path.Combine(Machine.RepositoryRoot(), "bench", "results", $"{started:yyyy-MM-dd}-{options.FileTag}{machine.ShortName}.md");
+// Written after every measure, so that a long run stopped early still leaves the figures it has (the file says so).
+void Save(string? stillToRun)
+{
+    Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
+    File.WriteAllText(output, report.Render(machine, clock.Elapsed, loadAtStart, Machine.LoadAverage(), stillToRun));
+}
+var done = new HashSet<string>(StringComparer.Ordinal);
+void Done(string measure)
+{
+    done.Add(measure);
+    var left = BenchOptions.AllMeasures.Where(m => options.Runs(m) && !done.Contains(m)).ToList();
+    Save(left.Count == 0 ? null : string.Join(", ", left));
+}
 Log($"work folder {work}; {machine.Summary}");
 
 try
@@ -54,6 +68,27 @@ try
         report.Day(kit);
     }
 
+    // Apply rate.
+    if (options.Runs("apply"))
+    {
+        Log($"Apply rate: {options.ApplySites} sites × {options.ApplyChanges:N0} rows");
+        var apply = await ApplyRateBench.RunAsync(kit!, Path.Combine(work, "apply"), options.ApplySites, options.ApplyChanges, key, options.Seed, Log, cancel);
+        report.ApplyRate(apply);
+        Directory.Delete(Path.Combine(work, "apply"), recursive: true);
+        Done("apply");
+    }
+
+    // A site with years of data joins the chain.
+    if (options.Runs("join"))
+    {
+        Log($"A site with {options.JoinRows:N0} rows joins");
+        var join = await JoinBench.RunAsync(Path.Combine(work, "join"), options.JoinRows, key, options.Seed, Log, cancel);
+        if (chain is null) machine = machine with { Firebird = Machine.FirebirdVersion(Path.Combine(work, "join", "SIEGE.fdb")) };
+        report.Join(join, options.LinkRate);
+        Directory.Delete(Path.Combine(work, "join"), recursive: true);
+        Done("join");
+    }
+
     // A night with a transaction held open since the previous day, both ways, back to back.
     if (options.Runs("held-transaction"))
     {
@@ -61,6 +96,7 @@ try
         var held = HeldTransactionBench.Run(kit!, Path.Combine(work, "held"), key, (long)Math.Round(chain!.TotalRows * options.DailyShare / options.Sites), options.Seed, Log, cancel);
         report.HeldTransaction(held);
         Directory.Delete(Path.Combine(work, "held"), recursive: true);
+        Done("held-transaction");
     }
 
     // Bytes and the whole night through a folder drop, both ways, back to back.
@@ -83,6 +119,7 @@ try
         report.Bytes(hzFolder, oldLocal);
         report.NightFolder(hzFolder, oldLocal, oldFolder, safety);
         Directory.Delete(folderRun, recursive: true);
+        Done("night");
 
         // The network: loopback FTPS, then a shaped link.
         if (options.Runs("network"))
@@ -130,15 +167,7 @@ try
             report.NightComputed(hzFolder, oldLocal, oldFolder, options.LinkRate);
             report.NoThroughput();
         }
-    }
-
-    // Apply rate.
-    if (options.Runs("apply"))
-    {
-        Log($"Apply rate: {options.ApplySites} sites × {options.ApplyChanges:N0} rows");
-        var apply = await ApplyRateBench.RunAsync(kit!, Path.Combine(work, "apply"), options.ApplySites, options.ApplyChanges, key, options.Seed, Log, cancel);
-        report.ApplyRate(apply);
-        Directory.Delete(Path.Combine(work, "apply"), recursive: true);
+        Done("network");
     }
 
     // Peak memory as the database grows 10×.
@@ -153,17 +182,9 @@ try
         var large = await MemoryBench.MeasureAsync(kit!, Path.Combine(work, "memory-large"), key, cancel);
         Log($"  peak {large.PeakKb:N0} kB");
         report.Memory(small, large);
+        Done("memory");
     }
 
-    // A site with years of data joins the chain.
-    if (options.Runs("join"))
-    {
-        Log($"A site with {options.JoinRows:N0} rows joins");
-        var join = await JoinBench.RunAsync(Path.Combine(work, "join"), options.JoinRows, key, options.Seed, Log, cancel);
-        if (chain is null) machine = machine with { Firebird = Machine.FirebirdVersion(Path.Combine(work, "join", "SIEGE.fdb")) };
-        report.Join(join, options.LinkRate);
-        Directory.Delete(Path.Combine(work, "join"), recursive: true);
-    }
 }
 finally
 {
@@ -174,8 +195,7 @@ finally
     }
 }
 
-var text = report.Render(machine, clock.Elapsed, loadAtStart, Machine.LoadAverage());
-var output = options.Output ?? Path.Combine(Machine.RepositoryRoot(), "bench", "results", $"{started:yyyy-MM-dd}-{options.FileTag}{machine.ShortName}.md");
+var text = report.Render(machine, clock.Elapsed, loadAtStart, Machine.LoadAverage(), null);
 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
 File.WriteAllText(output, text);
 Console.WriteLine(text);

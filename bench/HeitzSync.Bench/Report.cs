@@ -263,7 +263,8 @@ internal sealed class Report
             $"{result.Before.Bytes / (double)Math.Max(1, result.After.Bytes):0.0}× fewer bytes, consolidation {Seconds(result.After.Consolidate)} vs {Seconds(result.Before.Consolidate)}");
     }
 
-    public string Render(Machine machine, TimeSpan duration, string loadAtStart, string loadAtEnd)
+    /// <summary>The file; <paramref name="stillToRun"/> names the measures not run yet when it is written mid-run.</summary>
+    public string Render(Machine machine, TimeSpan duration, string loadAtStart, string loadAtEnd, string? stillToRun)
     {
         var text = new StringBuilder();
         text.AppendLine($"# HeitzSync benchmarks, {_started:yyyy-MM-dd}");
@@ -277,6 +278,10 @@ internal sealed class Report
         if (_options.Only.Count < BenchOptions.AllMeasures.Count)
         {
             text.AppendLine($"- Measures run (--only): {string.Join(", ", _options.Only)}.");
+        }
+        if (stillToRun is not null)
+        {
+            text.AppendLine($"- Written while the run went on, after {duration.TotalMinutes:0.0} min: not measured yet: {stillToRun}.");
         }
         text.AppendLine();
         text.AppendLine("## Summary");
