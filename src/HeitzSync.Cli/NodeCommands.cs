@@ -56,6 +56,11 @@ internal static class NodeCommands
             (config, ct, parse) => NodeRunner.ConsolidateAsync(config, TimeSpan.FromMinutes(parse.GetValue(reception) is >= 0 and var r ? r : config.Schedule.ReceptionMinutes), ConsoleOutput.Progress(quiet: false), ct), reception);
 
         var target = new Option<string>("--site") { Description = "The site the full package is for.", Required = true };
+        target.Validators.Add(result =>
+        {
+            if (!Core.Model.SiteCode.TryParse(result.GetValueOrDefault<string>(), out _))
+                result.AddError($"--site '{result.GetValueOrDefault<string>()}' is not a site code: 2 to 16 upper-case letters, digits or '_', starting with a letter (e.g. LYON01).");
+        });
         yield return Operation("full", "Siège: publishes a full package of the master for one site (seed a new site, recover a lost one).",
             (config, ct, parse) => NodeRunner.PublishFullAsync(config, Core.Model.SiteCode.Parse(parse.GetValue(target)), ConsoleOutput.Progress(quiet: false), ct), target);
 
@@ -80,7 +85,16 @@ internal static class NodeCommands
         command.SetAction(async (ParseResult parse, CancellationToken cancellationToken) =>
         {
             if (LoadConfig(parse) is not { } config) return ExitCodes.Failed;
-            var report = await run(config, cancellationToken, parse).ConfigureAwait(false);
+            SyncReport report;
+            try
+            {
+                report = await run(config, cancellationToken, parse).ConfigureAwait(false);
+            }
+            catch (ReportNotWrittenException ex)
+            {
+                ConsoleOutput.Error(ex.Message);
+                return ExitCodes.Failed;
+            }
             if (parse.GetValue(JsonOption)) ConsoleOutput.WriteJson(report);
             else
             {
@@ -321,7 +335,15 @@ internal static class NodeCommands
         create.SetAction((ParseResult parse) =>
         {
             using var key = SyncKey.Generate();
-            key.Save(parse.GetValue(path)!, parse.GetValue(force));
+            try
+            {
+                key.Save(parse.GetValue(path)!, parse.GetValue(force));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+            {
+                ConsoleOutput.Error(ex.Message);
+                return ExitCodes.Failed;
+            }
             Console.WriteLine($"Group key {key.KeyId} written to {parse.GetValue(path)}: copy this file to every node.");
             return ExitCodes.Ok;
         });

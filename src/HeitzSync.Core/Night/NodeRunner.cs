@@ -154,7 +154,15 @@ public static class NodeRunner
     {
         var store = NodeContext.ReportsFor(config);
         var cycle = CycleId.FromTime(DateTimeOffset.UtcNow);
-        var report = store.Begin(config.Site.Code, config.Role.ToString(), operation, cycle.Value);
+        SyncReport report;
+        try
+        {
+            report = store.Begin(config.Site.Code, config.Role.ToString(), operation, cycle.Value);
+        }
+        catch (Exception ex) when (ReportNotWrittenException.IsWriteFailure(ex))
+        {
+            throw new ReportNotWrittenException(store.Folder, ex, null);
+        }
         var work = config.Resolve(config.WorkFolder);
         var stop = new StopRequest(work);
         var locked = false;
@@ -176,11 +184,14 @@ public static class NodeRunner
             using var context = NodeContext.Create(config);
             report.State = await step(context, report, progress, linked.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        // A stop (signal, Ctrl+C, stop request, restart hour) may surface as another failure of the step it cut short
+        // (gbak killed by the same Ctrl+C): once the run was asked to stop, it ends Stopped either way.
+        catch (Exception ex) when (ex is OperationCanceledException || (linked.IsCancellationRequested && ex is not OutOfMemoryException))
         {
             report.State = ReportState.Stopped;
-            var why = stop.Reason is { } reason ? "stopped by Stop-HzSync: " + reason
+            var why = stop.Reason is { } reason ? $"stopped by {FrontCommands.Stop}: " + reason
                 : deadline.IsCancellationRequested ? $"stopped at the restart hour {config.Schedule.RestartHour}: the site keeps working on its own data, the next run catches up"
+                : ProcessStop.ReasonFor(cancellationToken) is { } signal ? $"stopped by {signal}: nothing was left half-done, the next run catches up"
                 : "cancelled";
             report.Errors.Add(new ErrorLine(null, operation, "Stopped", why));
             report.Summary = why;
@@ -195,7 +206,14 @@ public static class NodeRunner
         {
             if (locked) stop.Clear();
             report.EndedUtc = DateTime.UtcNow;
+        }
+        try
+        {
             store.Save(report);
+        }
+        catch (Exception ex) when (ReportNotWrittenException.IsWriteFailure(ex))
+        {
+            throw new ReportNotWrittenException(store.Folder, ex, report);
         }
         await NotifyAsync(config, report).ConfigureAwait(false);
         return report;
@@ -215,7 +233,14 @@ public static class NodeRunner
         catch (Exception ex) when (ex is System.Net.Mail.SmtpException or InvalidOperationException or IOException or OperationCanceledException)
         {
             report.Errors.Add(new ErrorLine(null, "Notify", "MailNotSent", $"The email to {string.Join(", ", mail.To)} via {mail.SmtpHost}:{mail.Port} could not be sent: {ex.Message}"));
-            NodeContext.ReportsFor(config).Save(report);
+            try
+            {
+                NodeContext.ReportsFor(config).Save(report);
+            }
+            catch (Exception saveFailure) when (ReportNotWrittenException.IsWriteFailure(saveFailure))
+            {
+                // The run's own report is written; only this note about the mail is lost.
+            }
         }
     }
 

@@ -64,7 +64,7 @@ public sealed class ScheduleInstaller
         if (!RuntimeInformation.IsOSPlatform(OSPlatform.Windows)) throw new PlatformNotSupportedException("Task Scheduler is on Windows only: on Linux use -Kind Systemd or Cron, or -Path to write the task's XML for a Windows machine.");
         if (!force && Run("schtasks.exe", new[] { "/Query", "/TN", plan.Name }, null, throwOnError: false) == 0)
         {
-            throw new ScheduleExistsException($"The scheduled task {plan.Name} exists already: replace it with -Force (hzsync register --force).");
+            throw new ScheduleExistsException($"The scheduled task {plan.Name} exists already: replace it with {FrontCommands.RegisterForce}.");
         }
         var xml = Path.Combine(Path.GetTempPath(), $"{plan.Name}-{Guid.NewGuid():N}.xml");
         var file = TaskSchedulerXml.File(plan);
@@ -92,7 +92,7 @@ public sealed class ScheduleInstaller
         var paths = files.Select(f => Path.Combine(folder, f.FileName)).ToList();
         if (!force && paths.FirstOrDefault(File.Exists) is { } existing)
         {
-            throw new ScheduleExistsException($"{existing} exists already: replace it with -Force (hzsync register --force).");
+            throw new ScheduleExistsException($"{existing} exists already: replace it with {FrontCommands.RegisterForce}.");
         }
         for (var i = 0; i < files.Count; i++)
         {

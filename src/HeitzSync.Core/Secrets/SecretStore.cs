@@ -94,7 +94,7 @@ public sealed class SecretStore
 
     /// <summary>The secret, or an error that says how to store it.</summary>
     public string Require(string name, string what) => Get(name)
-        ?? throw new InvalidOperationException($"No stored secret '{name}' for {what}: store it with Set-HzSyncCredential -Name {name} (or 'hzsync secret set {name}').");
+        ?? throw new InvalidOperationException($"No stored secret '{name}' for {what}: store it with {FrontCommands.StoreSecret(name)}.");
 
     public bool Contains(string name) => File.Exists(PathOf(name));
 
@@ -152,7 +152,7 @@ public sealed class SecretStore
             Run(data, entropy, protect: true, UiForbidden | (scope == SecretScope.LocalMachine ? LocalMachine : 0), "protect the secret");
 
         public static byte[] Unprotect(byte[] data, byte[] entropy, string name) =>
-            Run(data, entropy, protect: false, UiForbidden, $"read the secret '{name}' (it may have been stored by another Windows account with -Scope CurrentUser, or on another machine: store it again with Set-HzSyncCredential)");
+            Run(data, entropy, protect: false, UiForbidden, $"read the secret '{name}' (it may have been stored by another Windows account with -Scope CurrentUser, or on another machine: store it again with {FrontCommands.StoreSecret(name)})");
 
         private static byte[] Run(byte[] data, byte[] entropy, bool protect, int flags, string what)
         {

@@ -451,7 +451,7 @@ public sealed class FtpDropTransport : IDropTransport
                 var needsTls = Regex.IsMatch(login.Reply.Text, "encrypt|TLS|SSL", RegexOptions.IgnoreCase);
                 return (new DropTransportException(DropTransportErrorKind.LoginFailed, needsTls
                     ? $"Login refused for user {_settings.User} at {server} ({login.Reply}): the server accepts only TLS logins; set drop.security to ExplicitTls."
-                    : $"Login failed for user {_settings.User} at {server} ({login.Reply}): check drop.user and the stored FTP password (Set-HzSyncCredential).", ex), false);
+                    : $"Login failed for user {_settings.User} at {server} ({login.Reply}): check drop.user and the FTP password stored under drop.passwordSecret ({FrontCommands.StoreSecret("<name>")} stores it again).", ex), false);
             case FtpReplyException { Reply.Code: 534 or 431 or 522 } tls:
                 return (new DropTransportException(DropTransportErrorKind.Protocol,
                     $"{what}: {server} refused the TLS protection ({tls.Reply}). " +

@@ -35,7 +35,8 @@ public static class Hzsync
     {
         get
         {
-            var dll = Path.Combine(AppContext.BaseDirectory, "hzsync.dll");
+            // HZSYNC_DLL runs another build of hzsync (e.g. the main branch's, to see a test fail before its fix).
+            var dll = Environment.GetEnvironmentVariable("HZSYNC_DLL") is { Length: > 0 } other ? other : Path.Combine(AppContext.BaseDirectory, "hzsync.dll");
             if (!File.Exists(dll)) throw new InvalidOperationException($"hzsync.dll is not beside the tests ({AppContext.BaseDirectory}): build the solution, HeitzSync.Cli is a project reference of HeitzSync.Fault.Tests.");
             return dll;
         }
