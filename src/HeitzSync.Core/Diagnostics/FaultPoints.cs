@@ -27,13 +27,39 @@ public static class FaultPoints
     public const string AtVariable = "HEITZSYNC_FAULT_AT";
     public const string AfterVariable = "HEITZSYNC_FAULT_AFTER";
 
+    /// <summary>Set to <c>pause</c>: an armed point that is given the run's token waits there, saying so, until the run is
+    /// asked to stop (a signal, a stop request), then stops as any cancelled step does: the hostile suite stops a night
+    /// in the middle of a transaction with it.</summary>
+    public const string ModeVariable = "HEITZSYNC_FAULT_MODE";
+
     /// <summary>What the process writes to standard error just before it kills itself.</summary>
     public const string Marker = "HEITZSYNC_FAULT: killed at ";
+
+    /// <summary>What the process writes to standard error when it starts waiting at a paused point.</summary>
+    public const string PausedMarker = "HEITZSYNC_FAULT: paused at ";
 
     // Read once: a night never changes its own environment.
     private static readonly string? Armed = ReadArmed();
     private static readonly int PassesBeforeKill = ReadAfter();
+    private static readonly bool Pauses = string.Equals(Environment.GetEnvironmentVariable(ModeVariable)?.Trim(), "pause", StringComparison.OrdinalIgnoreCase);
     private static int _hits;
+
+    /// <summary>A step of the engine was reached inside work that <paramref name="cancellationToken"/> can stop: kills the
+    /// process when armed, or, in pause mode, waits until the token is cancelled and throws as a cancelled step does.</summary>
+    public static void Hit(string name, CancellationToken cancellationToken)
+    {
+        if (!Pauses)
+        {
+            Hit(name);
+            return;
+        }
+        if (Armed is null || !string.Equals(name, Armed, StringComparison.Ordinal)) return;
+        if (Interlocked.Increment(ref _hits) <= PassesBeforeKill) return;
+        Console.Error.WriteLine(PausedMarker + name);
+        Console.Error.Flush();
+        cancellationToken.WaitHandle.WaitOne();
+        cancellationToken.ThrowIfCancellationRequested();
+    }
 
     /// <summary>A step of the engine was reached: kills the process when the fault suite armed this point; otherwise nothing.</summary>
     public static void Hit(string name)

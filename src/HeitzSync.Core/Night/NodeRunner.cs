@@ -41,6 +41,11 @@ public static class NodeRunner
             var range = config.KeyRange;
             var result = new CaptureInstaller(connection).Install(Identity(config));
             report.Summary = $"capture installed: {result.TablesAdded.Count} table(s) added, {result.TablesKept.Count} kept, {result.TablesRemoved.Count} removed, {result.RowsQueued} existing row(s) queued, {result.GeneratorsMoved.Count} generator(s) moved into {range}";
+            if (config.Role == NodeRole.Siege && config.Drop.Kind == DropKind.Folder)
+            {
+                // The Siège makes its drop's root (sites never do: theirs must be there, or it is a typo or an unmounted share).
+                context.Drop.CreateFolderAsync(Transport.DropPath.Root, CancellationToken.None).GetAwaiter().GetResult();
+            }
             report.RowsSent = result.RowsQueued;
             return Task.FromResult(ReportState.OK);
         });
@@ -182,7 +187,15 @@ public static class NodeRunner
             }
             StaleParts.CleanNode(config, DateTime.UtcNow);
             using var context = NodeContext.Create(config);
-            report.State = await step(context, report, progress, linked.Token).ConfigureAwait(false);
+            try
+            {
+                report.State = await step(context, report, progress, linked.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                // Entries of the drop left alone (links, special files, stray names): said once, never fatal.
+                foreach (var refused in context.Drop.Refused) report.Errors.Add(new ErrorLine(null, "Drop", "DropEntryIgnored", refused));
+            }
         }
         // A stop (signal, Ctrl+C, stop request, restart hour) may surface as another failure of the step it cut short
         // (gbak killed by the same Ctrl+C): once the run was asked to stop, it ends Stopped either way.
@@ -262,7 +275,15 @@ public static class NodeRunner
         Sync.SchemaMismatchException => "SchemaMismatch",
         Sync.KeyRangeOverlapException => "KeyRangeOverlap",
         Packaging.PackageRejectedException => "PackageRejected",
-        Transport.DropTransportException => "DropUnreachable",
+        Transport.DropTransportException drop => drop.Kind switch
+        {
+            Transport.DropTransportErrorKind.NoSpace => "DiskFull",
+            Transport.DropTransportErrorKind.PermissionDenied => "DropNoRight",
+            Transport.DropTransportErrorKind.NotFound => "DropNotFound",
+            Transport.DropTransportErrorKind.Refused => "DropEntryRefused",
+            Transport.DropTransportErrorKind.IntegrityMismatch => "TransferDamaged",
+            _ => "DropUnreachable",
+        },
         FbException => "DatabaseError",
         _ => ex.GetType().Name.Replace("Exception", ""),
     };
@@ -344,7 +365,15 @@ public static class NodeRunner
         var known = KnownSites(context);
         var expected = config.Schedule.ExpectedSites ?? known.Count;
         report.SitesExpected = expected;
-        var run = await siege.ConsolidateAsync(known, expected, DateTimeOffset.UtcNow + reception, TimeSpan.FromSeconds(config.Schedule.PollSeconds), progress, cancellationToken).ConfigureAwait(false);
+        ConsolidationRun run;
+        try
+        {
+            run = await siege.ConsolidateAsync(known, expected, DateTimeOffset.UtcNow + reception, TimeSpan.FromSeconds(config.Schedule.PollSeconds), progress, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var ignored in siege.Ignored) report.Errors.Add(new ErrorLine(null, "Consolidate", "DropEntryIgnored", ignored));
+        }
         report.SitesDelivered = run.SitesDelivered.Count;
         foreach (var delivery in run.Deliveries)
         {
@@ -362,10 +391,15 @@ public static class NodeRunner
         }
         if (run.SitesDelivered.Count == 0)
         {
-            report.Summary = $"no site delivered within the reception time ({reception.TotalMinutes:0} min): nothing consolidated, waiting for the next night";
+            var refused = run.Deliveries.Count(d => d.Error is not null);
+            report.Summary = refused > 0
+                ? $"no site delivered a package that could be taken ({refused} refused, listed in the report): nothing consolidated, waiting for the next night"
+                : $"no site delivered within the reception time ({reception.TotalMinutes:0} min): nothing consolidated, waiting for the next night";
             return ReportState.Partial;
         }
+        var before = siege.Ignored.Count;
         var publications = await siege.PublishAsync(cycle, progress, cancellationToken).ConfigureAwait(false);
+        foreach (var ignored in siege.Ignored.Skip(before)) report.Errors.Add(new ErrorLine(null, "Publish", "DropEntryIgnored", ignored));
         report.RowsSent = publications.Sum(p => p.Rows);
         report.BytesSent = publications.Sum(p => p.Bytes);
         report.Summary = $"{run.SitesDelivered.Count} of {expected} site(s) delivered, {run.RowsApplied} row(s) consolidated, {run.Conflicts} conflict(s), {publications.Count} package(s) published";

@@ -11,7 +11,8 @@ namespace HeitzSync.Core.Night;
 public sealed record SiteDelivery(string Site, string PackageName, string State, long RowsApplied, long RowsSkipped, long Bytes,
     IReadOnlyDictionary<string, AppliedTableCounts> Tables, IReadOnlyList<Conflict> Conflicts, string? Error);
 
-/// <summary>What the Siège's consolidation did.</summary>
+/// <summary>What the Siège's consolidation did. <see cref="SitesDelivered"/> are the sites with at least one package
+/// taken in tonight (consolidated, or already in); a site whose only package was refused did not deliver.</summary>
 public sealed record ConsolidationRun(IReadOnlyList<string> SitesDelivered, IReadOnlyList<SiteDelivery> Deliveries, bool ReceptionTimedOut)
 {
     public long RowsApplied => Deliveries.Sum(d => d.RowsApplied);
@@ -35,6 +36,7 @@ public sealed class SiegeNight
     private readonly string _workFolder;
     private readonly IReadOnlyCollection<string> _siegeWinsTables;
     private readonly IReadOnlyCollection<string> _triggersOff;
+    private readonly List<string> _ignored = new();
 
     public SiegeNight(FbConnectionSettings master, IDropTransport drop, SyncKey key, string workFolder, IReadOnlyCollection<string> siegeWinsTables,
         IReadOnlyCollection<string>? triggersOffDuringApply = null)
@@ -45,6 +47,15 @@ public sealed class SiegeNight
         _key = key;
         _workFolder = workFolder;
         _siegeWinsTables = siegeWinsTables;
+    }
+
+    /// <summary>What this night left alone in the sites' folders (not a package of that site, a link, a special file, a
+    /// site folder that is a link), each once with where and why, for the report. One site's bad entry never stops the others.</summary>
+    public IReadOnlyList<string> Ignored => _ignored.ToList();
+
+    private void Note(string text)
+    {
+        if (!_ignored.Contains(text)) _ignored.Add(text);
     }
 
     /// <summary>Waits until <paramref name="expectedSites"/> sites have delivered or <paramref name="receptionDeadlineUtc"/> passes, then consolidates what arrived.</summary>
@@ -81,7 +92,15 @@ public sealed class SiegeNight
                 {
                     var remote = DropLayout.Up(site).Append(entry.Name);
                     var local = Path.Combine(incoming, entry.Name);
-                    await _drop.DownloadAsync(remote, local, null, cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        await _drop.DownloadAsync(remote, local, null, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (DropTransportException ex) when (ex.Kind == DropTransportErrorKind.Refused)
+                    {
+                        Note(ex.Message);   // replaced by a link or a special file since it was listed
+                        continue;
+                    }
                     try
                     {
                         var reader = PackageReader.Open(local, _key);
@@ -139,7 +158,9 @@ public sealed class SiegeNight
         {
             foreach (var (_, _, _, reader) in opened) reader.Dispose();
         }
-        return new ConsolidationRun(waiting.Keys.Select(s => s.Value).ToList(), deliveries, timedOut);
+        // A site delivered when at least one of its packages went in: one whose packages were all refused did not.
+        var delivered = deliveries.Where(d => d.Error is null).Select(d => d.Site).Distinct().OrderBy(s => s, StringComparer.Ordinal).ToList();
+        return new ConsolidationRun(delivered, deliveries, timedOut);
     }
 
     /// <summary>Publishes one package per registered site into its down/ folder (replacing older ones) and rewrites siege.json.</summary>
@@ -164,14 +185,26 @@ public sealed class SiegeNight
                 writer.Complete(DeltaManifest.From(published, cycle, site));
             }
             var down = DropLayout.Down(site);
-            await _drop.CreateFolderAsync(down, cancellationToken).ConfigureAwait(false);
             var bytes = new FileInfo(local).Length;
-            await _drop.UploadAsync(local, down.Append(name), null, cancellationToken).ConfigureAwait(false);
-            FaultPoints.Hit("publish.during");
-            File.Delete(local);
-            foreach (var older in await _drop.ListAsync(down, cancellationToken).ConfigureAwait(false))
+            try
             {
-                if (older.Name != name) await _drop.DeleteAsync(down.Append(older.Name), cancellationToken).ConfigureAwait(false);
+                await _drop.CreateFolderAsync(down, cancellationToken).ConfigureAwait(false);
+                await _drop.UploadAsync(local, down.Append(name), null, cancellationToken).ConfigureAwait(false);
+                FaultPoints.Hit("publish.during");
+                foreach (var older in await _drop.ListAsync(down, cancellationToken).ConfigureAwait(false))
+                {
+                    if (older.Name != name) await _drop.DeleteAsync(down.Append(older.Name), cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (DropTransportException ex) when (ex.Kind == DropTransportErrorKind.Refused)
+            {
+                // That site's folder is not safe to write (its down/ is a link): it gets its package once it is fixed.
+                Note($"no package was published for {site}: {ex.Message}");
+                continue;
+            }
+            finally
+            {
+                File.Delete(local);
             }
             publications.Add(new Publication(site.Value, name, published.Rows, bytes));
         }
@@ -180,15 +213,29 @@ public sealed class SiegeNight
         return publications;
     }
 
+    /// <summary>Each site's packages waiting in its up/ folder. What is not a delta package of that site is left alone and
+    /// noted once in <see cref="Ignored"/>, as is a site whose folder cannot be used safely (a link): the other sites go on.</summary>
     private async Task<Dictionary<SiteCode, List<DropEntry>>> ListDeliveriesAsync(IReadOnlyCollection<SiteCode> knownSites, CancellationToken cancellationToken)
     {
         var result = new Dictionary<SiteCode, List<DropEntry>>();
         foreach (var site in knownSites)
         {
-            var packages = (await _drop.ListAsync(DropLayout.Up(site), cancellationToken).ConfigureAwait(false))
-                .Where(e => e.Name.EndsWith(".hzp", StringComparison.Ordinal))
-                .OrderBy(e => e.Name, StringComparer.Ordinal)
-                .ToList();
+            IReadOnlyList<DropEntry> entries;
+            try
+            {
+                entries = await _drop.ListAsync(DropLayout.Up(site), cancellationToken).ConfigureAwait(false);
+            }
+            catch (DropTransportException ex) when (ex.Kind == DropTransportErrorKind.Refused)
+            {
+                Note(ex.Message);
+                continue;
+            }
+            var packages = new List<DropEntry>();
+            foreach (var entry in entries.OrderBy(e => e.Name, StringComparer.Ordinal))
+            {
+                if (PackageNames.TryParse(entry.Name, out var name) && name!.Kind == PackageName.DeltaKind && name.Site == site) packages.Add(entry);
+                else Note($"{DropLayout.Up(site).Append(entry.Name)} is not a delta package of {site} (a name like {site}_<cycle>_d_<from>-<to>{PackageNames.Extension}): it was left alone; remove it.");
+            }
             if (packages.Count > 0) result[site] = packages;
         }
         return result;

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace HeitzSync.Core.Runs;
 
 /// <summary>
@@ -10,11 +8,9 @@ namespace HeitzSync.Core.Runs;
 /// </summary>
 public sealed class ProcessStop : IDisposable
 {
-    private static readonly ConcurrentDictionary<CancellationToken, ProcessStop> Active = new();
+    private static string? _lastReason;
     private readonly CancellationTokenSource _source = new();
     private string? _reason;
-
-    public ProcessStop() => Active[_source.Token] = this;
 
     public CancellationToken Token => _source.Token;
 
@@ -25,6 +21,7 @@ public sealed class ProcessStop : IDisposable
     public void Request(string reason)
     {
         Interlocked.CompareExchange(ref _reason, reason, null);
+        Interlocked.CompareExchange(ref _lastReason, reason, null);
         try
         {
             _source.Cancel();
@@ -35,13 +32,9 @@ public sealed class ProcessStop : IDisposable
         }
     }
 
-    /// <summary>The reason of the <see cref="ProcessStop"/> behind <paramref name="token"/>, when one asked to stop.</summary>
-    public static string? ReasonFor(CancellationToken token) =>
-        token.IsCancellationRequested && Active.TryGetValue(token, out var stop) ? stop.Reason : null;
+    /// <summary>Why this process was asked to stop, when <paramref name="token"/> (the run's, usually linked to the
+    /// <see cref="Token"/> a front passed down) is cancelled and a stop was asked; null otherwise. One front runs per process.</summary>
+    public static string? ReasonFor(CancellationToken token) => token.IsCancellationRequested ? Volatile.Read(ref _lastReason) : null;
 
-    public void Dispose()
-    {
-        Active.TryRemove(_source.Token, out _);
-        _source.Dispose();
-    }
+    public void Dispose() => _source.Dispose();
 }

@@ -75,7 +75,7 @@ public sealed class SiteApplier
         _site.Execute(tx,
             "UPDATE HZ$NODE SET APPLIED_SEQ = ?, APPLIED_TX = ?, APPLIED_CYCLE = ?, ACKED_SEQ = ?, ACKED_TX = ? WHERE ID = 1",
             facts.Covered.Sequence, facts.Covered.ResendFromTx, facts.Cycle.Value, acknowledged.Sequence, acknowledged.ResendFromTx);
-        FaultPoints.Hit("apply.inside-tx");
+        FaultPoints.Hit("apply.inside-tx", cancellationToken);
         tx.Commit();
         return new SiteApplyResult { CycleId = facts.Cycle.Value, Tables = applier.Counts, Unapplied = policy.Unapplied };
     }

@@ -46,6 +46,10 @@ public sealed class FtpDropTransport : IDropTransport
 
     public string Description => _settings.ToString();
 
+    /// <summary>Links and special files are the server's business over FTP (a listing shows them as such and they are
+    /// not listed); names that are not valid drop names are left out of listings.</summary>
+    public IReadOnlyList<string> Refused => Array.Empty<string>();
+
     private string Place => $"{_settings.User}@{_settings.Host}:{_settings.Port}";
 
     public Task<IReadOnlyList<DropEntry>> ListAsync(DropPath folder, CancellationToken cancellationToken) =>
