@@ -42,7 +42,8 @@ public sealed class SafetyBackup
 
         try
         {
-            Directory.CreateDirectory(folder);
+            // Backups hold the members' names and e-mails: the folder HeitzSync makes is its account's alone (0700 on Unix).
+            Secrets.UnixPermissions.CreatePrivateFolder(folder);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -55,6 +56,10 @@ public sealed class SafetyBackup
         var step = "gbak could not write the backup";
         try
         {
+            // gbak writes into a file made here, owner-only while still empty, so no backup is ever readable by others
+            // (a file gbak created would take the umask's mode, 0644 as a rule).
+            using (new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None)) { }
+            Secrets.UnixPermissions.Restrict(temporary, Secrets.UnixPermissions.OwnerReadWrite);
             await _gbak.BackupAsync(database, temporary, Forward(progress, BackupPhase.Backup), cancellationToken).ConfigureAwait(false);
             FaultPoints.Hit("backup.during");
             AfterBackupWritten?.Invoke(temporary);

@@ -14,6 +14,10 @@ public sealed record AckDocument
     public string? CycleId { get; init; }
     public DateTimeOffset UpdatedUtc { get; init; }
 
+    /// <summary>The group key that signed it, and the signature (<see cref="DropProof"/>).</summary>
+    public string? KeyId { get; init; }
+    public string? Mac { get; init; }
+
     [JsonIgnore]
     public Watermark Watermark => new(Sequence, ResendFromTx);
 }
@@ -31,6 +35,11 @@ public sealed record SiegeDocument
     public string? CurrentCycle { get; init; }
     public DateTimeOffset UpdatedUtc { get; init; }
     public IReadOnlyList<SiegeDocumentSite> Sites { get; init; } = Array.Empty<SiegeDocumentSite>();
+
+    /// <summary>The Siège's group key (its public id) and the document's signature with it (<see cref="DropProof"/>): a
+    /// node that verifies it holds the same key, before any package travels.</summary>
+    public string? KeyId { get; init; }
+    public string? Mac { get; init; }
 }
 
 public sealed record SiegeDocumentSite

@@ -76,6 +76,7 @@ public static class NodeRunner
             {
                 var package = await SiteNightOf(context).ExtractAsync(CycleId.Parse(report.CycleId), p, ct).ConfigureAwait(false);
                 report.SiteLines.Add(new SiteReportLine(context.Site.Value, "Extracted", package.PackageName, package.Rows, 0, package.Bytes, null));
+                foreach (var note in package.Notes) report.Errors.Add(new ErrorLine(context.Site.Value, "Extract", "AckIgnored", note));
                 foreach (var table in package.TableCounts) report.TableLines.Add(new TableReportLine(context.Site.Value, table.Key, "Extracted", table.Value, 0, 0));
                 AppendSummary(report, $"extracted {package.Rows} change(s) into {package.PackageName}, waiting in the outgoing folder to be sent");
                 made.Add(new BackupArtefact(BackupKind.Delta, package.LocalPath, package.Bytes, package.Rows, File.GetLastWriteTimeUtc(package.LocalPath)));
@@ -178,6 +179,8 @@ public static class NodeRunner
         using var stopWatcher = new Timer(_ => { if (Volatile.Read(ref locked) && stop.IsRequested) linked.Cancel(); }, null, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2));
         try
         {
+            // Work files hold members' data: the folder is the owner's alone from its creation (0700 on Unix).
+            Secrets.UnixPermissions.CreatePrivateFolder(work);
             using var runLock = RunLock.Acquire(work, operation);
             stop.Clear();   // a request left from before this run never stops it
             Volatile.Write(ref locked, true);
@@ -186,6 +189,7 @@ public static class NodeRunner
                 report.Errors.Add(new ErrorLine(null, operation, "StaleLockRecovered", $"A previous run did not finish ({previous}); its lock was recovered."));
             }
             StaleParts.CleanNode(config, DateTime.UtcNow);
+            foreach (var loose in Checks.NodePermissions.Find(config)) report.Errors.Add(new ErrorLine(null, operation, "LoosePermissions", loose.ToString()));
             using var context = NodeContext.Create(config);
             try
             {
@@ -275,6 +279,7 @@ public static class NodeRunner
         Sync.SchemaMismatchException => "SchemaMismatch",
         Sync.KeyRangeOverlapException => "KeyRangeOverlap",
         Packaging.PackageRejectedException => "PackageRejected",
+        GroupKeyMismatchException => "KeyMismatch",
         Transport.DropTransportException drop => drop.Kind switch
         {
             Transport.DropTransportErrorKind.NoSpace => "DiskFull",
@@ -314,7 +319,9 @@ public static class NodeRunner
     {
         RequireSite(context.Config, "A delta package");
         var site = SiteNightOf(context);
+        await site.CheckGroupKeyAsync(cancellationToken).ConfigureAwait(false);
         var package = await site.ExtractAsync(cycle, progress, cancellationToken).ConfigureAwait(false);
+        foreach (var note in package.Notes) report.Errors.Add(new ErrorLine(context.Site.Value, "Extract", "AckIgnored", note));
         await Upload(context, report, site, package, progress, cancellationToken).ConfigureAwait(false);
     }
 
@@ -333,6 +340,7 @@ public static class NodeRunner
     private static async Task<ReportState> Receive(NodeContext context, SyncReport report, TimeSpan wait, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
     {
         var site = SiteNightOf(context);
+        await site.CheckGroupKeyAsync(cancellationToken).ConfigureAwait(false);
         var received = await site.ReceiveAsync(DateTimeOffset.UtcNow + wait, TimeSpan.FromSeconds(context.Config.Schedule.PollSeconds), progress, cancellationToken).ConfigureAwait(false);
         if (!received.Found)
         {
@@ -362,7 +370,7 @@ public static class NodeRunner
     {
         var config = context.Config;
         var siege = new SiegeNight(context.Database, context.Drop, context.Key, context.WorkFolder, config.Tables.SiegeWins, config.Tables.TriggersOffDuringApply);
-        var known = KnownSites(context);
+        var known = KnownSites(context, report);
         var expected = config.Schedule.ExpectedSites ?? known.Count;
         report.SitesExpected = expected;
         ConsolidationRun run;
@@ -399,21 +407,30 @@ public static class NodeRunner
         }
         var before = siege.Ignored.Count;
         var publications = await siege.PublishAsync(cycle, progress, cancellationToken).ConfigureAwait(false);
-        foreach (var ignored in siege.Ignored.Skip(before)) report.Errors.Add(new ErrorLine(null, "Publish", "DropEntryIgnored", ignored));
+        var unpublished = siege.Ignored.Skip(before).ToList();
+        foreach (var ignored in unpublished) report.Errors.Add(new ErrorLine(null, "Publish", "DropEntryIgnored", ignored));
         report.RowsSent = publications.Sum(p => p.Rows);
         report.BytesSent = publications.Sum(p => p.Bytes);
         report.Summary = $"{run.SitesDelivered.Count} of {expected} site(s) delivered, {run.RowsApplied} row(s) consolidated, {run.Conflicts} conflict(s), {publications.Count} package(s) published";
-        return run.Errors > 0 || run.SitesDelivered.Count < expected ? ReportState.Partial : ReportState.OK;
+        if (unpublished.Count > 0) AppendSummary(report, $"{unpublished.Count} site(s) got no package: their down/ folder cannot be used (see the report)");
+        return run.Errors > 0 || run.SitesDelivered.Count < expected || unpublished.Count > 0 ? ReportState.Partial : ReportState.OK;
     }
 
-    /// <summary>The sites the Siège looks for: configured ones, registered ones, and any site folder in its drop.</summary>
-    private static IReadOnlyCollection<SiteCode> KnownSites(NodeContext context)
+    /// <summary>The sites the Siège looks for: configured ones, registered ones, and any site folder in its drop (a plain
+    /// folder: one that is a link is no site's, and is reported).</summary>
+    private static IReadOnlyCollection<SiteCode> KnownSites(NodeContext context, SyncReport report)
     {
         var codes = new SortedSet<string>(context.Config.Schedule.Sites, StringComparer.Ordinal);
         var drop = context.Config.Resolve(context.Config.Drop.Path);
         if (Directory.Exists(drop))
         {
-            foreach (var folder in Directory.GetDirectories(drop)) codes.Add(Path.GetFileName(folder));
+            foreach (var folder in Directory.GetDirectories(drop))
+            {
+                var name = Path.GetFileName(folder);
+                if (Transport.LocalEntry.KindOf(folder) == Transport.EntryKind.Folder) codes.Add(name);
+                else if (SiteCode.TryParse(name, out _))
+                    report.Errors.Add(new ErrorLine(null, "Consolidate", "DropEntryIgnored", $"{name} in the drop {drop} is a link, not a site's folder: it was not followed; remove it (only the Siège makes the sites' folders)."));
+            }
         }
         codes.Remove(context.Site.Value);
         return codes.Where(c => SiteCode.TryParse(c, out _)).Select(SiteCode.Parse).ToList();

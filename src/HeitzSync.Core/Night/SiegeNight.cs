@@ -261,7 +261,7 @@ public sealed class SiegeNight
             CycleId = registered.ConsolidatedCycle,
             UpdatedUtc = DateTimeOffset.UtcNow,
         };
-        await _drop.WriteSmallFileAsync(DropLayout.Ack(site), DropJson.Serialize(ack), cancellationToken).ConfigureAwait(false);
+        await _drop.WriteSmallFileAsync(DropLayout.Ack(site), DropJson.Serialize(DropProof.Sign(ack, _key)), cancellationToken).ConfigureAwait(false);
     }
 
     private async Task WriteSiegeDocumentAsync(FbConnection connection, CycleId cycle, CancellationToken cancellationToken)
@@ -293,6 +293,6 @@ public sealed class SiegeNight
                 LastConsolidatedCycle = s.ConsolidatedCycle,
             }).ToList(),
         };
-        await _drop.WriteSmallFileAsync(DropLayout.SiegeFile, DropJson.Serialize(document), cancellationToken).ConfigureAwait(false);
+        await _drop.WriteSmallFileAsync(DropLayout.SiegeFile, DropJson.Serialize(DropProof.Sign(document, _key)), cancellationToken).ConfigureAwait(false);
     }
 }

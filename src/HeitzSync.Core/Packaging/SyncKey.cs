@@ -18,6 +18,7 @@ public sealed class SyncKey : IDisposable
     private readonly byte[] _encryptionKey;
     private readonly byte[] _macKey;
     private readonly byte[] _headerKey;
+    private readonly byte[] _documentKey;
     private readonly byte[] _keyId;
     private bool _disposed;
 
@@ -28,6 +29,7 @@ public sealed class SyncKey : IDisposable
         _encryptionKey = Expand(key, "HeitzSync package encryption v1");
         _macKey = Expand(key, "HeitzSync package mac v1");
         _headerKey = Expand(key, "HeitzSync package header v1");
+        _documentKey = Expand(key, "HeitzSync drop documents v1");
         KeyId = ToHex(_keyId);
     }
 
@@ -164,6 +166,7 @@ public sealed class SyncKey : IDisposable
         Array.Clear(_encryptionKey, 0, _encryptionKey.Length);
         Array.Clear(_macKey, 0, _macKey.Length);
         Array.Clear(_headerKey, 0, _headerKey.Length);
+        Array.Clear(_documentKey, 0, _documentKey.Length);
     }
 
     /// <summary>AES-256 key for the payload and the manifest.</summary>
@@ -174,6 +177,9 @@ public sealed class SyncKey : IDisposable
 
     /// <summary>HMAC-SHA256 key for the header tag (which makes the declared file length trustworthy before the long MAC pass).</summary>
     internal byte[] HeaderKey { get { ThrowIfDisposed(); return _headerKey; } }
+
+    /// <summary>HMAC-SHA256 key for the drop's documents (siege.json, ack.json): a node that verifies one holds the group key.</summary>
+    internal byte[] DocumentKey { get { ThrowIfDisposed(); return _documentKey; } }
 
     /// <summary>The 8 bytes that <see cref="KeyId"/> spells in hex, as stored in a package header.</summary>
     internal byte[] KeyIdBytes => (byte[])_keyId.Clone();

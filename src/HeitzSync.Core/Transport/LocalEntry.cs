@@ -22,7 +22,7 @@ internal static class LocalEntry
     /// <summary>What <paramref name="path"/> is, without following it.</summary>
     public static EntryKind KindOf(string path)
     {
-        if (!IsWindows && Stat(path, handle: null) is { } kind) return kind;
+        if (!IsWindows && Stat(path, handle: null) is { } status) return KindOf(status);
         try
         {
             var attributes = File.GetAttributes(path);
@@ -47,10 +47,26 @@ internal static class LocalEntry
     }
 
     /// <summary>What an open handle is (fstat); null where that cannot be asked.</summary>
-    private static EntryKind? KindOf(SafeFileHandle handle) => Stat(null, handle);
+    private static EntryKind? KindOf(SafeFileHandle handle) => Stat(null, handle) is { } status ? KindOf(status) : null;
 
-    /// <summary>lstat of a path, or fstat of a handle; null when the runtime's functions cannot be reached.</summary>
-    private static EntryKind? Stat(string? path, SafeFileHandle? handle)
+    /// <summary>The permission bits of <paramref name="path"/> (lstat: a link's own), e.g. 0x1A4 for 0644; null on Windows
+    /// (ACLs), for a missing entry, or where they cannot be read.</summary>
+    public static int? PermissionsOf(string path) =>
+        !IsWindows && Stat(path, handle: null) is { } status && status != Missing ? status & 0xFFF : null;
+
+    private const int Missing = -1;
+
+    private static EntryKind KindOf(int status) => status == Missing ? EntryKind.Missing : (status & 0xF000) switch
+    {
+        0x8000 => EntryKind.File,
+        0x4000 => EntryKind.Folder,
+        0xA000 => EntryKind.Link,
+        _ => EntryKind.Special,   // FIFO, socket, character or block device
+    };
+
+    /// <summary>The mode (type and permission bits) from lstat of a path or fstat of a handle; <see cref="Missing"/> when
+    /// there is no such entry; null when the runtime's functions cannot be reached.</summary>
+    private static int? Stat(string? path, SafeFileHandle? handle)
     {
         if (_nativeMissing) return null;
         // FileStatus (the runtime's pal_io.h) starts with two int32, Flags and Mode, in every version; the rest (sizes,
@@ -68,14 +84,7 @@ internal static class LocalEntry
                 _nativeMissing = true;
                 return null;
             }
-            if (result != 0) return EntryKind.Missing;
-            return (Marshal.ReadInt32(buffer, 4) & 0xF000) switch
-            {
-                0x8000 => EntryKind.File,
-                0x4000 => EntryKind.Folder,
-                0xA000 => EntryKind.Link,
-                _ => EntryKind.Special,   // FIFO, socket, character or block device
-            };
+            return result != 0 ? Missing : Marshal.ReadInt32(buffer, 4);
         }
         finally
         {

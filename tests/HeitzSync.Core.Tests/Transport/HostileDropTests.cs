@@ -156,5 +156,34 @@ public sealed class HostileDropTests : IDisposable
         Assert.False(Directory.Exists(typo));
     }
 
+    [Fact]
+    public async Task A_full_disk_under_a_small_file_is_said_so_without_promising_a_partial_copy_to_resume()
+    {
+        var small = _temp.File("small");
+        Directory.CreateDirectory(small);
+        using (var mount = Process.Start(new ProcessStartInfo("mount", $"-t tmpfs -o size=4k tmpfs {small}") { UseShellExecute = false })!)
+        {
+            mount.WaitForExit();
+            Assert.True(mount.ExitCode == 0, "mounting a 4 KB tmpfs needs root (the tests run as root in CI)");
+        }
+        try
+        {
+            File.WriteAllBytes(Path.Combine(small, "filler"), new byte[4096]);
+            Directory.CreateDirectory(Path.Combine(small, "LYON01"));
+            using var drop = new FolderDropTransport(small);
+            var error = await Assert.ThrowsAsync<DropTransportException>(() =>
+                drop.WriteSmallFileAsync(DropPath.Of("LYON01", "ack.json"), new byte[8192], CancellationToken.None));
+            Assert.Equal(DropTransportErrorKind.NoSpace, error.Kind);
+            Assert.Contains("is full", error.Message);
+            Assert.DoesNotContain("partial copy", error.Message);
+            Assert.Contains("nothing was changed", error.Message);
+        }
+        finally
+        {
+            using var unmount = Process.Start(new ProcessStartInfo("umount", small) { UseShellExecute = false })!;
+            unmount.WaitForExit();
+        }
+    }
+
     public void Dispose() => _temp.Dispose();
 }
