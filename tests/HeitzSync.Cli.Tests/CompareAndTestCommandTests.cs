@@ -144,7 +144,7 @@ public class CompareAndTestCommandTests : IDisposable
         var json = Hzsync.Run("test", "--config", config.ConfigPath!, "--json");
         Assert.True(json.ExitCode == 1, json.ToString());
         var checks = JsonDocument.Parse(json.Stdout).RootElement.EnumerateArray().ToList();
-        Assert.Equal(new[] { "GroupKey", "Database", "Login", "WriteRight", "ClockSkew", "SiegeDocument" }, checks.Select(c => c.GetProperty("check").GetString()));
+        Assert.Equal(new[] { "GroupKey", "Database", "Login", "WriteRight", "ClockSkew", "SiegeDocument", "Permissions" }, checks.Select(c => c.GetProperty("check").GetString()));
         Assert.All(checks, c => Assert.Equal("LYON01", c.GetProperty("node").GetString()));
 
         File.Delete(config.Resolve(config.KeyFile));

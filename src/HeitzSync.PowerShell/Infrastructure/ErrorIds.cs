@@ -32,4 +32,5 @@ public static class ErrorIds
     public const string RepairFailed = "RepairFailed";
     public const string NotSite = "NotSite";
     public const string NotAPackage = "NotAPackage";
+    public const string ReportNotWritten = "ReportNotWritten";
 }

@@ -43,6 +43,11 @@ public abstract class HzNodeOperationCmdlet : HzConfigCmdlet
         {
             report = RunAsync(ct => operation(config, progress, ct));
         }
+        catch (ReportNotWrittenException ex)
+        {
+            // The reports folder is full or unusable: the run could not keep its record (nothing ran, or its outcome is in the message).
+            ThrowHzTerminatingError(ex, ErrorIds.ReportNotWritten, ErrorCategory.WriteError, ex.Folder);
+        }
         finally
         {
             CompleteProgress();
@@ -92,7 +97,6 @@ public abstract class HzNodeOperationCmdlet : HzConfigCmdlet
         "DiskFull" => ErrorCategory.WriteError,
         "DropNoRight" => ErrorCategory.PermissionDenied,
         "DropEntryRefused" or "TransferDamaged" or "KeyMismatch" => ErrorCategory.SecurityError,
-        "ReportNotWritten" => ErrorCategory.WriteError,
         "DatabaseError" => ErrorCategory.ResourceUnavailable,
         "Stopped" => ErrorCategory.OperationStopped,
         "RowNotApplied" => ErrorCategory.WriteError,

@@ -68,7 +68,7 @@ public class SiegeChecksTests : IDisposable
             var progress = new List<SyncProgress>();
             var results = await SiegeChecks.RunAsync(site, new InlineProgress<SyncProgress>(progress.Add), CancellationToken.None);
             Assert.All(results, r => Assert.True(r.Status == CheckStatus.Passed, $"{r.Check}: {r.Status} {r.Detail}"));
-            Assert.Equal(new[] { "GroupKey", "Database", "Reachability", "Login", "WriteRight", "ClockSkew", "ModuleVersion", "Schema", "KeyRange" }, results.Select(r => r.Check));
+            Assert.Equal(new[] { "GroupKey", "Database", "Reachability", "Login", "WriteRight", "ClockSkew", "ModuleVersion", "Schema", "KeyRange", "KeyMatch", "Permissions" }, results.Select(r => r.Check));
             Assert.Contains("LYON01/up", results.Single(r => r.Check == "WriteRight").Detail);
             // One progress report per group of checks, in order, ending at 100 %.
             Assert.Equal(new[] { "Group key", "Database", $"Reachability of 127.0.0.1:{server.Port}", "Drop: login, write right, clock, Siège document", "Done" }, progress.Select(p => p.Status));
