@@ -8,12 +8,17 @@
     assembly with its netstandard2.0 dependencies (HeitzSync.Core, HeitzSync.Firebird, System.Text.Json...), but not
     System.Management.Automation, which PowerShell provides.
 
-    Help: with PlatyPS installed, docs/en-US is compiled into en-US/HeitzSync.PowerShell.dll-Help.xml and
-    about_HeitzSync.help.txt. Without it, about_HeitzSync is copied as text (Get-Help about_HeitzSync works) and the
-    cmdlet pages stay markdown in docs/en-US; the build says so.
+    Help: build/HeitzSync.Build (our own code; PlatyPS is not needed) compiles docs/en-US into
+    en-US/HeitzSync.PowerShell.dll-Help.xml (MAML, what Get-Help reads) and about_HeitzSync.help.txt, so the module
+    always carries its full help.
+.PARAMETER Package
+    Also packs the module as output/packages/HeitzSync.<version>.nupkg, the package a PowerShell repository serves
+    (manifest at the root, .nuspec with the manifest's tags, license and release notes): register the folder with
+    Register-PSResourceRepository -Uri, then Install-PSResource HeitzSync (README.md, "Install the module").
 .PARAMETER Test
     Also runs the xunit tests (dotnet test, one assembly at a time) and, when Pester 5 is available, the Pester
-    tests in tests/Pester against the module just assembled. The integration tests need the Firebird engine and
+    tests in tests/Pester against the module just assembled (and packs it, as -Package does: a Pester test installs
+    the package). To run the Pester tests alone, build with -Package first. The integration tests need the Firebird engine and
     vsftpd (see README.md).
 .PARAMETER Configuration
     Release (default) or Debug.
@@ -26,11 +31,16 @@
     ./build.ps1
     Import-Module ./output/HeitzSync
 .EXAMPLE
+    ./build.ps1 -Package
+    Register-PSResourceRepository -Name Local -Uri ./output/packages -Trusted
+    Install-PSResource HeitzSync -Repository Local
+.EXAMPLE
     ./build.ps1 -Test -ArtifactsPath /tmp/hzb
 #>
 [CmdletBinding()]
 param(
     [switch] $Test,
+    [switch] $Package,
     [ValidateSet('Release', 'Debug')] [string] $Configuration = 'Release',
     [string] $ArtifactsPath,
     [string] $OutputPath
@@ -52,52 +62,23 @@ if ($ArtifactsPath) {
 & dotnet @buildArguments
 if ($LASTEXITCODE -ne 0) { throw "dotnet build failed (exit code $LASTEXITCODE)." }
 
-# Where the cmdlet project's output is: bin/<Configuration>/netstandard2.0, or the artifacts layout.
-$binaries = if ($ArtifactsPath) {
-    Join-Path $ArtifactsPath "bin/HeitzSync.PowerShell/$($Configuration.ToLowerInvariant())"
-}
-else {
-    Join-Path $root "src/HeitzSync.PowerShell/bin/$Configuration/netstandard2.0"
-}
-if (-not (Test-Path -LiteralPath (Join-Path $binaries 'HeitzSync.PowerShell.dll'))) {
-    throw "The build did not produce HeitzSync.PowerShell.dll in $binaries."
-}
+# Where the cmdlet project's and the build tool's outputs are: bin/<Configuration>/<framework>, or the artifacts layout.
+$pivot = $Configuration.ToLowerInvariant()
+$binaries = if ($ArtifactsPath) { Join-Path $ArtifactsPath "bin/HeitzSync.PowerShell/$pivot" } else { Join-Path $root "src/HeitzSync.PowerShell/bin/$Configuration/netstandard2.0" }
+$builder = if ($ArtifactsPath) { Join-Path $ArtifactsPath "bin/HeitzSync.Build/$pivot/HeitzSync.Build.dll" } else { Join-Path $root "build/HeitzSync.Build/bin/$Configuration/net10.0/HeitzSync.Build.dll" }
+if (-not (Test-Path -LiteralPath $builder)) { throw "The build did not produce $builder." }
 
+# build/HeitzSync.Build assembles output/HeitzSync/<version>/: the manifest stamped with the version, the format file,
+# the scheduled scripts, the cmdlet assembly and its netstandard2.0 dependencies (not System.Management.Automation,
+# which PowerShell provides), and the help compiled from docs/en-US; with -Package, the .nupkg too.
 if (-not $OutputPath) { $OutputPath = Join-Path $root 'output' }
-$output = Join-Path ([System.IO.Path]::GetFullPath($OutputPath)) "HeitzSync/$version"
-if (Test-Path -LiteralPath $output) { Remove-Item -LiteralPath $output -Recurse -Force }
-New-Item -ItemType Directory -Path $output | Out-Null
-
-Get-ChildItem -LiteralPath $binaries -Filter '*.dll' |
-    Where-Object { $_.Name -ne 'System.Management.Automation.dll' } |
-    Copy-Item -Destination $output
-
-$module = Join-Path $root 'module'
-$manifest = Get-Content -LiteralPath (Join-Path $module 'HeitzSync.psd1') -Raw
-$stamped = [regex]::Replace($manifest, "ModuleVersion(\s*)=(\s*)'[^']*'", "ModuleVersion`$1=`$2'$version'")
-if ($stamped -eq $manifest -and $manifest -notmatch "ModuleVersion\s*=\s*'$([regex]::Escape($version))'") {
-    throw "module/HeitzSync.psd1 has no ModuleVersion = '...' line to stamp."
-}
-# UTF-8 with a BOM: Windows PowerShell 5.1 reads a manifest without one as ANSI.
-[System.IO.File]::WriteAllText((Join-Path $output 'HeitzSync.psd1'), $stamped, [System.Text.UTF8Encoding]::new($true))
-Get-ChildItem -LiteralPath $module -Filter '*.ps1xml' | Copy-Item -Destination $output
-if (Test-Path -LiteralPath (Join-Path $module 'Scripts')) {
-    Copy-Item -LiteralPath (Join-Path $module 'Scripts') -Destination $output -Recurse
-}
-
-$docs = Join-Path $root 'docs/en-US'
-$help = Join-Path $output 'en-US'
-New-Item -ItemType Directory -Path $help | Out-Null
-if (Get-Module -ListAvailable -Name platyPS) {
-    Import-Module platyPS
-    New-ExternalHelp -Path $docs -OutputPath $help -Force | Out-Null
-    Write-Host "Help compiled with PlatyPS into $help."
-}
-else {
-    Copy-Item -LiteralPath (Join-Path $docs 'about_HeitzSync.md') -Destination (Join-Path $help 'about_HeitzSync.help.txt')
-    Write-Host 'PlatyPS is not installed: cmdlet help was not compiled (the pages are docs/en-US/*.md); about_HeitzSync was copied as text.'
-}
-Write-Host "Module: $output"
+$OutputPath = [System.IO.Path]::GetFullPath($OutputPath)
+$output = Join-Path $OutputPath "HeitzSync/$version"
+$moduleArguments = @($builder, 'module', '--repository', $root, '--binaries', $binaries, '--output', $OutputPath)
+# -Test packs too: the Pester tests install the package as an admin would.
+if ($Package -or $Test) { $moduleArguments += @('--package', (Join-Path $OutputPath 'packages')) }
+& dotnet @moduleArguments
+if ($LASTEXITCODE -ne 0) { throw "Assembling the module failed (exit code $LASTEXITCODE)." }
 
 if ($Test) {
     $testArguments = @('test', (Join-Path $root 'HeitzSync.sln'), '-c', $Configuration, '--no-build', '-nologo', '-m:1')

@@ -15,6 +15,10 @@
 
     FormatsToProcess       = @('HeitzSync.Format.ps1xml')
 
+    # No HelpInfoUri: updatable help needs a web address that serves HeitzSync_<GUID>_HelpInfo.xml and the help's cab
+    # files, and the project has none. The module carries its full help (en-US/, compiled from docs/en-US by build.ps1),
+    # so Get-Help works offline; with a HelpInfoUri pointing nowhere, Update-Help would only report an error.
+
     # Listed one by one (never '*'): the xunit metadata test compares this list with the cmdlets the assembly holds.
     # Every cmdlet of DESIGN.md section 9 is here.
     CmdletsToExport        = @(
@@ -23,6 +27,8 @@
         'Get-HzSyncConfig'
         'Set-HzSyncConfig'
         'Set-HzSyncCredential'
+        'Get-HzSyncCredential'
+        'Remove-HzSyncCredential'
         'Initialize-HzSite'
         'Invoke-HzSync'
         'Invoke-HzConsolidation'
@@ -32,6 +38,8 @@
         'Send-HzBackup'
         'Receive-HzBackup'
         'Register-HzSyncTask'
+        'Get-HzSyncTask'
+        'Unregister-HzSyncTask'
         'Test-HzSiege'
         'Compare-HzDatabase'
     )
@@ -41,8 +49,19 @@
 
     PrivateData            = @{
         PSData = @{
-            Tags = @('HeitzSync', 'Firebird', 'Sync', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux')
-            # No LicenseUri or ProjectUri yet: the project has no published license or home page to point at.
+            Tags         = @('HeitzSync', 'Firebird', 'Sync', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux')
+            # The MIT license (LICENSE at the repository's root). No ProjectUri: the project has no public home page yet.
+            LicenseUri   = 'https://opensource.org/license/mit'
+            # CHANGELOG.md's newest entry, word for word (a test compares them); '' is a quote in this string.
+            ReleaseNotes = '
+- First release: the nightly synchronisation of a chain''s Firebird databases through the Siège (backup, extract, send, consolidate, publish, receive and apply), exactly once, resumed after any failure.
+- Cmdlets for every step and the whole night (Invoke-HzSync, Invoke-HzConsolidation, Start-/Send-/Receive-HzBackup), checks (Test-HzSiege, Compare-HzDatabase), configuration, credentials, keys, reports and scheduled tasks; hzsync, the console front, with the same operations.
+- Full help in the console (Get-Help, compiled from docs/en-US at build time) and about_HeitzSync.
+- Installable from a PowerShell repository: build.ps1 -Package makes the .nupkg (Install-PSResource HeitzSync).
+- Pipelines that hold per record (objects carry ConfigPath), Get-HzSyncConfig | Set-HzSyncConfig, -Path with wildcards and -LiteralPath, argument completion, enum names and hh:mm:ss durations in ConvertTo-Json, default views that fit 120 columns.
+- Get-HzSyncCredential and Remove-HzSyncCredential, Get-HzSyncTask and Unregister-HzSyncTask.
+- A run refused because another one holds the node''s lock is an error (RunInProgress), no longer a failed run in the reports.
+'
         }
     }
 }

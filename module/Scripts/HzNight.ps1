@@ -45,14 +45,16 @@ try {
         exit 2
     }
 
-    $run = Invoke-HzSync @common -Confirm:$false
+    $runErrors = $null
+    $run = Invoke-HzSync @common -Confirm:$false -ErrorVariable runErrors
     if (-not $run) {
-        Write-Output "HeitzSync $label $node FAILED: the night did not run"
+        # No run at all: refused (RunInProgress: another run holds the node's lock) or not started.
+        $why = if ($runErrors) { Get-HzOneLine $runErrors[0].Exception.Message } else { 'the night did not run' }
+        Write-Output "HeitzSync $label $node FAILED: $why"
         exit 2
     }
     $run = @($run)[-1]
-    $d = $run.Duration
-    $duration = '{0:00}:{1:00}:{2:00}' -f [math]::Floor($d.TotalHours), $d.Minutes, $d.Seconds
+    $duration = $run.Duration   # hh:mm:ss
     $rows = if ($Role -eq 'Siege') {
         "$($run.SitesDelivered) of $($run.SitesExpected) sites, received $($run.RowsReceived), sent $($run.RowsSent) rows"
     }

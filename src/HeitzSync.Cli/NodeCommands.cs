@@ -90,6 +90,12 @@ internal static class NodeCommands
             {
                 report = await run(config, cancellationToken, parse).ConfigureAwait(false);
             }
+            catch (RunLockedException refused)
+            {
+                // Another run holds the node's lock: nothing ran and no report was written, one line says which run.
+                ConsoleOutput.Error(refused.Message);
+                return ExitCodes.Failed;
+            }
             catch (ReportNotWrittenException ex)
             {
                 ConsoleOutput.Error(ex.Message);

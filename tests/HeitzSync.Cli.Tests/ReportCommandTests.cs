@@ -96,6 +96,26 @@ public class ReportCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_run_refused_by_the_node_s_lock_is_one_error_line_and_exit_2_and_writes_no_report()
+    {
+        var config = Site();   // no database: the refusal comes before anything is opened
+        using (RunLock.Acquire(config.Resolve(config.WorkFolder), "Sync"))
+        {
+            foreach (var command in new[] { "sync", "init" })
+            {
+                var refused = Hzsync.Run(command, "--config", config.ConfigPath!, "--json");
+                Assert.True(refused.ExitCode == 2, refused.ToString());
+                Assert.Equal("", refused.Stdout);
+                var line = Assert.Single(refused.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+                Assert.StartsWith("hzsync: A HeitzSync run is already in progress on this node: Sync since ", line);
+                Assert.Contains("hzsync stop", line);
+            }
+        }
+        var reports = config.Resolve(config.Reports.Folder);
+        Assert.False(Directory.Exists(reports) && Directory.GetFiles(reports).Length > 0, "a refused run wrote a report");
+    }
+
+    [Fact]
     [Trait("Category", "Firebird")]
     public void Stop_with_no_run_going_leaves_no_request_and_report_detail_lists_the_last_runs()
     {

@@ -220,7 +220,11 @@ public class HostileNightTests
         Assert.Equal(1, Count(forged.Stderr, "METZ03/ack.json"));
         Assert.Contains("[AckIgnored]", forged.Stderr);
         Assert.DoesNotContain("ArgumentOutOfRange", forged.Stderr + forged.Stdout);
-        Assert.Equal(1, world.Run(world.Siege, "consolidate", null, "--reception-minutes", "0").ExitCode);   // 1 of 3 delivered
+        // Something dropped in NICE02's folder under a package's name is refused: NICE02 did not deliver.
+        File.WriteAllBytes(Path.Combine(world.DropFolder, "NICE02", "up", "NICE02_20260101T000000Z_d_1-2.hzp"), new byte[4096]);
+        var consolidate = world.Run(world.Siege, "consolidate", null, "--reception-minutes", "0");
+        Assert.True(consolidate.ExitCode == 1 && consolidate.Summary.Contains("1 of 3 site(s) delivered", StringComparison.Ordinal), consolidate.ToString());
+        Assert.Contains("[PackageRefused]", consolidate.Stderr);
         Assert.DoesNotContain("999999999", File.ReadAllText(ack));
         Assert.DoesNotContain("ack.json", world.Run(metz, "send").Stderr);
 

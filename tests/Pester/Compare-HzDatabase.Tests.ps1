@@ -110,4 +110,16 @@ Describe 'Compare-HzDatabase' {
         Set-Content -LiteralPath $path -Value '{ "role": "Site", "site": { "code": "lyon" } }'
         { Compare-HzDatabase -ConfigPath $path -Database (Join-Path $root 'same.fdb') -ErrorAction Stop } | Should -Throw -ErrorId "ConfigInvalid,$cmd"
     }
+
+    It 'completes -Table with the synchronised tables of the node''s database, and writes Difference as text' {
+        $line = "Compare-HzDatabase -ConfigPath '$lyon' -Database x.fdb -Table MEM"
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @('MEMBERS')
+        $line = "Compare-HzDatabase -ConfigPath '$lyon' -Database x.fdb -Table "
+        $tables = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText
+        $tables | Should -Contain 'ENTRIES'
+        $tables | Should -Not -Contain 'WORKSTATION_SETTINGS'   # local only: not synchronised
+        $copy = Copy-HzTestDatabase $lyon 'json'
+        Invoke-HzTestSql $copy "UPDATE MEMBERS SET BALANCE = BALANCE + 1 WHERE ID = (SELECT MIN(ID) FROM MEMBERS)"
+        (Compare-HzDatabase -ConfigPath $lyon -Database $copy | ConvertTo-Json | ConvertFrom-Json).Difference | Should -Be 'Different'
+    }
 }

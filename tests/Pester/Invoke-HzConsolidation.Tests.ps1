@@ -64,4 +64,11 @@ Describe 'Invoke-HzConsolidation' {
         $published.State | Should -Be 'Published'
         $published.Bytes | Should -BeGreaterThan 0
     }
+
+    It 'completes -FullPackageFor with the sites the Siège knows' {
+        $line = "Invoke-HzConsolidation -ConfigPath '$siege' -FullPackageFor "
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @('LYON01', 'NICE02')
+        $line = "Invoke-HzConsolidation -ConfigPath '$siege' -Site N"
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @('NICE02')
+    }
 }

@@ -61,7 +61,7 @@ Describe 'Invoke-HzSync' {
         [long] $rows[1].BytesSent | Should -BeGreaterThan 0
     }
 
-    It 'is refused with RunInProgress while another run holds the node''s lock, and leaves that run''s stop request alone' {
+    It 'is refused with the RunInProgress error while another run holds the node''s lock: no run, no report, and that run''s stop request left alone' {
         $root = New-HzTestGroup (Join-Path $TestDrive 'busy')
         $site = New-HzTestNode -Root $root -Code LYON01 -Number 2 -NoDatabase
         $work = Join-HzPath $root 'LYON01/work'
@@ -70,7 +70,7 @@ Describe 'Invoke-HzSync' {
             # A stop asked of the run that holds the lock: the refused run must neither obey it nor clear it.
             [HeitzSync.Core.Runs.StopRequest]::new($work).Request('maintenance') | Out-Null
             $run = Invoke-HzSync -ConfigPath $site -ErrorVariable failures -ErrorAction SilentlyContinue
-            $run.State | Should -Be 'Failed'
+            $run | Should -BeNullOrEmpty   # a refused call is no run: nothing for "the newest Sync" or -State Failed to pick
             $failures.Count | Should -Be 1
             $failures[0].FullyQualifiedErrorId | Should -Be "RunInProgress,$cmd"
             $failures[0].CategoryInfo.Category | Should -Be 'ResourceBusy'
@@ -78,6 +78,8 @@ Describe 'Invoke-HzSync' {
             $failures[0].Exception.Message | Should -Match 'Stop-HzSync'
             Test-Path -LiteralPath (Join-Path $work 'heitzsync.stop') | Should -BeTrue
             { Invoke-HzSync -ConfigPath $site -ErrorAction Stop } | Should -Throw -ErrorId "RunInProgress,$cmd"
+            Get-HzSyncReport -ConfigPath $site | Should -BeNullOrEmpty
+            @(Get-ChildItem -LiteralPath (Join-HzPath $root 'LYON01') -Recurse -Filter '*.json' | Where-Object { $_.Directory.Name -eq 'reports' }).Count | Should -Be 0
         }
         finally { $lock.Dispose() }
     }

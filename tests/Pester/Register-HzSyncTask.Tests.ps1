@@ -167,4 +167,15 @@ Describe 'The scheduled scripts' {
         $invalid.ExitCode | Should -Be 2
         $invalid.Lines[-1] | Should -Match "^HeitzSync SITE .*bad\.json FAILED: The configuration .* cannot be used: .*site\.code 'lyon'"
     }
+
+    It 'exit 2 with the reason when another run holds the node''s lock, and no report' {
+        $root = New-HzTestGroup (Join-Path $TestDrive 'busy')
+        $lyon = New-HzTestNode -Root $root -Code LYON01 -Number 2 -NoDatabase
+        $lock = [HeitzSync.Core.Runs.RunLock]::Acquire((Join-HzPath $root 'LYON01/work'), 'Sync')
+        try { $busy = Invoke-HzScheduledScript 'Invoke-HzSiteNight.ps1' $lyon }
+        finally { $lock.Dispose() }
+        $busy.ExitCode | Should -Be 2
+        $busy.Lines[-1] | Should -Match '^HeitzSync SITE LYON01 FAILED: A HeitzSync run is already in progress on this node: Sync since .* UTC'
+        Test-Path -LiteralPath (Join-HzPath $root 'LYON01/reports') | Should -BeFalse   # a refused run is no run
+    }
 }

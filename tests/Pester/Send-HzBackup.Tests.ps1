@@ -90,4 +90,42 @@ Describe 'Send-HzBackup' {
         Get-UpPackage | Should -Be @($made.Name)
         Get-PendingPackage | Should -BeNullOrEmpty
     }
+
+    It 'expands wildcards in -Path, takes -LiteralPath as written, and says PathNotFound for a missing file' {
+        Invoke-HzConsolidation -ConfigPath $siege -ReceptionMinutes 0 | Out-Null
+        $made = Start-HzBackup -ConfigPath $lyon -Kind Delta
+        $run = Send-HzBackup -ConfigPath $lyon -Path (Join-Path $outgoing '*.hzp')
+        $run.State | Should -Be 'OK'
+        Get-UpPackage | Should -Be @($made.Name)
+
+        Invoke-HzConsolidation -ConfigPath $siege -ReceptionMinutes 0 | Out-Null
+        $made = Start-HzBackup -ConfigPath $lyon -Kind Delta
+        (Send-HzBackup -ConfigPath $lyon -LiteralPath $made.Path).State | Should -Be 'OK'
+        Get-UpPackage | Should -Be @($made.Name)
+
+        $missing = Join-Path $outgoing 'LYON01_20200101T000000Z_d_1-2.hzp'
+        Send-HzBackup -ConfigPath $lyon -LiteralPath $missing -ErrorVariable failures -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $failures[0].FullyQualifiedErrorId | Should -Be "PathNotFound,$cmd"
+        { Send-HzBackup -ConfigPath $lyon -Path $missing -ErrorAction Stop } | Should -Throw -ErrorId "PathNotFound,$cmd"
+        # A wildcard that matches nothing sends nothing, as Get-Item finds nothing.
+        Send-HzBackup -ConfigPath $lyon -Path (Join-Path $outgoing 'NONE*.hzp') | Should -BeNullOrEmpty
+    }
+
+    It 'sends the packages of two sites piped together, each with its own configuration' {
+        $nice = New-HzTestNode -Root $root -Code NICE03 -Number 3 -PackageWaitMinutes 0
+        Initialize-HzSite -ConfigPath $nice | Out-Null
+        Invoke-HzConsolidation -ConfigPath $siege -ReceptionMinutes 0 | Out-Null
+        $saved = $env:HEITZSYNC_CONFIG
+        try {
+            $env:HEITZSYNC_CONFIG = Join-Path $TestDrive 'nowhere/heitzsync.json'   # no default configuration to fall back on
+            $made = @(Start-HzBackup -ConfigPath $lyon -Kind Delta) + @(Start-HzBackup -ConfigPath $nice -Kind Delta)
+            $runs = $made | Send-HzBackup
+        }
+        finally { $env:HEITZSYNC_CONFIG = $saved }
+        ($runs | ForEach-Object Node) | Should -Be @('LYON01', 'NICE03')
+        ($runs | ForEach-Object State | Select-Object -Unique) | Should -Be 'OK'
+        Get-UpPackage | Should -Be @($made[0].Name)
+        (Get-ChildItem -LiteralPath (Join-HzPath $root 'drop/NICE03/up') -Filter *.hzp).Name | Should -Be $made[1].Name
+        $made[0].ConfigPath | Should -Be $lyon
+    }
 }

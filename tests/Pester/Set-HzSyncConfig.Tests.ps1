@@ -82,4 +82,34 @@ Describe 'Set-HzSyncConfig' {
     It 'reports a missing file as ConfigNotFound' {
         { Set-HzSyncConfig -ConfigPath (Join-Path $TestDrive 'missing.json') -SiteNumber 3 -ErrorAction Stop } | Should -Throw -ErrorId "ConfigNotFound,$cmd"
     }
+
+    It 'round-trips Get-HzSyncConfig | Set-HzSyncConfig: the object changed in PowerShell is written, what-if lists each change' {
+        $path = New-HzTestConfig -Name 'instance'
+        $config = Get-HzSyncConfig -ConfigPath $path
+        $config.Backup.Keep = 7
+        $config.Schedule.Sites = [string[]] ($config.Schedule.Sites + 'METZ03')   # a list setting takes a typed array
+        $before = Get-Content -LiteralPath $path -Raw
+
+        $config | Set-HzSyncConfig -WhatIf
+        Get-Content -LiteralPath $path -Raw | Should -Be $before
+        $verbose = $config | Set-HzSyncConfig -Verbose 4>&1
+        ($verbose | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message | Should -Contain "${path}: backup.keep: 10 -> 7"
+        $saved = Get-HzSyncConfig -ConfigPath $path
+        $saved.Backup.Keep | Should -Be 7
+        $saved.Schedule.Sites | Should -Be @('METZ03')
+
+        # The same settings again: nothing to write, the file is not touched.
+        $stamp = (Get-Item -LiteralPath $path).LastWriteTimeUtc
+        Get-HzSyncConfig -ConfigPath $path | Set-HzSyncConfig -PassThru | ForEach-Object { $_.Backup.Keep } | Should -Be 7
+        (Get-Item -LiteralPath $path).LastWriteTimeUtc | Should -Be $stamp
+    }
+
+    It 'refuses an unusable object with ConfigInvalid and saves nothing' {
+        $path = New-HzTestConfig -Name 'badinstance'
+        $before = Get-Content -LiteralPath $path -Raw
+        $config = Get-HzSyncConfig -ConfigPath $path
+        $config.Site.Number = 0
+        { $config | Set-HzSyncConfig -ErrorAction Stop } | Should -Throw -ErrorId "ConfigInvalid,$cmd"
+        Get-Content -LiteralPath $path -Raw | Should -Be $before
+    }
 }

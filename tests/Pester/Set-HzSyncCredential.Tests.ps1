@@ -38,6 +38,18 @@ Describe 'Set-HzSyncCredential' {
             Get-HzUnixMode (Join-HzPath $TestDrive 'mode/secrets') | Should -Be '700'
             Get-Content -LiteralPath $file -Raw | Should -Be 'M0de-Pass'
         }
+
+        It 'says what -Scope CurrentUser does here: the same owner-only file, no DPAPI' {
+            $path = New-HzTestConfig -Name 'userscope'
+            $info = Set-HzSyncCredential -ConfigPath $path -Name db3 -Credential (New-HzTestCredential SYSDBA 'Us3r-Pass') -Scope CurrentUser -PassThru -WarningVariable warned -WarningAction SilentlyContinue
+            $warned.Count | Should -Be 1
+            $warned[0].Message | Should -BeLike '-Scope CurrentUser applies on Windows only*readable by its owner only (mode 0600*not encrypted*'
+            $info.Scope | Should -Be 'FileOwner'
+            Get-HzUnixMode (Join-HzPath $TestDrive 'userscope/secrets/db3.secret') | Should -Be '600'
+            # The default scope says nothing.
+            Set-HzSyncCredential -ConfigPath $path -Name db4 -Credential (New-HzTestCredential SYSDBA 'x-Pass-1') -WarningVariable quiet -WarningAction SilentlyContinue
+            $quiet | Should -BeNullOrEmpty
+        }
     }
     else {
         It 'keeps the secret protected with DPAPI' {

@@ -66,4 +66,10 @@ Describe 'Test-HzSiege' {
         { Test-HzSiege -ConfigPath $path -ErrorAction Stop } | Should -Throw -ErrorId "ConfigInvalid,$cmd"
         { Test-HzSiege -ConfigPath (Join-Path $TestDrive 'none.json') -ErrorAction Stop } | Should -Throw -ErrorId "ConfigNotFound,$cmd"
     }
+
+    It 'writes Status as text in JSON, with the node''s ConfigPath' {
+        $json = Test-HzSiege -ConfigPath $lyon | ConvertTo-Json | ConvertFrom-Json
+        ($json | ForEach-Object Status | Select-Object -Unique) | Should -Be 'Passed'
+        ($json | ForEach-Object ConfigPath | Select-Object -Unique) | Should -Be $lyon
+    }
 }

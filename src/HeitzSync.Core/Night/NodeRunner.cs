@@ -160,16 +160,22 @@ public static class NodeRunner
     {
         var store = NodeContext.ReportsFor(config);
         var cycle = CycleId.FromTime(DateTimeOffset.UtcNow);
+        var work = config.Resolve(config.WorkFolder);
+        // The lock first: a call refused because another run holds it (RunLockedException, thrown to the caller) is no
+        // run and leaves no report: a Failed one would alarm a -State Failed monitor and use up reports.keep. The
+        // cmdlets write it as the RunInProgress error, hzsync as one line and exit code 2.
+        var acquired = TryAcquire(work, operation, out var lockFailure);
         SyncReport report;
         try
         {
             report = store.Begin(config.Site.Code, config.Role.ToString(), operation, cycle.Value);
         }
-        catch (Exception ex) when (ReportNotWrittenException.IsWriteFailure(ex))
+        catch (Exception ex)
         {
-            throw new ReportNotWrittenException(store.Folder, ex, null);
+            acquired?.Dispose();
+            if (ReportNotWrittenException.IsWriteFailure(ex)) throw new ReportNotWrittenException(store.Folder, ex, null);
+            throw;
         }
-        var work = config.Resolve(config.WorkFolder);
         var stop = new StopRequest(work);
         var locked = false;
         using var deadline = new CancellationTokenSource(UntilDeadline(config, DateTime.Now));
@@ -179,9 +185,7 @@ public static class NodeRunner
         using var stopWatcher = new Timer(_ => { if (Volatile.Read(ref locked) && stop.IsRequested) linked.Cancel(); }, null, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2));
         try
         {
-            // Work files hold members' data: the folder is the owner's alone from its creation (0700 on Unix).
-            Secrets.UnixPermissions.CreatePrivateFolder(work);
-            using var runLock = RunLock.Acquire(work, operation);
+            using var runLock = acquired ?? throw lockFailure!;
             stop.Clear();   // a request left from before this run never stops it
             Volatile.Write(ref locked, true);
             if (runLock.RecoveredFrom is { } previous)
@@ -234,6 +238,24 @@ public static class NodeRunner
         }
         await NotifyAsync(config, report).ConfigureAwait(false);
         return report;
+    }
+
+    /// <summary>The node's run lock; refused, RunLockedException goes to the caller; any other failure (rights, disk) is
+    /// returned, to fail the run's report.</summary>
+    private static RunLock? TryAcquire(string work, string operation, out Exception? failure)
+    {
+        failure = null;
+        try
+        {
+            // Work files hold members' data: the folder is the owner's alone from its creation (0700 on Unix).
+            Secrets.UnixPermissions.CreatePrivateFolder(work);
+            return RunLock.Acquire(work, operation);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            failure = ex;
+            return null;
+        }
     }
 
     /// <summary>Emails the report when the configuration asks for it; a mail that cannot be sent is noted in the report, never fatal.</summary>
@@ -370,7 +392,7 @@ public static class NodeRunner
     {
         var config = context.Config;
         var siege = new SiegeNight(context.Database, context.Drop, context.Key, context.WorkFolder, config.Tables.SiegeWins, config.Tables.TriggersOffDuringApply);
-        var known = KnownSites(context, report);
+        var known = KnownSites(context.Config, ignored => report.Errors.Add(new ErrorLine(null, "Consolidate", "DropEntryIgnored", ignored)));
         var expected = config.Schedule.ExpectedSites ?? known.Count;
         report.SitesExpected = expected;
         ConsolidationRun run;
@@ -416,12 +438,13 @@ public static class NodeRunner
         return run.Errors > 0 || run.SitesDelivered.Count < expected || unpublished.Count > 0 ? ReportState.Partial : ReportState.OK;
     }
 
-    /// <summary>The sites the Siège looks for: configured ones, registered ones, and any site folder in its drop (a plain
-    /// folder: one that is a link is no site's, and is reported).</summary>
-    private static IReadOnlyCollection<SiteCode> KnownSites(NodeContext context, SyncReport report)
+    /// <summary>The sites the Siège looks for: configured ones, registered ones, and any site folder in its drop (also
+    /// what Invoke-HzConsolidation -FullPackageFor completes). A site folder must be a plain folder: one that is a link is
+    /// no site's, and is told to <paramref name="ignored"/>.</summary>
+    public static IReadOnlyCollection<SiteCode> KnownSites(HzSyncConfig config, Action<string>? ignored = null)
     {
-        var codes = new SortedSet<string>(context.Config.Schedule.Sites, StringComparer.Ordinal);
-        var drop = context.Config.Resolve(context.Config.Drop.Path);
+        var codes = new SortedSet<string>(config.Schedule.Sites, StringComparer.Ordinal);
+        var drop = config.Resolve(config.Drop.Path);
         if (Directory.Exists(drop))
         {
             foreach (var folder in Directory.GetDirectories(drop))
@@ -429,10 +452,10 @@ public static class NodeRunner
                 var name = Path.GetFileName(folder);
                 if (Transport.LocalEntry.KindOf(folder) == Transport.EntryKind.Folder) codes.Add(name);
                 else if (SiteCode.TryParse(name, out _))
-                    report.Errors.Add(new ErrorLine(null, "Consolidate", "DropEntryIgnored", $"{name} in the drop {drop} is a link, not a site's folder: it was not followed; remove it (only the Siège makes the sites' folders)."));
+                    ignored?.Invoke($"{name} in the drop {drop} is a link, not a site's folder: it was not followed; remove it (only the Siège makes the sites' folders).");
             }
         }
-        codes.Remove(context.Site.Value);
+        codes.Remove(config.Site.Code);
         return codes.Where(c => SiteCode.TryParse(c, out _)).Select(SiteCode.Parse).ToList();
     }
 

@@ -8,7 +8,8 @@ public enum ReportLineKind { Site, Table, Conflict, Error }
 /// <summary>
 /// One detail line of a run, flat: a site's part, a table's counts, a conflict or an error. Every kind has the same
 /// columns (the ones that do not apply are empty), so <c>Get-HzSyncReport -Id ... -Detail | Export-Csv</c> and
-/// <c>hzsync report --id ... --detail</c> give one consistent table.
+/// <c>hzsync report --id ... --detail</c> give one consistent table. <see cref="Kind"/> is the name of a
+/// <see cref="ReportLineKind"/>, text, so every serialiser (ConvertTo-Json on Windows PowerShell 5.1 included) writes "Site", not 0.
 /// </summary>
 public sealed class SyncReportLine
 {
@@ -17,7 +18,8 @@ public sealed class SyncReportLine
         string? packageName = null, string? errorId = null, string? message = null, DateTime? timeUtc = null)
     {
         RunId = runId ?? "";
-        Kind = kind;
+        Kind = kind.ToString();
+        _kind = kind;
         Site = site ?? "";
         Table = table ?? "";
         Key = key ?? "";
@@ -37,7 +39,10 @@ public sealed class SyncReportLine
     /// <summary>The report the line belongs to.</summary>
     public string RunId { get; }
 
-    public ReportLineKind Kind { get; }
+    /// <summary>Site, Table, Conflict or Error.</summary>
+    public string Kind { get; }
+
+    private readonly ReportLineKind _kind;
 
     /// <summary>The site the line is about (for a conflict: the winning site; empty for a run-level error).</summary>
     public string Site { get; }
@@ -68,7 +73,7 @@ public sealed class SyncReportLine
     /// <summary>Conflict: when the winning version was written (UTC).</summary>
     public DateTime? TimeUtc { get; }
 
-    public override string ToString() => Kind switch
+    public override string ToString() => _kind switch
     {
         ReportLineKind.Site => $"Site {Site} {State} {Rows} row(s) {PackageName}".TrimEnd(),
         ReportLineKind.Table => $"Table {Site} {Table} {State} {Upserts} upsert(s) {Deletes} delete(s) {Skipped} skipped",

@@ -59,6 +59,60 @@ public sealed class ScheduleInstaller
         }
     }
 
+    /// <summary>
+    /// A site's night as installed (Task Scheduler on Windows, the units in <see cref="SystemdFolder"/>, the file in
+    /// <see cref="CronFolder"/>), or with <paramref name="folder"/>, the files Register-HzSyncTask -Path wrote there.
+    /// Empty when there is none.
+    /// </summary>
+    public IReadOnlyList<FoundTask> Find(string site, string? folder = null)
+    {
+        var found = new List<FoundTask>();
+        var installed = folder is null;
+        var baseName = SchedulePlan.FileBaseNameOf(site);
+        var taskName = SchedulePlan.TaskNameOf(site);
+        var service = Path.Combine(folder ?? SystemdFolder, baseName + ".service");
+        var timer = Path.Combine(folder ?? SystemdFolder, baseName + ".timer");
+        if (File.Exists(service) && File.Exists(timer)) found.Add(FoundTasks.Systemd(site, service, timer, installed));
+        var cron = Path.Combine(folder ?? CronFolder, baseName);
+        if (File.Exists(cron)) found.Add(FoundTasks.Cron(site, cron, installed));
+        if (folder is not null)
+        {
+            var xml = Path.Combine(folder, taskName + ".xml");
+            if (File.Exists(xml)) found.Add(FoundTasks.TaskScheduler(site, taskName, File.ReadAllText(xml), new[] { xml }, installed: false));
+        }
+        else if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
+        {
+            var (exit, xml) = Execute("schtasks.exe", new[] { "/Query", "/TN", taskName, "/XML" }, null, throwOnError: false);
+            if (exit == 0) found.Add(FoundTasks.TaskScheduler(site, taskName, xml, Array.Empty<string>(), installed: true));
+        }
+        return found;
+    }
+
+    /// <summary>
+    /// Removes a night <see cref="Find"/> found: <c>schtasks /Delete</c>, or <c>systemctl disable --now</c> the timer then
+    /// its units and a daemon-reload, or the cron file; for files written for review, the files.
+    /// </summary>
+    public void Remove(FoundTask task)
+    {
+        if (task is null) throw new ArgumentNullException(nameof(task));
+        if (task.Installed && task.Kind == ScheduleKind.TaskScheduler)
+        {
+            if (!RuntimeInformation.IsOSPlatform(OSPlatform.Windows)) throw new PlatformNotSupportedException("Task Scheduler is on Windows only.");
+            Run("schtasks.exe", new[] { "/Delete", "/TN", task.Name, "/F" }, null);
+            return;
+        }
+        if (task.Installed && task.Kind == ScheduleKind.Systemd)
+        {
+            // Stopped and disabled first: a unit file removed under a running timer leaves systemd holding a ghost.
+            Run("systemctl", new[] { "disable", "--now", Path.GetFileName(task.Files[task.Files.Count - 1]) }, null);
+        }
+        foreach (var file in task.Files)
+        {
+            if (File.Exists(file)) File.Delete(file);
+        }
+        if (task.Installed && task.Kind == ScheduleKind.Systemd) Run("systemctl", new[] { "daemon-reload" }, null);
+    }
+
     private static ScheduleResult InstallTaskScheduler(SchedulePlan plan, bool force, string? password)
     {
         if (!RuntimeInformation.IsOSPlatform(OSPlatform.Windows)) throw new PlatformNotSupportedException("Task Scheduler is on Windows only: on Linux use -Kind Systemd or Cron, or -Path to write the task's XML for a Windows machine.");
@@ -106,7 +160,11 @@ public sealed class ScheduleInstaller
     }
 
     /// <summary>Runs a system tool; its output goes into the exception when it fails, with <paramref name="secret"/> masked.</summary>
-    private static int Run(string program, IReadOnlyList<string> arguments, string? secret, bool throwOnError = true)
+    private static int Run(string program, IReadOnlyList<string> arguments, string? secret, bool throwOnError = true) =>
+        Execute(program, arguments, secret, throwOnError).ExitCode;
+
+    /// <summary><see cref="Run"/>, with what the tool wrote on its standard output.</summary>
+    private static (int ExitCode, string Output) Execute(string program, IReadOnlyList<string> arguments, string? secret, bool throwOnError)
     {
         var start = new ProcessStartInfo(program, CommandLineQuoting.Windows(arguments))
         {
@@ -136,7 +194,7 @@ public sealed class ScheduleInstaller
                 var shown = string.Join(" ", arguments.Select(a => a == secret ? "********" : a));
                 throw new ScheduleInstallException($"{program} {shown} failed (exit code {process.ExitCode}): {said}");
             }
-            return process.ExitCode;
+            return (process.ExitCode, output.Result);
         }
     }
 }

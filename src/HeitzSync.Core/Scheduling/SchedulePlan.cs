@@ -49,7 +49,13 @@ public sealed record SchedulePlan
     public IReadOnlyList<string> Warnings { get; init; } = Array.Empty<string>();
 
     /// <summary>heitzsync-lyon01: the systemd units' and the cron file's name (cron.d ignores names with a dot).</summary>
-    public string FileBaseName => "heitzsync-" + Site.ToLowerInvariant();
+    public string FileBaseName => FileBaseNameOf(Site);
+
+    /// <summary>HeitzSync-LYON01: a site's task name in Task Scheduler.</summary>
+    public static string TaskNameOf(string site) => "HeitzSync-" + site;
+
+    /// <summary>heitzsync-lyon01: a site's systemd units' and cron file's name.</summary>
+    public static string FileBaseNameOf(string site) => "heitzsync-" + site.ToLowerInvariant();
 
     /// <summary>The name the task goes by for <paramref name="kind"/>: <see cref="Name"/> in Task Scheduler, else <see cref="FileBaseName"/>.</summary>
     public string NameFor(ScheduleKind kind) => kind == ScheduleKind.TaskScheduler ? Name : FileBaseName;
@@ -103,7 +109,7 @@ public static class SchedulePlanner
         var at = TimeSpan.FromMinutes((start.TotalMinutes + offset) % (24 * 60));
         return new SchedulePlan
         {
-            Name = "HeitzSync-" + config.Site.Code,
+            Name = SchedulePlan.TaskNameOf(config.Site.Code),
             Role = config.Role,
             Site = config.Site.Code,
             SiteNumber = config.Site.Number,

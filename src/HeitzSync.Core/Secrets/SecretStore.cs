@@ -118,6 +118,13 @@ public sealed class SecretStore
                 .ToList()
             : Array.Empty<string>();
 
+    /// <summary>When a secret was last stored (UTC), or null when none is stored under this name.</summary>
+    public DateTime? StoredUtc(string name)
+    {
+        var path = PathOf(name);
+        return File.Exists(path) ? File.GetLastWriteTimeUtc(path) : null;
+    }
+
     public override string ToString() => "SecretStore " + Folder;
 
     private string PathOf(string name)

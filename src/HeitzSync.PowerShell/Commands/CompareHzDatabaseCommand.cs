@@ -38,6 +38,7 @@ public sealed class CompareHzDatabaseCommand : HzConfigCmdlet
     [Parameter]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(TableCompleter))]
     public string[]? Table { get; set; }
 
     /// <summary>One HzTableComparison per table (rows, checksums, identical or not) instead of the differing keys.</summary>

@@ -7,7 +7,9 @@ namespace HeitzSync.PowerShell.Commands;
 
 /// <summary>
 /// Lists the node's last runs (one flat HzSyncRun each, newest first), or given -Id, those runs; with -Detail, their
-/// per-site, per-table, conflict and error lines instead, all of one type so Export-Csv keeps its columns.
+/// per-site, per-table, conflict and error lines instead, all of one type so Export-Csv keeps its columns. Each
+/// pipeline record is read from its own node (its ConfigPath, or the configuration files piped in), so runs and
+/// configurations of several nodes can be piped in one go.
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "HzSyncReport", DefaultParameterSetName = ListSet)]
 [OutputType(typeof(HzSyncRun))]
@@ -26,44 +28,51 @@ public sealed class GetHzSyncReportCommand : HzConfigCmdlet
     [Parameter(ParameterSetName = ListSet)]
     public ReportState[]? State { get; set; }
 
-    /// <summary>Only these operations (Sync, Consolidate, Init, FullPackage...); wildcards allowed.</summary>
+    /// <summary>Only these operations (Sync, Consolidate, Init, FullPackage...); wildcards allowed; a name that is no operation is an error.</summary>
     [Parameter(ParameterSetName = ListSet)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ValidateOperation]
+    [ArgumentCompleter(typeof(OperationCompleter))]
     public string[]? Operation { get; set; }
 
     /// <summary>The runs to show, by report id (what every operation cmdlet and Get-HzSyncReport output as Id).</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = IdSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("RunId")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ReportIdCompleter))]
     public string[] Id { get; set; } = Array.Empty<string>();
 
     /// <summary>Output the runs' detail lines (sites, tables, conflicts, errors) instead of one row per run.</summary>
     [Parameter]
     public SwitchParameter Detail { get; set; }
 
-    private ReportStore? _store;
+    /// <summary>The report store of each node met so far, by configuration path: a record reads its own node's reports.</summary>
+    private readonly Dictionary<string, (ReportStore Store, string ConfigPath)> _stores = new(StringComparer.Ordinal);
 
     protected override void ProcessRecord()
     {
-        if (_store is null)
+        var path = ResolvedConfigPath;
+        if (!_stores.TryGetValue(path, out var node))
         {
             if (!TryLoadConfig(out var config)) return;
-            _store = new ReportStore(config.Resolve(config.Reports.Folder), config.Reports.Keep);
-            WriteVerbose($"Reports of {config.Site.Code} in {_store.Folder}.");
+            node = (new ReportStore(config.Resolve(config.Reports.Folder), config.Reports.Keep), config.ConfigPath ?? path);
+            _stores[path] = node;
+            WriteVerbose($"Reports of {config.Site.Code} in {node.Store.Folder}.");
         }
+        var (store, configPath) = node;
         if (ParameterSetName == IdSet)
         {
             foreach (var id in Id)
             {
-                var report = _store.Get(id);
+                var report = store.Get(id);
                 if (report is null)
                 {
-                    WriteHzError(new ItemNotFoundException($"No report '{id}' in {_store.Folder}: list the runs with Get-HzSyncReport (only the last reports.keep are kept)."),
+                    WriteHzError(new ItemNotFoundException($"No report '{id}' in {store.Folder}: list the runs with Get-HzSyncReport (only the last reports.keep are kept)."),
                         ErrorIds.ReportNotFound, ErrorCategory.ObjectNotFound, id);
                     continue;
                 }
-                Write(report);
+                Write(report, configPath);
             }
             return;
         }
@@ -72,14 +81,14 @@ public sealed class GetHzSyncReportCommand : HzConfigCmdlet
         var states = State;
         Func<SyncReport, bool>? where = operations is null && states is null ? null
             : r => (states is null || states.Contains(r.State)) && (operations is null || operations.Any(p => p.IsMatch(r.Operation)));
-        foreach (var report in _store.List(Last, where)) Write(report);
+        foreach (var report in store.List(Last, where)) Write(report, configPath);
     }
 
-    private void Write(SyncReport report)
+    private void Write(SyncReport report, string configPath)
     {
         if (!Detail)
         {
-            WriteObject(new HzSyncRun(report));
+            WriteObject(new HzSyncRun(report, configPath));
             return;
         }
         foreach (var line in SyncReportLine.From(report)) WriteObject(line);

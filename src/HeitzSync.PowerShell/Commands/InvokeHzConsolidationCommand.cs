@@ -27,6 +27,7 @@ public sealed class InvokeHzConsolidationCommand : HzNodeOperationCmdlet
     [Parameter(Mandatory = true, ParameterSetName = FullPackageSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("Site", "SiteCode")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(SiteCompleter))]
     public string[] FullPackageFor { get; set; } = Array.Empty<string>();
 
     protected override void ProcessRecord()

@@ -75,7 +75,7 @@ public sealed class RegisterHzSyncTaskCommand : HzConfigCmdlet
             return;
         }
         foreach (var file in result.Files) WriteVerbose($"Wrote {file}.");
-        WriteObject(new HzScheduledTask(result));
+        WriteObject(new HzScheduledTask(result, config.ConfigPath));
     }
 
     /// <summary>The PowerShell that runs the script: pwsh from this session's $PSHOME, else Windows PowerShell's powershell.exe.</summary>

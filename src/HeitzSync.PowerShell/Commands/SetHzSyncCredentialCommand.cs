@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using System.Runtime.InteropServices;
 using HeitzSync.Core.Configuration;
 using HeitzSync.Core.Secrets;
 using HeitzSync.PowerShell.Infrastructure;
@@ -37,6 +38,17 @@ public sealed class SetHzSyncCredentialCommand : HzConfigCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    protected override void BeginProcessing()
+    {
+        base.BeginProcessing();
+        if (Scope == SecretScope.CurrentUser && !RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
+        {
+            // DPAPI scopes exist on Windows only: say what happens here rather than pretend.
+            WriteWarning("-Scope CurrentUser applies on Windows only (DPAPI). Here the secret is stored as with LocalMachine: in a file " +
+                         "readable by its owner only (mode 0600, in a 0700 folder), not encrypted. Run the night as that owner (or root).");
+        }
+    }
+
     protected override void ProcessRecord()
     {
         var password = Credential.GetNetworkCredential().Password;
@@ -67,7 +79,7 @@ public sealed class SetHzSyncCredentialCommand : HzConfigCmdlet
             if (!ShouldProcess($"secret '{Name}' in {store.Folder}", "Store a password")) return;
             if (Store(store, Name!, password))
             {
-                if (PassThru) WriteObject(new HzCredentialInfo(Name!, null, null, Scope, store.Folder, File.Exists(configPath) ? configPath : null));
+                if (PassThru) WriteObject(new HzCredentialInfo(Name!, null, null, HzCredentialInfo.ScopeOf(Scope), store.Folder, File.Exists(configPath) ? configPath : null, store.StoredUtc(Name!)));
             }
             return;
         }
@@ -120,7 +132,7 @@ public sealed class SetHzSyncCredentialCommand : HzConfigCmdlet
                 return;
             }
         }
-        if (PassThru) WriteObject(new HzCredentialInfo(name, target, Credential.UserName, Scope, secrets.Folder, path));
+        if (PassThru) WriteObject(new HzCredentialInfo(name, target, Credential.UserName, HzCredentialInfo.ScopeOf(Scope), secrets.Folder, path, secrets.StoredUtc(name)));
     }
 
     private bool Store(SecretStore store, string name, string password)

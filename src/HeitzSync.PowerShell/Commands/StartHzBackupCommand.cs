@@ -41,7 +41,7 @@ public sealed class StartHzBackupCommand : HzNodeOperationCmdlet
         foreach (var artefact in made)
         {
             WriteVerbose($"{artefact.Kind}: {artefact.Path} ({artefact.SizeBytes / 1024} KB{(artefact.Kind == BackupKind.Delta ? $", {artefact.Rows} change(s)" : "")}).");
-            WriteObject(new HzBackupInfo(config.Site.Code, artefact));
+            WriteObject(new HzBackupInfo(config.Site.Code, artefact, config.ConfigPath));
         }
     }
 }

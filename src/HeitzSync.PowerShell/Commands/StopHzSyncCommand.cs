@@ -26,7 +26,7 @@ public sealed class StopHzSyncCommand : HzConfigCmdlet
         if (running is null)
         {
             WriteWarning($"No HeitzSync run is in progress on {config.Site.Code} (work folder {work}): nothing to stop, and no request was left that could stop the next run.");
-            WriteObject(new HzStopRequest(config.Site.Code, false, null, null, work));
+            WriteObject(new HzStopRequest(config.Site.Code, false, null, null, work, config.ConfigPath));
             return;
         }
         if (!ShouldProcess($"{config.Site.Code} {running}", "Stop the run at its next safe point")) return;
@@ -41,6 +41,6 @@ public sealed class StopHzSyncCommand : HzConfigCmdlet
             return;
         }
         WriteVerbose($"Stop requested in {System.IO.Path.Combine(work, StopRequest.FileName)}: the {running.Operation} run (process {running.ProcessId}) stops at its next safe point, within a few seconds.");
-        WriteObject(new HzStopRequest(config.Site.Code, true, info, running, work));
+        WriteObject(new HzStopRequest(config.Site.Code, true, info, running, work, config.ConfigPath));
     }
 }

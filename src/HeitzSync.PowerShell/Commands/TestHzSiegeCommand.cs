@@ -42,7 +42,7 @@ public sealed class TestHzSiegeCommand : HzConfigCmdlet
         foreach (var result in results)
         {
             WriteVerbose($"{result.Status} {result.Check}: {result.Detail}" + (result.Fix is null ? "" : $" (fix: {result.Fix})"));
-            if (!Quiet) WriteObject(new HzCheckResult(result));
+            if (!Quiet) WriteObject(new HzCheckResult(result, config.ConfigPath));
         }
         if (Quiet) WriteObject(results.All(r => r.Status != CheckStatus.Failed));
     }

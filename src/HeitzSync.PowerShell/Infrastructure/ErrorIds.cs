@@ -32,5 +32,12 @@ public static class ErrorIds
     public const string RepairFailed = "RepairFailed";
     public const string NotSite = "NotSite";
     public const string NotAPackage = "NotAPackage";
+    public const string RunInProgress = "RunInProgress";
+    public const string PathNotFound = "PathNotFound";
+    public const string SecretNotFound = "SecretNotFound";
+    public const string SecretInUse = "SecretInUse";
+    public const string SecretRemoveFailed = "SecretRemoveFailed";
+    public const string ScheduleNotFound = "ScheduleNotFound";
+    public const string ScheduleRemoveFailed = "ScheduleRemoveFailed";
     public const string ReportNotWritten = "ReportNotWritten";
 }

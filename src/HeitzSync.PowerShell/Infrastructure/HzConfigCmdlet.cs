@@ -21,21 +21,28 @@ public abstract class HzConfigCmdlet : HzCmdlet
     protected void CompleteProgress() =>
         WriteProgress(new ProgressRecord(ProgressActivityId, "HeitzSync", "Done") { RecordType = ProgressRecordType.Completed });
 
-    /// <summary>The node's configuration file; default: HEITZSYNC_CONFIG, else the platform's default path.</summary>
+    /// <summary>
+    /// The node's configuration file; default: HEITZSYNC_CONFIG, else the platform's default path. Binds by property
+    /// name, per pipeline record: the ConfigPath of the module's objects, or the PSPath of files piped in
+    /// (Get-ChildItem */heitzsync.json). Virtual for a cmdlet whose piped files are its own input (Send-HzBackup).
+    /// </summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [Alias("PSPath")]
     [ValidateNotNullOrEmpty]
-    public string? ConfigPath { get; set; }
+    public virtual string? ConfigPath { get; set; }
 
     /// <summary>The configuration file's full path: -ConfigPath resolved against the current location, or Core's default path.</summary>
     protected string ResolvedConfigPath => ResolvePath(string.IsNullOrEmpty(ConfigPath) ? HzSyncConfigStore.DefaultPath : ConfigPath!);
 
     /// <summary>Loads and validates the configuration, or writes the error (ConfigNotFound, ConfigInvalid) and returns false.</summary>
-    protected bool TryLoadConfig(out HzSyncConfig config) => TryLoad(validate: true, out config, out _);
+    protected bool TryLoadConfig(out HzSyncConfig config) => TryLoad(ResolvedConfigPath, validate: true, out config, out _);
+
+    /// <summary>Loads and validates the configuration file <paramref name="path"/> (full), or writes the error and returns false.</summary>
+    protected bool TryLoadConfig(string path, out HzSyncConfig config) => TryLoad(path, validate: true, out config, out _);
 
     /// <summary>Reads the configuration without validating it (to change it), or writes the error and returns false.</summary>
     protected bool TryReadConfig(out HzSyncConfig config, out IReadOnlyList<string> unknownProperties) =>
-        TryLoad(validate: false, out config, out unknownProperties);
+        TryLoad(ResolvedConfigPath, validate: false, out config, out unknownProperties);
 
     /// <summary>Loads and validates the configuration, or stops the cmdlet: for cmdlets that cannot do anything without it.</summary>
     protected HzSyncConfig LoadConfig()
@@ -53,11 +60,10 @@ public abstract class HzConfigCmdlet : HzCmdlet
         }
     }
 
-    private bool TryLoad(bool validate, out HzSyncConfig config, out IReadOnlyList<string> unknownProperties)
+    private bool TryLoad(string path, bool validate, out HzSyncConfig config, out IReadOnlyList<string> unknownProperties)
     {
         config = null!;
         unknownProperties = Array.Empty<string>();
-        var path = ResolvedConfigPath;
         if (!File.Exists(path))
         {
             WriteHzError(NotFound(path), ErrorIds.ConfigNotFound, ErrorCategory.ObjectNotFound, path);

@@ -2,6 +2,7 @@ using System.Management.Automation;
 using HeitzSync.Core.Configuration;
 using HeitzSync.Core.Night;
 using HeitzSync.Core.Reports;
+using HeitzSync.Core.Runs;
 
 namespace HeitzSync.PowerShell.Infrastructure;
 
@@ -26,8 +27,9 @@ public abstract class HzNodeOperationCmdlet : HzConfigCmdlet
     }
 
     /// <summary>Runs an operation whose ShouldProcess the caller already asked. With <paramref name="writeRun"/> false the
-    /// cmdlet outputs its own objects (Start-HzBackup: the files made) instead of the run.</summary>
-    protected SyncReport RunOperation(HzSyncConfig config, Func<HzSyncConfig, IProgress<SyncProgress>, CancellationToken, Task<SyncReport>> operation, bool writeRun = true)
+    /// cmdlet outputs its own objects (Start-HzBackup: the files made) instead of the run. Null when another run holds
+    /// the node's lock: nothing ran, no report was written, and the RunInProgress error says which run holds it.</summary>
+    protected SyncReport? RunOperation(HzSyncConfig config, Func<HzSyncConfig, IProgress<SyncProgress>, CancellationToken, Task<SyncReport>> operation, bool writeRun = true)
     {
         var verbose = VerboseFor();
         string? lastLine = null;
@@ -43,16 +45,22 @@ public abstract class HzNodeOperationCmdlet : HzConfigCmdlet
         {
             report = RunAsync(ct => operation(config, progress, ct));
         }
+        catch (RunLockedException refused)
+        {
+            WriteHzError(refused, ErrorIds.RunInProgress, ErrorCategory.ResourceBusy, config.ConfigPath);
+            return null;
+        }
         catch (ReportNotWrittenException ex)
         {
             // The reports folder is full or unusable: the run could not keep its record (nothing ran, or its outcome is in the message).
             ThrowHzTerminatingError(ex, ErrorIds.ReportNotWritten, ErrorCategory.WriteError, ex.Folder);
+            return null;
         }
         finally
         {
             CompleteProgress();
         }
-        WriteReport(report, writeRun);
+        WriteReport(report, config.ConfigPath, writeRun);
         return report;
     }
 
@@ -67,7 +75,7 @@ public abstract class HzNodeOperationCmdlet : HzConfigCmdlet
     }
 
     /// <summary>Writes the report's errors as ErrorRecords (one per line, stable id from the report) and the run row.</summary>
-    protected void WriteReport(SyncReport report, bool writeRun = true)
+    protected void WriteReport(SyncReport report, string? configPath, bool writeRun = true)
     {
         foreach (var error in report.Errors)
         {
@@ -81,7 +89,7 @@ public abstract class HzNodeOperationCmdlet : HzConfigCmdlet
             WriteHzError(new HzOperationException(message), string.IsNullOrEmpty(error.ErrorId) ? "OperationFailed" : error.ErrorId, category, report.Id);
         }
         WriteVerbose($"Report {report.Id} ({report.State}): {report.Summary}");
-        if (writeRun) WriteObject(new HzSyncRun(report));
+        if (writeRun) WriteObject(new HzSyncRun(report, configPath));
     }
 
     /// <summary>The PowerShell category of the report's stable error ids (NodeRunner.ErrorId and the engine's lines).</summary>

@@ -8,11 +8,12 @@ namespace HeitzSync.PowerShell;
 /// </summary>
 public sealed class HzBackupInfo
 {
-    public HzBackupInfo(string node, BackupArtefact artefact)
+    public HzBackupInfo(string node, BackupArtefact artefact, string? configPath)
     {
         if (artefact is null) throw new ArgumentNullException(nameof(artefact));
         Node = node;
-        Kind = artefact.Kind;
+        Kind = artefact.Kind.ToString();
+        ConfigPath = configPath ?? "";
         Path = artefact.Path;
         Name = System.IO.Path.GetFileName(artefact.Path);
         SizeBytes = artefact.SizeBytes;
@@ -24,8 +25,8 @@ public sealed class HzBackupInfo
     /// <summary>The node's site code.</summary>
     public string Node { get; }
 
-    /// <summary>Safety (full verified gbak backup) or Delta (the package of changes for the Siège).</summary>
-    public BackupKind Kind { get; }
+    /// <summary>Safety (full verified gbak backup) or Delta (the package of changes for the Siège): a BackupKind's name.</summary>
+    public string Kind { get; }
 
     /// <summary>The file's full path.</summary>
     public string Path { get; }
@@ -42,6 +43,9 @@ public sealed class HzBackupInfo
 
     /// <summary>The run that made it: give it to Get-HzSyncReport -Id.</summary>
     public string ReportId { get; }
+
+    /// <summary>The node's configuration file: Send-HzBackup binds it by property name, so the package goes with its own node's settings.</summary>
+    public string ConfigPath { get; }
 
     public override string ToString() => Path;
 }

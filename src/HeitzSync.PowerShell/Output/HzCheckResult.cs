@@ -5,12 +5,13 @@ namespace HeitzSync.PowerShell;
 /// <summary>One check of Test-HzSiege: what was checked on which node, how it went, what was seen and what to try.</summary>
 public sealed class HzCheckResult
 {
-    public HzCheckResult(CheckResult result)
+    public HzCheckResult(CheckResult result, string? configPath)
     {
         if (result is null) throw new ArgumentNullException(nameof(result));
         Node = result.Node;
         Check = result.Check;
-        Status = result.Status;
+        Status = result.Status.ToString();
+        ConfigPath = configPath ?? "";
         Detail = result.Detail;
         Fix = result.Fix ?? "";
     }
@@ -23,13 +24,16 @@ public sealed class HzCheckResult
     public string Check { get; }
 
     /// <summary>Passed, Warning (the night can run, but look at it) or Failed (the night cannot run as it should).</summary>
-    public CheckStatus Status { get; }
+    public string Status { get; }
 
     /// <summary>What the check saw.</summary>
     public string Detail { get; }
 
     /// <summary>What to try when the check did not pass; empty when it passed.</summary>
     public string Fix { get; }
+
+    /// <summary>The configuration file of the node that ran the check.</summary>
+    public string ConfigPath { get; }
 
     public override string ToString() => $"{Status} {Check}: {Detail}";
 }

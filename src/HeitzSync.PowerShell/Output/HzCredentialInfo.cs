@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using HeitzSync.Core.Secrets;
 
 namespace HeitzSync.PowerShell;
@@ -15,35 +16,49 @@ public enum HzCredentialTarget
     Smtp,
 }
 
-/// <summary>A credential Set-HzSyncCredential stored: its secret's name and where, never the password.</summary>
+/// <summary>
+/// A stored credential, as Set-HzSyncCredential stored it or Get-HzSyncCredential found it: its secret's name, what
+/// the configuration uses it for, and where, never the password. Pipes to Remove-HzSyncCredential by Name and ConfigPath.
+/// </summary>
 public sealed class HzCredentialInfo
 {
-    public HzCredentialInfo(string name, HzCredentialTarget? @for, string? userName, SecretScope scope, string secretsFolder, string? configPath)
+    /// <summary>Scope on Linux and macOS: the secret is a file only its owner may read (mode 0600), whatever -Scope said.</summary>
+    public const string FileOwnerScope = "FileOwner";
+
+    public HzCredentialInfo(string name, HzCredentialTarget? @for, string? userName, string scope, string secretsFolder, string? configPath, DateTime? storedUtc)
     {
         Name = name;
-        For = @for;
-        UserName = userName;
+        For = @for?.ToString() ?? "";
+        UserName = userName ?? "";
         Scope = scope;
         SecretsFolder = secretsFolder;
-        ConfigPath = configPath;
+        ConfigPath = configPath ?? "";
+        StoredUtc = storedUtc;
     }
+
+    /// <summary>What a secret stored with <paramref name="scope"/> is protected by here: the DPAPI scope on Windows, <see cref="FileOwnerScope"/> elsewhere.</summary>
+    public static string ScopeOf(SecretScope scope) => RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? scope.ToString() : FileOwnerScope;
 
     /// <summary>The secret's name, as the configuration's passwordSecret holds it.</summary>
     public string Name { get; }
 
-    /// <summary>The login it is for; null when stored by name only.</summary>
-    public HzCredentialTarget? For { get; }
+    /// <summary>The login it is for (Database, Ftp or Smtp: an HzCredentialTarget's name); empty when the configuration does not use it.</summary>
+    public string For { get; }
 
-    /// <summary>The user name written to the configuration; null when stored by name only.</summary>
-    public string? UserName { get; }
+    /// <summary>The user name of that login in the configuration; empty when none.</summary>
+    public string UserName { get; }
 
-    /// <summary>Who may read it on Windows (DPAPI scope); on other systems the file's owner only.</summary>
-    public SecretScope Scope { get; }
+    /// <summary>On Windows, the DPAPI scope it was stored with (LocalMachine or CurrentUser; empty from Get-HzSyncCredential,
+    /// which cannot tell); on Linux and macOS, FileOwner.</summary>
+    public string Scope { get; }
 
     public string SecretsFolder { get; }
 
-    /// <summary>The configuration whose secrets folder holds it (and that was updated when a target was given).</summary>
-    public string? ConfigPath { get; }
+    /// <summary>The configuration whose secrets folder holds it: binds -ConfigPath by property name.</summary>
+    public string ConfigPath { get; }
+
+    /// <summary>When the secret was last stored (UTC).</summary>
+    public DateTime? StoredUtc { get; }
 
     public override string ToString() => Name;
 }

@@ -26,7 +26,7 @@ public sealed class HzDatabaseDifference
         Node = node;
         Table = table;
         Key = key;
-        Difference = difference;
+        Difference = difference.ToString();
         Columns = columns;
     }
 
@@ -48,7 +48,8 @@ public sealed class HzDatabaseDifference
     /// <summary>The row's primary key as text (<c>ID=12</c>, <c>SALE_ID=5, LINE_NO=2</c>, <c>CODE='YEAR'</c>); empty for a Schema difference.</summary>
     public string Key { get; }
 
-    public HzDifferenceKind Difference { get; }
+    /// <summary>OnlyHere, OnlyThere, Different or Schema: an HzDifferenceKind's name.</summary>
+    public string Difference { get; }
 
     /// <summary>For Different, the columns whose content differs; for Schema, how the definitions differ; else empty.</summary>
     public string Columns { get; }

@@ -1,11 +1,15 @@
+using HeitzSync.Core.Configuration;
 using HeitzSync.Core.Scheduling;
 
 namespace HeitzSync.PowerShell;
 
-/// <summary>What Register-HzSyncTask registered (or wrote for review with -Path): when, how and where.</summary>
+/// <summary>
+/// A node's scheduled night: what Register-HzSyncTask registered (or wrote for review with -Path), or what
+/// Get-HzSyncTask found: when, how and where. Pipes to Unregister-HzSyncTask by Kind, Path and ConfigPath.
+/// </summary>
 public sealed class HzScheduledTask
 {
-    public HzScheduledTask(ScheduleResult result)
+    public HzScheduledTask(ScheduleResult result, string? configPath)
     {
         if (result is null) throw new ArgumentNullException(nameof(result));
         var plan = result.Plan;
@@ -25,6 +29,31 @@ public sealed class HzScheduledTask
         RunAs = plan.RunAs ?? (result.Kind == ScheduleKind.TaskScheduler ? "SYSTEM" : "root");
         Files = result.Files.ToArray();
         Installed = result.Installed;
+        Path = Installed || Files.Length == 0 ? "" : System.IO.Path.GetDirectoryName(Files[0]) ?? "";
+        ConfigPath = configPath ?? "";
+    }
+
+    /// <param name="found">The task as the scheduler's files say.</param>
+    /// <param name="config">The node's configuration: its role, and the start time the offset is counted from.</param>
+    public HzScheduledTask(FoundTask found, HzSyncConfig config)
+    {
+        if (found is null) throw new ArgumentNullException(nameof(found));
+        if (config is null) throw new ArgumentNullException(nameof(config));
+        Name = found.Name;
+        Kind = found.Kind.ToString();
+        Node = found.Site;
+        Role = config.Role.ToString();
+        At = found.At ?? "";
+        OffsetMinutes = TimeOfDay(found.At) is { } at && TimeOfDay(config.Schedule.StartTime) is { } start
+            ? (int)((at - start).TotalMinutes + 24 * 60) % (24 * 60)
+            : 0;
+        Schedule = found.Schedule;
+        Command = found.Command;
+        RunAs = found.RunAs;
+        Files = found.Files.ToArray();
+        Installed = found.Installed;
+        Path = Installed || Files.Length == 0 ? "" : System.IO.Path.GetDirectoryName(Files[0]) ?? "";
+        ConfigPath = config.ConfigPath ?? "";
     }
 
     /// <summary>HeitzSync-LYON01 (Task Scheduler), or heitzsync-lyon01 (the systemd units, the cron.d file).</summary>
@@ -59,6 +88,15 @@ public sealed class HzScheduledTask
 
     /// <summary>True when the task is in the system's scheduler; false when only the files were written (-Path).</summary>
     public bool Installed { get; }
+
+    /// <summary>The folder the files were written to for review (-Path); empty for a task installed in the system's scheduler.</summary>
+    public string Path { get; }
+
+    /// <summary>The node's configuration file.</summary>
+    public string ConfigPath { get; }
+
+    private static TimeSpan? TimeOfDay(string? text) =>
+        TimeSpan.TryParseExact(text ?? "", new[] { @"h\:mm", @"hh\:mm" }, System.Globalization.CultureInfo.InvariantCulture, out var time) ? time : null;
 
     public override string ToString() => $"{Name} ({Kind}) at {At}: {Command}";
 }

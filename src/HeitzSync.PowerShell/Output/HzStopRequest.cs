@@ -5,8 +5,9 @@ namespace HeitzSync.PowerShell;
 /// <summary>What Stop-HzSync did: the stop it asked for (or not), and the run it is for.</summary>
 public sealed class HzStopRequest
 {
-    public HzStopRequest(string node, bool requested, StopRequestInfo? request, RunLockHolder? run, string workFolder)
+    public HzStopRequest(string node, bool requested, StopRequestInfo? request, RunLockHolder? run, string workFolder, string? configPath)
     {
+        ConfigPath = configPath ?? "";
         Node = node;
         Requested = requested;
         Reason = request?.Reason ?? "";
@@ -44,6 +45,9 @@ public sealed class HzStopRequest
 
     /// <summary>The node's work folder, where the request file is.</summary>
     public string WorkFolder { get; }
+
+    /// <summary>The node's configuration file.</summary>
+    public string ConfigPath { get; }
 
     public override string ToString() => Requested
         ? $"Stop requested for {Node} {RunOperation} (process {RunProcessId}): {Reason}"

@@ -6,23 +6,25 @@ namespace HeitzSync.PowerShell;
 /// <summary>
 /// One run of one node, flat: what every operation cmdlet outputs and what Get-HzSyncReport lists, so that
 /// <c>Get-HzSyncReport | Export-Csv</c> gives one complete row per run. The per-site, per-table, conflict and error
-/// lines are in the report file; Get-HzSyncReport -Id ... -Detail lists them.
+/// lines are in the report file; Get-HzSyncReport -Id ... -Detail lists them. State and Duration are text (OK,
+/// 00:14:12), so ConvertTo-Json and Export-Csv give the same names and times on Windows PowerShell 5.1 and PowerShell 7.
 /// </summary>
 public sealed class HzSyncRun
 {
-    public HzSyncRun(SyncReport report)
+    public HzSyncRun(SyncReport report, string? configPath)
     {
         if (report is null) throw new ArgumentNullException(nameof(report));
+        ConfigPath = configPath ?? "";
         Id = report.Id;
         Node = report.Node;
         Role = report.Role;
         Operation = report.Operation;
         CycleId = report.CycleId;
-        State = report.State;
+        State = report.State.ToString();
         Interrupted = report.Interrupted;
         StartedUtc = report.StartedUtc;
         EndedUtc = report.EndedUtc;
-        Duration = report.Duration;
+        Duration = Durations.Text(report.Duration);
         SitesExpected = report.SitesExpected;
         SitesDelivered = report.SitesDelivered;
         RowsSent = report.RowsSent;
@@ -52,15 +54,16 @@ public sealed class HzSyncRun
 
     public string CycleId { get; }
 
-    /// <summary>OK, Partial, Failed, Stopped, or Running for a run still going.</summary>
-    public ReportState State { get; }
+    /// <summary>OK, Partial, Failed, Stopped, or Running for a run still going (the name of a ReportState).</summary>
+    public string State { get; }
 
     /// <summary>True when the run was left Running by a process that is gone (it reads as Failed).</summary>
     public bool Interrupted { get; }
 
     public DateTime StartedUtc { get; }
     public DateTime? EndedUtc { get; }
-    public TimeSpan Duration { get; }
+    /// <summary>hh:mm:ss (hours past 24 keep counting); <c>[timespan]$run.Duration</c> gives a TimeSpan.</summary>
+    public string Duration { get; }
     public int SitesExpected { get; }
     public int SitesDelivered { get; }
     public long RowsSent { get; }
@@ -80,5 +83,9 @@ public sealed class HzSyncRun
     /// <summary>The exit code for RMM tools (NodeRunner.ExitCode, as hzsync and the scheduled scripts exit): 0 OK, 1 partial, 2 failed or stopped.</summary>
     public int ExitCode { get; }
 
-    public override string ToString() => $"{State}: {Node} {Operation} {Summary}";
+    /// <summary>The node's configuration file: binds -ConfigPath by property name, so a run piped on (to Get-HzSyncReport -Detail) is read from its own node.</summary>
+    public string ConfigPath { get; }
+
+    /// <summary>The report id: a run piped where an id is taken by value (Get-HzSyncReport -Id) is that id.</summary>
+    public override string ToString() => Id;
 }

@@ -83,18 +83,23 @@ public class NodeRunnerTests : IDisposable
     }
 
     [Fact]
-    public async Task A_second_run_on_the_same_node_is_refused_while_one_runs()
+    public async Task A_second_run_on_the_same_node_is_refused_while_one_runs_and_leaves_no_report()
     {
         using (var key = SyncKey.Generate()) key.Save(Path.Combine(_temp.Path, "group.key"));
         var site = Node("LYON01", 2, NodeRole.Site);
         await NodeRunner.InitializeAsync(site, null, CancellationToken.None);
+        var reports = new ReportStore(site.Resolve(site.Reports.Folder));
+        var before = reports.List(100).Select(r => r.Id).ToList();
         using (RunLock.Acquire(site.Resolve(site.WorkFolder), "Sync"))
         {
-            var refused = await NodeRunner.SendAsync(site, null, CancellationToken.None);
-            Assert.Equal(ReportState.Failed, refused.State);
-            Assert.Equal("RunInProgress", Assert.Single(refused.Errors).ErrorId);
-            Assert.Equal(2, NodeRunner.ExitCode(refused.State));
+            // A refused call is no run: an error for the caller, never a Failed report that a "-State Failed" monitor
+            // would alarm on, that "the newest Sync" would pick, and that would use up reports.keep.
+            var refused = await Assert.ThrowsAsync<RunLockedException>(() => NodeRunner.SendAsync(site, null, CancellationToken.None));
+            Assert.Contains("already in progress on this node: Sync since", refused.Message);
+            Assert.Equal("Sync", refused.Holder?.Operation);
+            await Assert.ThrowsAsync<RunLockedException>(() => NodeRunner.SyncAsync(site, null, CancellationToken.None));
         }
+        Assert.Equal(before, reports.List(100).Select(r => r.Id).ToList());
         var after = await NodeRunner.SendAsync(site, null, CancellationToken.None);
         Assert.Equal(ReportState.OK, after.State);
     }
@@ -210,8 +215,7 @@ public class NodeRunnerTests : IDisposable
         using (RunLock.Acquire(work, "Sync"))
         {
             new StopRequest(work).Request("maintenance");
-            var refused = await NodeRunner.SendAsync(site, null, CancellationToken.None);
-            Assert.Equal("RunInProgress", Assert.Single(refused.Errors).ErrorId);
+            await Assert.ThrowsAsync<RunLockedException>(() => NodeRunner.SendAsync(site, null, CancellationToken.None));
             Assert.True(new StopRequest(work).IsRequested);
         }
         // A request left from before a run never stops it: the next run clears it when it has the lock.

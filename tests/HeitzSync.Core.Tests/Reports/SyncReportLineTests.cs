@@ -36,8 +36,7 @@ public class SyncReportLineTests : IDisposable
     {
         var lines = SyncReportLine.From(Consolidation());
 
-        Assert.Equal(new[] { ReportLineKind.Site, ReportLineKind.Site, ReportLineKind.Table, ReportLineKind.Table, ReportLineKind.Conflict, ReportLineKind.Error, ReportLineKind.Error },
-            lines.Select(l => l.Kind));
+        Assert.Equal(new[] { "Site", "Site", "Table", "Table", "Conflict", "Error", "Error" }, lines.Select(l => l.Kind));
         Assert.All(lines, l => Assert.Equal("20261122T020000000Z-SIEGE-Consolidate", l.RunId));
 
         var refused = lines[1];

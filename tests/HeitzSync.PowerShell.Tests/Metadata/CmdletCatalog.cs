@@ -3,7 +3,15 @@ using System.Reflection;
 namespace HeitzSync.PowerShell.Tests.Metadata;
 
 /// <summary>One parameter of a cmdlet as PowerShell will see it, read from metadata.</summary>
-internal sealed record CmdletParameter(string Name, string TypeName, IReadOnlyList<string> ParameterSets, bool MandatoryInSomeSet, bool FromPipeline, IReadOnlyList<string> Aliases);
+internal sealed record CmdletParameter(string Name, string TypeName, IReadOnlyList<string> ParameterSets, bool MandatoryInSomeSet, bool FromPipeline, IReadOnlyList<string> Aliases)
+{
+    /// <summary>The sets the parameter is mandatory in (<see cref="CmdletDescription.AllSets"/> when mandatory in every set it is in).</summary>
+    public IReadOnlyList<string> MandatorySets { get; init; } = Array.Empty<string>();
+
+    public bool InSet(string set) => ParameterSets.Contains(set) || ParameterSets.Contains(CmdletDescription.AllSets);
+
+    public bool MandatoryIn(string set) => MandatorySets.Contains(set) || MandatorySets.Contains(CmdletDescription.AllSets);
+}
 
 /// <summary>One cmdlet class of the built assembly, read from its attributes without loading PowerShell.</summary>
 internal sealed record CmdletDescription(
@@ -82,6 +90,8 @@ internal static class CmdletCatalog
         {
             foreach (var property in current.GetProperties(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly))
             {
+                // An override (a cmdlet that declares -ConfigPath its own way) hides the base class's declaration, as in PowerShell.
+                if (result.Any(p => p.Name == property.Name)) continue;
                 var attributes = property.GetCustomAttributesData();
                 var parameters = attributes.Where(a => a.AttributeType.FullName == Sma + ".ParameterAttribute").ToList();
                 if (parameters.Count == 0) continue;
@@ -92,7 +102,9 @@ internal static class CmdletCatalog
                     .SelectMany(a => a.ConstructorArguments)
                     .SelectMany(arg => arg.Value is IEnumerable<CustomAttributeTypedArgument> items ? items.Select(i => (string)i.Value!) : new[] { (string)arg.Value! })
                     .ToList();
-                result.Add(new CmdletParameter(property.Name, ShortTypeName(property.PropertyType), sets, mandatory, pipeline, aliases));
+                var mandatorySets = parameters.Where(p => Named(p, "Mandatory") is true)
+                    .Select(p => Named(p, "ParameterSetName") as string ?? CmdletDescription.AllSets).ToList();
+                result.Add(new CmdletParameter(property.Name, ShortTypeName(property.PropertyType), sets, mandatory, pipeline, aliases) { MandatorySets = mandatorySets });
             }
         }
         return result;

@@ -167,6 +167,24 @@ public class CmdletConventionTests
         }
     }
 
+    [Fact]
+    public void Default_table_views_fit_120_columns_and_leave_the_last_column_room()
+    {
+        const int console = 120, lastColumn = 30;
+        foreach (var view in XDocument.Load(ModuleFiles.FormatFile).Descendants("View").Where(v => v.Element("TableControl") is not null))
+        {
+            var name = view.Element("Name")!.Value;
+            var headers = view.Element("TableControl")!.Element("TableHeaders")!.Elements("TableColumnHeader").ToList();
+            var widths = headers.Select(h => (int?)h.Element("Width")).ToList();
+            // Columns are separated by one space; the last column, without a width, takes what is left.
+            var used = widths.Sum(w => w ?? 0) + headers.Count - 1;
+            Assert.True(widths.Take(widths.Count - 1).All(w => w is not null), $"{name}: give every column but the last a <Width> in module/HeitzSync.Format.ps1xml.");
+            var left = console - used;
+            Assert.True(widths[^1] is { } last ? used <= console : left >= lastColumn,
+                $"{name}: its columns take {used} of {console} characters, leaving {left} for '{headers[^1].Element("Label")?.Value}'; narrow or drop columns (Format-Table * shows them all) until it has {lastColumn}.");
+        }
+    }
+
     [Theory]
     [MemberData(nameof(CmdletNames))]
     public void Has_a_help_page_in_PlatyPS_format(string name)
@@ -181,6 +199,16 @@ public class CmdletConventionTests
         {
             Assert.True(page.Sections.Contains(section), $"{name}: docs/en-US/{name}.md has no '## {section}' section; add it.");
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(CmdletNames))]
+    public void README_and_about_HeitzSync_name_the_cmdlet(string name)
+    {
+        var readme = File.ReadAllText(Path.Combine(ModuleFiles.RepositoryRoot, "README.md"));
+        Assert.True(readme.Contains($"[{name}](docs/en-US/{name}.md)"), $"{name}: link its page from README.md's Documentation list: [{name}](docs/en-US/{name}.md).");
+        var about = File.ReadAllText(Path.Combine(ModuleFiles.DocsFolder, "about_HeitzSync.md"));
+        Assert.True(Regex.IsMatch(about, $@"\b{Regex.Escape(name)}\b"), $"{name}: name it in docs/en-US/about_HeitzSync.md (at least in SEE ALSO).");
     }
 
     [Theory]

@@ -1,56 +1,6 @@
-using System.Text;
 using System.Text.RegularExpressions;
 
 namespace HeitzSync.PowerShell.Tests.Metadata;
-
-/// <summary>
-/// The few things the tests read from the module manifest, a PowerShell hashtable read as text: comments are removed
-/// first (respecting quotes), then a key's array or string is taken by a small regex.
-/// </summary>
-internal static class ManifestText
-{
-    public static string WithoutComments(string text)
-    {
-        var result = new StringBuilder(text.Length);
-        for (var i = 0; i < text.Length; i++)
-        {
-            var c = text[i];
-            if (c is '\'' or '"')
-            {
-                var end = text.IndexOf(c, i + 1);
-                if (end < 0) end = text.Length - 1;
-                result.Append(text, i, end - i + 1);
-                i = end;
-            }
-            else if (c == '<' && i + 1 < text.Length && text[i + 1] == '#')
-            {
-                var end = text.IndexOf("#>", i + 2, StringComparison.Ordinal);
-                i = end < 0 ? text.Length : end + 1;
-            }
-            else if (c == '#')
-            {
-                while (i < text.Length && text[i] != '\n') i++;
-                result.Append('\n');
-            }
-            else
-            {
-                result.Append(c);
-            }
-        }
-        return result.ToString();
-    }
-
-    /// <summary>The quoted strings of <c>Key = @( ... )</c> (or a single quoted string), or null when the key is absent.</summary>
-    public static IReadOnlyList<string>? Strings(string manifest, string key)
-    {
-        var text = WithoutComments(manifest);
-        var array = Regex.Match(text, $@"(?im)^\s*{Regex.Escape(key)}\s*=\s*@\((?<items>[^)]*)\)");
-        var single = Regex.Match(text, $@"(?im)^\s*{Regex.Escape(key)}\s*=\s*(?<items>'[^']*'|""[^""]*"")");
-        var items = array.Success ? array.Groups["items"].Value : single.Success ? single.Groups["items"].Value : null;
-        if (items is null) return null;
-        return Regex.Matches(items, @"'(?<v>[^']*)'|""(?<v>[^""]*)""").Select(m => m.Groups["v"].Value).ToList();
-    }
-}
 
 /// <summary>One PlatyPS help page (docs/en-US/&lt;Cmdlet&gt;.md): its sections, parameter sections and examples.</summary>
 internal sealed class HelpPage
@@ -77,6 +27,29 @@ internal sealed class HelpPage
         var path = System.IO.Path.Combine(ModuleFiles.DocsFolder, cmdlet + ".md");
         return File.Exists(path) ? new HelpPage(path, File.ReadAllText(path)) : null;
     }
+
+    /// <summary>The text of a "## NAME" section, up to the next "## " heading; empty when the page has none.</summary>
+    public string Section(string name)
+    {
+        var start = Regex.Match(Text, $@"(?m)^## {Regex.Escape(name)}\s*$");
+        if (!start.Success) return "";
+        var body = Text.Substring(start.Index + start.Length);
+        var next = Regex.Match(body, @"(?m)^## ");
+        return next.Success ? body.Substring(0, next.Index) : body;
+    }
+
+    /// <summary>A parameter's description: its section's text before the yaml block.</summary>
+    public string ParameterDescription(string name)
+    {
+        var block = Parameters[name];
+        var text = block.Substring(block.IndexOf('\n') + 1);
+        var yaml = text.IndexOf("```yaml", StringComparison.Ordinal);
+        return yaml < 0 ? text : text.Substring(0, yaml);
+    }
+
+    /// <summary>The code of each "### Example N" section, in order.</summary>
+    public IReadOnlyList<string> ExampleCodes() =>
+        Regex.Matches(Text, @"(?m)^### Example \d+[^\n]*\n```[a-z]*\n(?<code>(.*\n)*?)```").Select(m => m.Groups["code"].Value.TrimEnd('\n')).ToList();
 
     private string ParameterBlock(int start)
     {
