@@ -110,7 +110,7 @@ public class HostileCommandTests : IDisposable
         File.WriteAllText(reports, "not a folder");
         AssertOneLineFailure(Hzsync.Run("sync", "--config", path), reports, "it is a file, not a folder", "nothing was run", "reports.folder");
         Assert.Equal("not a folder", File.ReadAllText(reports));
-        Assert.False(Directory.Exists(Path.Combine(Path.GetDirectoryName(path)!, "work")), "the run went on without a report");
+        Assert.False(Directory.Exists(Path.Combine(Path.GetDirectoryName(path)!, "backups")), "the night went on without a report");
     }
 
     [Fact]

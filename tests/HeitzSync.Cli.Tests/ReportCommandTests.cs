@@ -194,6 +194,7 @@ public class ReportCommandTests : IDisposable
     {
         var folder = Path.Combine(_temp.Path, "LYON01");
         Directory.CreateDirectory(folder);
+        Directory.CreateDirectory(Path.Combine(_temp.Path, "drop"));   // the Siège's drop: a site never creates it
         var config = new HzSyncConfig
         {
             Role = NodeRole.Site,
