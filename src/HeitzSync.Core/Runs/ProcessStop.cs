@@ -21,7 +21,7 @@ public sealed class ProcessStop : IDisposable
     public void Request(string reason)
     {
         Interlocked.CompareExchange(ref _reason, reason, null);
-        Interlocked.CompareExchange(ref _lastReason, reason, null);
+        Record(reason);
         try
         {
             _source.Cancel();
@@ -31,6 +31,9 @@ public sealed class ProcessStop : IDisposable
             // The run is over: nothing left to stop.
         }
     }
+
+    /// <summary>Records why this process is being stopped, for a front that cancels its own token (the cmdlets on SIGTERM).</summary>
+    public static void Record(string reason) => Interlocked.CompareExchange(ref _lastReason, reason, null);
 
     /// <summary>Why this process was asked to stop, when <paramref name="token"/> (the run's, usually linked to the
     /// <see cref="Token"/> a front passed down) is cancelled and a stop was asked; null otherwise. One front runs per process.</summary>
