@@ -6,6 +6,9 @@
     role's, runs Invoke-HzSync, and ends with one summary line and the exit code RMM tools read:
     0 OK, 1 partial, 2 failed or stopped (HzSyncRun.ExitCode); a configuration that cannot be loaded, a node of the
     other role, or a module that cannot be imported is 2 too.
+    Plain text only, for RMM tools that capture both streams: the summary line alone on stdout; each error of the
+    night as one line on stderr ("error <ErrorId>: <message>"), each warning as "warning: <message>"; the detail
+    (gbak's own lines...) is in the report (Get-HzSyncReport -Id, hzsync report --id).
     Written for Windows PowerShell 5.1 and PowerShell 7 alike.
 #>
 [CmdletBinding()]
@@ -17,7 +20,14 @@ Set-StrictMode -Version 3.0
 $label = $Role.ToUpperInvariant()
 $node = if ($ConfigPath) { $ConfigPath } else { '(default configuration)' }
 
+# RMM tools capture both streams: plain text only (no colours, no progress bars), one line per error on stderr (never
+# the ErrorRecord's multi-line view), and the one summary line on stdout. The detail is in the report.
+if (Get-Variable -Name PSStyle -ErrorAction SilentlyContinue) { $PSStyle.OutputRendering = 'PlainText' }
+$ProgressPreference = 'SilentlyContinue'
+
 function Get-HzOneLine([string] $Text) { ($Text -replace '\s+', ' ').Trim() }
+
+function Write-HzStandardError([string] $Kind, [string] $Text) { [Console]::Error.WriteLine("$Kind`: $(Get-HzOneLine $Text)") }
 
 try {
     Import-Module (Join-Path $PSScriptRoot '../HeitzSync.psd1') -ErrorAction Stop
@@ -45,8 +55,14 @@ try {
         exit 2
     }
 
-    $runErrors = $null
-    $run = Invoke-HzSync @common -Confirm:$false -ErrorVariable runErrors
+    $nightErrors = $null
+    $nightWarnings = $null
+    $run = Invoke-HzSync @common -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable nightErrors -WarningAction SilentlyContinue -WarningVariable nightWarnings
+    foreach ($warning in @($nightWarnings)) { if ($warning) { Write-HzStandardError 'warning' $warning.Message } }
+    $runErrors = @($nightErrors | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+    foreach ($record in $runErrors) {
+        Write-HzStandardError "error $(($record.FullyQualifiedErrorId -split ',')[0])" $record.Exception.Message
+    }
     if (-not $run) {
         # No run at all: refused (RunInProgress: another run holds the node's lock) or not started.
         $why = if ($runErrors) { Get-HzOneLine $runErrors[0].Exception.Message } else { 'the night did not run' }

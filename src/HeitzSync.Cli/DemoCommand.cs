@@ -34,6 +34,7 @@ internal static class DemoCommand
                     WorkFolder = parse.GetValue(workdir)!,
                     MembersPerSite = parse.GetValue(members),
                 }, ConsoleOutput.Progress(quiet: false), cancellationToken).ConfigureAwait(false);
+                ConsoleOutput.EndProgress();
                 if (asJson) ConsoleOutput.WriteJson(summary);
                 else WriteText(summary);
                 return summary.Converged ? ExitCodes.Ok : ExitCodes.Failed;

@@ -21,6 +21,11 @@ internal static class NodeCommands
 
     private static readonly Option<bool> JsonOption = new("--json") { Description = "Write the result as one JSON object." };
 
+    private static readonly Option<bool> VerboseOption = new("--verbose", "-v")
+    {
+        Description = "Every progress line (gbak's own lines...) on stderr. Without it, progress is one line rewritten in place when stderr is a terminal, and nothing when it is redirected; the detail is in the report.",
+    };
+
     public static IEnumerable<Command> Create()
     {
         yield return Operation("init", "Installs change capture in this node's database (idempotent): triggers, version tables, identity, key range.",
@@ -34,6 +39,7 @@ internal static class NodeCommands
             {
                 var wanted = parse.GetValue(kind) is { } text ? (BackupKind)Enum.Parse(typeof(BackupKind), text, ignoreCase: true) : NodeRunner.DefaultBackupKind(config);
                 var run = await NodeRunner.StartBackupAsync(config, wanted, ConsoleOutput.Progress(quiet: false), ct).ConfigureAwait(false);
+                ConsoleOutput.EndProgress();
                 if (!parse.GetValue(JsonOption))
                 {
                     foreach (var made in run.Artefacts)
@@ -80,11 +86,12 @@ internal static class NodeCommands
 
     private static Command Operation(string name, string description, Func<HzSyncConfig, CancellationToken, ParseResult, Task<SyncReport>> run, params Option[] extra)
     {
-        var command = new Command(name, description) { ConfigOption, JsonOption };
+        var command = new Command(name, description) { ConfigOption, JsonOption, VerboseOption };
         foreach (var option in extra) command.Options.Add(option);
         command.SetAction(async (ParseResult parse, CancellationToken cancellationToken) =>
         {
             if (LoadConfig(parse) is not { } config) return ExitCodes.Failed;
+            ConsoleOutput.Verbose = parse.GetValue(VerboseOption);
             SyncReport report;
             try
             {
@@ -101,11 +108,14 @@ internal static class NodeCommands
                 ConsoleOutput.Error(ex.Message);
                 return ExitCodes.Failed;
             }
+            ConsoleOutput.EndProgress();
             if (parse.GetValue(JsonOption)) ConsoleOutput.WriteJson(report);
             else
             {
+                // Each error once, on stderr; the summary line on stdout, without the error it would repeat.
                 foreach (var error in report.Errors) ConsoleOutput.Error($"{error.Step} [{error.ErrorId}] {error.Message}");
-                Console.WriteLine($"{report.State}: {report.Node} {report.Operation} {report.Summary}");
+                var repeats = report.Errors.Any(e => e.Message == report.Summary);
+                Console.WriteLine(repeats ? $"{report.State}: {report.Node} {report.Operation} (report {report.Id})" : $"{report.State}: {report.Node} {report.Operation} {report.Summary}");
             }
             return NodeRunner.ExitCode(report.State);
         });

@@ -115,6 +115,9 @@ public sealed class FbBackupService
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            // gbak asks on its standard input for another volume when the disk is full: it must read end-of-file and
+            // stop, not wait for an answer (or read the caller's terminal).
+            RedirectStandardInput = true,
             CreateNoWindow = true,
             Arguments = string.Join(" ", arguments.Select(Quote)),
         };
@@ -148,6 +151,7 @@ public sealed class FbBackupService
             throw new FbException($"gbak could not be started ({GbakPath}: {ex.Message}). Install Firebird's tools (Debian: firebird3.0-utils), " +
                 "put gbak.exe beside fbclient.dll on Windows, or set HEITZSYNC_GBAK to its full path.");
         }
+        process.StandardInput.Close();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         using (cancellationToken.Register(() => Kill(process)))
@@ -163,9 +167,9 @@ public sealed class FbBackupService
         if (process.ExitCode != 0)
         {
             output?.RemoveIfOurs();
-            string lines;
-            lock (tail) lines = string.Join(Environment.NewLine, tail);
-            throw new FbException($"gbak {operation} of {credentials} failed (exit code {process.ExitCode}):{Environment.NewLine}{lines}");
+            List<string> lines;
+            lock (tail) lines = tail.ToList();
+            throw Failure(credentials, operation, process.ExitCode, lines, output?.Path);
         }
     }
 
@@ -178,6 +182,27 @@ public sealed class FbBackupService
 
     [DllImport("libc", SetLastError = true, CharSet = CharSet.Ansi, BestFitMapping = false, ThrowOnUnmappableChar = true)]
     private static extern int mkdir(string path, uint mode);
+
+    /// <summary>One sentence that names the cause gbak gave (its last lines kept apart, for the report).</summary>
+    private static GbakException Failure(FbConnectionSettings database, string operation, int exitCode, IReadOnlyList<string> lines, string? written)
+    {
+        var failure = GbakOutput.Classify(lines, isBackup: operation == "backup", out var file);
+        var server = database.IsEmbedded ? "" : $" on the server {database.Server}";
+        var cause = failure switch
+        {
+            GbakFailure.DatabaseNotFound => $"the database file {file ?? database.Database} does not exist{server}",
+            GbakFailure.DatabaseAccessDenied => $"the database file {file ?? database.Database} may not be opened by {(database.IsEmbedded ? "this account" : "the server's account")}",
+            GbakFailure.DatabaseInUse => $"the database {file ?? database.Database} is open in another program (embedded Firebird opens a database file for one program at a time)",
+            GbakFailure.NotADatabase => $"{file ?? database.Database} is not a Firebird database, or it is damaged",
+            GbakFailure.LoginFailed => $"the server {database.Server}:{database.Port} refused the user name and password of {database.User}",
+            GbakFailure.ServerUnreachable => $"the server {database.Server}:{database.Port} could not be reached",
+            GbakFailure.OutputNotWritable => $"{file ?? written ?? "its output file"} cannot be created: its folder is missing or read-only, or this account may not write there",
+            GbakFailure.DiskFull => $"the disk that holds {file ?? written ?? "its output file"} is full",
+            _ => GbakOutput.ErrorText(lines),
+        };
+        return new GbakException($"gbak {operation} of {database} failed (exit code {exitCode}): {cause.TrimEnd('.')}.", failure, file,
+            string.Join(Environment.NewLine, lines));
+    }
 
     private static void Kill(Process process)
     {

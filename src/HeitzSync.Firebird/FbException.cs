@@ -4,7 +4,7 @@ namespace HeitzSync.Firebird;
 /// An error reported by Firebird (or by this binding): Firebird's own message, the GDS codes of its status vector
 /// and the SQLCODE. The statement text may be included, never parameter values or passwords.
 /// </summary>
-public sealed class FbException : Exception
+public class FbException : Exception
 {
     public FbException(string message) : this(message, Array.Empty<int>(), 0) { }
 

@@ -175,40 +175,9 @@ public class ReportCommandTests : IDisposable
         Assert.Contains("full", bad.Stderr);
     }
 
-    /// <summary>The site with its key, a sample database and capture installed by <c>hzsync init</c>.</summary>
-    private HzSyncConfig InitializedSite()
-    {
-        var config = Site();
-        using (var key = SyncKey.Generate()) key.Save(config.Resolve(config.KeyFile));
-        using (var connection = FbConnection.CreateDatabase(new FbConnectionSettings { Database = config.Resolve(config.Database.Path) }))
-        {
-            SampleSchema.Create(connection);
-            SampleData.SeedExisting(connection, 2, config.KeyRange.Low, 5, new Random(2));
-        }
-        var init = Hzsync.Run("init", "--config", config.ConfigPath!);
-        Assert.True(init.ExitCode == 0, init.ToString());
-        return config;
-    }
+    private HzSyncConfig InitializedSite() => CliNode.Initialized(_temp.Path);
 
-    private HzSyncConfig Site()
-    {
-        var folder = Path.Combine(_temp.Path, "LYON01");
-        Directory.CreateDirectory(folder);
-        Directory.CreateDirectory(Path.Combine(_temp.Path, "drop"));   // the Siège's drop: a site never creates it
-        var config = new HzSyncConfig
-        {
-            Role = NodeRole.Site,
-            Site = new SiteIdentity { Code = "LYON01", Number = 2 },
-            Database = new DatabaseConfig { Path = "LYON01.fdb" },
-            Drop = new DropConfig { Kind = DropKind.Folder, Path = Path.Combine(_temp.Path, "drop") },
-            KeyFile = Path.Combine(_temp.Path, "group.key"),
-            Tables = new TableRules { LocalOnly = new[] { "WORKSTATION_*" } },
-            BaseFolder = folder,
-        };
-        var path = Path.Combine(folder, "heitzsync.json");
-        HzSyncConfigStore.Save(config, path);
-        return HzSyncConfigStore.Load(path);
-    }
+    private HzSyncConfig Site() => CliNode.Site(_temp.Path);
 
     public void Dispose() => _temp.Dispose();
 }

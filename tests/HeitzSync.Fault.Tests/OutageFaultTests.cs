@@ -142,7 +142,8 @@ public class OutageFaultTests
         var reception = new ManualResetEventSlim();
         var lines = new List<string>();
         var watch = Stopwatch.StartNew();
-        using (var sync = Hzsync.Start(world.Siege.Code, world.Siege.ConfigPath, "sync"))
+        // --verbose: progress lines on stderr although it is redirected (without it hzsync prints none there).
+        using (var sync = Hzsync.Start(world.Siege.Code, world.Siege.ConfigPath, "sync", new[] { "--verbose" }))
         {
             sync.ErrorDataReceived += (_, e) =>
             {
@@ -185,24 +186,31 @@ public class OutageFaultTests
         ledger.CloseBusiness();
 
         // hzsync backup runs gbak as a child process. gbak here is Firebird's own, started through a wrapper
-        // (HEITZSYNC_GBAK) that notes its pid and waits a second before it becomes gbak, so that the kill lands while
-        // the child runs, as it would during a long backup. SIGKILL goes to hzsync only.
+        // (HEITZSYNC_GBAK) that notes its pid (written whole, then renamed) and becomes gbak only when the test says go,
+        // after the kill: so the kill always lands while the child runs, as it would during a long backup, however fast
+        // or busy the machine. SIGKILL goes to hzsync only.
         var marker = Path.Combine(world.Root, "gbak-started");
+        var go = Path.Combine(world.Root, "gbak-go");
         var wrapper = Path.Combine(world.Root, "gbak-slow.sh");
-        File.WriteAllText(wrapper, $"#!/bin/sh\necho $$ > '{marker}'\nsleep 1\nexec '{RealGbak()}' \"$@\"\n");
+        File.WriteAllText(wrapper, $"#!/bin/sh\necho $$ > '{marker}.tmp' && mv '{marker}.tmp' '{marker}'\n" +
+                                   $"while [ ! -e '{go}' ]; do sleep 0.1; done\nexec '{RealGbak()}' \"$@\"\n");
         Assert.Equal(0, Shell.Run("chmod", "700", wrapper).ExitCode);
         var watch = Stopwatch.StartNew();
         int gbak;
         HzsyncRun killed;
-        using (var backup = Hzsync.Start(lyon.Code, lyon.ConfigPath, "backup", environment: new Dictionary<string, string> { ["HEITZSYNC_GBAK"] = wrapper }))
+        try
         {
-            while (!File.Exists(marker) && !backup.HasExited && watch.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(5);
-            Thread.Sleep(20);
+            using var backup = Hzsync.Start(lyon.Code, lyon.ConfigPath, "backup", environment: new Dictionary<string, string> { ["HEITZSYNC_GBAK"] = wrapper });
+            while (!File.Exists(marker) && !backup.HasExited && watch.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(5);   // the deadline is a guard only
             gbak = File.Exists(marker) ? int.Parse(File.ReadAllText(marker).Trim(), CultureInfo.InvariantCulture) : 0;
             Assert.True(gbak != 0 && Shell.Children(backup.Id).Any(c => c.Pid == gbak),
                 $"hzsync backup did not start gbak as its child (pid {gbak}); it {(backup.HasExited ? "ended with " + backup.ExitCode.ToString(CultureInfo.InvariantCulture) : "runs")}");
             backup.Kill();
             killed = Hzsync.Finish(lyon.Code, "backup", backup, watch, TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            File.WriteAllText(go, "");   // the orphaned wrapper goes on into gbak (and never waits forever, whatever failed)
         }
         world.Log.Add(killed);
         Assert.True(killed.ExitCode == HzsyncRun.SigKillExitCode, killed.ToString());

@@ -84,7 +84,7 @@ public class BackupTests : DatabaseTest
         await service.RestoreAsync(backup, target, replaceExisting: false, null, CancellationToken.None);
         Assert.Equal(original, Dump(target));
         // Restoring over an existing database needs replaceExisting, and the existing one is left as it was.
-        var refused = await Assert.ThrowsAsync<FbException>(() => service.RestoreAsync(backup, target, replaceExisting: false, null, CancellationToken.None));
+        var refused = await Assert.ThrowsAsync<GbakException>(() => service.RestoreAsync(backup, target, replaceExisting: false, null, CancellationToken.None));
         Assert.Contains("gbak restore", refused.Message);
         Assert.Equal(original, Dump(target));
         using (var change = FbConnection.Open(target)) change.ExecuteInNewTransaction("DELETE FROM K WHERE ID < 100");
@@ -95,14 +95,14 @@ public class BackupTests : DatabaseTest
         var bytes = File.ReadAllBytes(backup);
         var truncated = Temp.File("truncated.fbk");
         File.WriteAllBytes(truncated, bytes.Take(bytes.Length / 3).ToArray());
-        var error = await Assert.ThrowsAsync<FbException>(() => service.VerifyAsync(truncated, null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<GbakException>(() => service.VerifyAsync(truncated, null, CancellationToken.None));
         Assert.Contains("gbak restore", error.Message);
         Assert.Contains("exit code", error.Message);
         Assert.DoesNotContain(Server.Password, error.Message);
 
         var garbage = Temp.File("garbage.fbk");
         File.WriteAllBytes(garbage, Enumerable.Range(0, 100_000).Select(i => (byte)(i * 7)).ToArray());
-        var notABackup = await Assert.ThrowsAsync<FbException>(() => service.VerifyAsync(garbage, null, CancellationToken.None));
+        var notABackup = await Assert.ThrowsAsync<GbakException>(() => service.VerifyAsync(garbage, null, CancellationToken.None));
         Assert.Contains("gbak", notABackup.Message);
     }
 
@@ -172,7 +172,7 @@ public class BackupTests : DatabaseTest
         var before = Dump(settings);
         var garbage = Temp.File("garbage.fbk");
         File.WriteAllBytes(garbage, new byte[4096]);
-        var error = await Assert.ThrowsAsync<FbException>(() => new FbBackupService().RestoreAsync(garbage, settings, replaceExisting: false, null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<GbakException>(() => new FbBackupService().RestoreAsync(garbage, settings, replaceExisting: false, null, CancellationToken.None));
         Assert.Contains("exit code", error.Message);
         Assert.Equal(before, Dump(settings));   // still there, still whole
 

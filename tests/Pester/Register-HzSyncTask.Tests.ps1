@@ -46,10 +46,13 @@ Describe 'Register-HzSyncTask' {
         $timer | Should -Contain 'Unit=heitzsync-lyon01.service'
         $service = Get-Content -LiteralPath $task.Files[0]
         $exec = $service | Where-Object { $_ -like 'ExecStart=*' }
-        $exec | Should -BeLike "*`"-NoProfile`" `"-NonInteractive`" `"-File`" `"$(Join-Path $scripts 'Invoke-HzSiteNight.ps1')`" `"-ConfigPath`" `"$config`""
-        $config | Should -BeLike '* *'   # the path with a space stays one quoted word
-        # The command as people read it: shell quoting, only where a word needs it (the module's path here has no space).
-        $task.Command | Should -BeLike "* -File *$(Join-Path $scripts 'Invoke-HzSiteNight.ps1')* -ConfigPath '$config'"
+        # No versioned script path: the module found when the night starts runs its own script for the role.
+        $modules = Split-Path (Split-Path (Get-Module HeitzSync).ModuleBase)
+        $exec | Should -BeLike "*`"-NoProfile`" `"-NonInteractive`" `"-Command`" `"`$`$env:PSModulePath = '$modules' + *Import-Module HeitzSync *'Scripts/Invoke-HzSiteNight.ps1') -ConfigPath '$config'; *"
+        $exec | Should -Not -BeLike "*$((Get-Module HeitzSync).Version)*"
+        $config | Should -BeLike '* *'   # the path with a space stays in one quoted word
+        # The command as people read it: shell quoting.
+        $task.Command | Should -BeLike "* -NoProfile -NonInteractive -Command '*-ConfigPath '\''$config'\''*"
     }
 
     It 'writes the Siège''s cron file at startTime, with the Siège''s script' {
@@ -60,7 +63,7 @@ Describe 'Register-HzSyncTask' {
         $file = Join-HzPath $TestDrive 'cron.d/heitzsync-siege'
         $task.Files | Should -Be @($file)
         $line = Get-Content -LiteralPath $file | Where-Object { $_ -match '^\d' }
-        $line | Should -BeLike '30 1 `* `* `* root *Invoke-HzSiegeNight.ps1 -ConfigPath *'
+        $line | Should -BeLike "30 1 ``* ``* ``* root * -Command '*Invoke-HzSiegeNight.ps1*-ConfigPath *' >> *$(Join-HzPath $TestDrive 'siege/reports/night.log')* 2>&1"
     }
 
     It 'writes the Windows task''s XML (UTF-16) with its StartBoundary, and the run-as account without its password' {
@@ -80,7 +83,7 @@ Describe 'Register-HzSyncTask' {
         $xml.Task.Triggers.CalendarTrigger.StartBoundary | Should -Be '2026-01-01T01:51:00'
         $xml.Task.Principals.Principal.UserId | Should -Be 'CLUB\heitzsync'
         $xml.Task.Principals.Principal.LogonType | Should -Be 'Password'
-        $xml.Task.Actions.Exec.Arguments | Should -BeLike "-NoProfile -NonInteractive -ExecutionPolicy Bypass -File *Invoke-HzSiteNight.ps1 -ConfigPath `"$config`""
+        $xml.Task.Actions.Exec.Arguments | Should -BeLike "-NoProfile -NonInteractive -ExecutionPolicy Bypass -Command `"*Import-Module HeitzSync *'Scripts/Invoke-HzSiteNight.ps1') -ConfigPath '$config'; *`""
         [System.IO.File]::ReadAllText($file, [System.Text.Encoding]::Unicode) | Should -Not -Match $password
         ($task | Out-String) | Should -Not -Match $password
     }

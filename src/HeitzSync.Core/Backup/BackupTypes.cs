@@ -25,10 +25,24 @@ public sealed record BackupFile(string Path, string Name, string Database, DateT
 /// <param name="Tables">Tables the restored database lists (user tables).</param>
 public sealed record RestoreResult(string Database, string? PreviousKeptAs, int Tables, TimeSpan Duration);
 
-/// <summary>A safety backup that failed; the message names the database (never a password) and the folder, and says what to check.</summary>
-public sealed class BackupFailedException : Exception
+/// <summary>
+/// A safety backup that failed: the message is one sentence that names the database (never a password), the folder and
+/// the cause, and says what to do; <see cref="ErrorId"/> names the cause (DatabaseNotFound, DiskFull...), and
+/// <see cref="Detail"/> holds gbak's own last lines for the report.
+/// </summary>
+public sealed class BackupFailedException : Exception, Reports.IReportedError
 {
-    public BackupFailedException(string message, Exception? inner = null) : base(message, inner) { }
+    public BackupFailedException(string message, Exception? inner = null) : this(message, "BackupFailed", null, inner) { }
+
+    public BackupFailedException(string message, string errorId, string? detail, Exception? inner = null) : base(message, inner)
+    {
+        ErrorId = errorId;
+        Detail = detail;
+    }
+
+    public string ErrorId { get; }
+
+    public string? Detail { get; }
 }
 
 /// <summary>A restore that failed; the message says whether the previous database is back in place.</summary>

@@ -47,13 +47,14 @@ public sealed class SafetyBackup
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new BackupFailedException(Describe(database, folder, "the backup folder could not be created", ex.Message), ex);
+            throw new BackupFailedException($"The safety backup of {database} failed: the backup folder {folder} could not be created ({ex.Message.TrimEnd('.')}): " +
+                "give this account write access there, or set backup.folder to a folder it may write.", ex is UnauthorizedAccessException ? "BackupFolderNotWritable" : "BackupFailed", null, ex);
         }
         RemoveLeftovers(folder, name, notes, progress);
 
         var final = NextFreeName(folder, name, UtcNow());
         var temporary = BackupNames.TemporaryFor(final);
-        var step = "gbak could not write the backup";
+        var step = BackupStep.Write;
         try
         {
             // gbak writes into a file made here, owner-only while still empty, so no backup is ever readable by others
@@ -64,9 +65,9 @@ public sealed class SafetyBackup
             FaultPoints.Hit("backup.during");
             AfterBackupWritten?.Invoke(temporary);
             cancellationToken.ThrowIfCancellationRequested();
-            step = "the backup did not restore (verification failed), so it was not kept";
+            step = BackupStep.Verify;
             await _gbak.VerifyAsync(temporary, Forward(progress, BackupPhase.Verify), cancellationToken).ConfigureAwait(false);
-            step = "the verified backup could not be given its final name";
+            step = BackupStep.Rename;
             File.Move(temporary, final);
         }
         catch (OperationCanceledException)
@@ -77,7 +78,7 @@ public sealed class SafetyBackup
         catch (Exception ex) when (ex is FbException or IOException or UnauthorizedAccessException)
         {
             DeleteQuietly(temporary);
-            throw new BackupFailedException(Describe(database, folder, step, ex.Message), ex);
+            throw Failure(database, folder, step, ex);
         }
 
         var size = new FileInfo(final).Length;
@@ -161,12 +162,43 @@ public sealed class SafetyBackup
         }
     }
 
-    internal static string Describe(FbConnectionSettings database, string folder, string what, string detail)
+    private enum BackupStep { Write, Verify, Rename }
+
+    /// <summary>
+    /// One sentence that names the cause gbak gave (or the file system's), and what to do about it, with the stable
+    /// error id of that cause; gbak's own lines go into the exception's detail, for the report.
+    /// </summary>
+    private static BackupFailedException Failure(FbConnectionSettings database, string folder, BackupStep step, Exception ex)
     {
         // FbConnectionSettings.ToString never shows the password.
-        return $"The safety backup of {database} into {folder} failed: {what}. " +
-               $"Check the free space there ({FreeSpace(folder)}), that this account may write there, and that gbak can open the database " +
-               $"(embedded: no other program holds the file; server: the server runs and the credentials are right).{Environment.NewLine}{detail}";
+        var failed = $"The safety backup of {database} into {folder} failed";
+        var gbak = ex as GbakException;
+        var cause = gbak is null ? "" : Cause(gbak.Message);
+        var temporary = Path.GetTempPath();
+        var (errorId, sentence) = (gbak?.Failure, step) switch
+        {
+            (GbakFailure.DatabaseNotFound, _) => ("DatabaseNotFound", $"{cause}: check database.path in the configuration" + (database.IsEmbedded ? "" : " (a server path is the server's own)")),
+            (GbakFailure.DatabaseAccessDenied, _) => ("DatabaseAccessDenied", $"{cause}: give {(database.IsEmbedded ? "this account" : "the server's account (firebird)")} read and write access to it"),
+            (GbakFailure.DatabaseInUse, _) => ("DatabaseInUse", $"{cause}: close that program during the night, or serve the database through a Firebird server (database.server)"),
+            (GbakFailure.NotADatabase, _) => ("NotADatabase", $"{cause}: check that database.path points at this node's database"),
+            (GbakFailure.LoginFailed, _) => ("DatabaseLoginFailed", $"{cause}: check database.user and the password stored under database.passwordSecret"),
+            (GbakFailure.ServerUnreachable, _) => ("DatabaseUnreachable", $"{cause}: check that the Firebird server runs and database.server and database.port"),
+            (GbakFailure.OutputNotWritable, BackupStep.Verify) => ("BackupFolderNotWritable", $"the verification could not create its temporary database in {temporary}: give this account write access there (or set TMPDIR/TEMP to a folder it may write)"),
+            (GbakFailure.OutputNotWritable, _) => ("BackupFolderNotWritable", $"gbak cannot create the backup file in {folder}: the folder is read-only or this account may not write there; give it write access or set backup.folder to a folder it may write"),
+            (GbakFailure.DiskFull, BackupStep.Verify) => ("DiskFull", $"the disk of the temporary folder {temporary} is full ({FreeSpace(temporary)}) while verifying the backup: free space there"),
+            (GbakFailure.DiskFull, _) => ("DiskFull", $"the disk of {folder} is full ({FreeSpace(folder)}): free space there, lower backup.keep, or set backup.folder to a larger disk"),
+            (_, BackupStep.Verify) => ("BackupNotVerified", $"the backup did not restore (verification failed), so it was not kept: check the disk of {folder} ({FreeSpace(folder)}) and run the backup again ({(gbak is null ? ex.Message.TrimEnd('.') : cause)})"),
+            (_, BackupStep.Rename) => ("BackupFailed", $"the verified backup could not be given its final name in {folder} ({ex.Message.TrimEnd('.')})"),
+            _ => ("BackupFailed", $"{ex.Message.TrimEnd('.')}. Check the free space there ({FreeSpace(folder)}), that this account may write there, and that gbak can open the database"),
+        };
+        return new BackupFailedException($"{failed}: {sentence}.", errorId, gbak?.Output, ex);
+    }
+
+    /// <summary>The cause part of gbak's message ("gbak backup of ... failed (exit code 1): the database file ... does not exist.").</summary>
+    private static string Cause(string gbakMessage)
+    {
+        var at = gbakMessage.IndexOf("): ", StringComparison.Ordinal);
+        return (at < 0 ? gbakMessage : gbakMessage.Substring(at + 3)).TrimEnd('.');
     }
 
     internal static string FreeSpace(string folder)

@@ -18,7 +18,13 @@ public static class DatabaseComparer
     /// <paramref name="left"/> (the first database, usually the master) and <paramref name="right"/>. <paramref name="progress"/>
     /// hears of each table before it is read ("Compare", the table, the percentage of tables done).</summary>
     public static IReadOnlyList<TableComparison> Compare(FbConnection left, FbConnection right, IEnumerable<string> tables,
-        int maxDifferencesPerTable = MaxDifferencesPerTable, CancellationToken cancellationToken = default, IProgress<SyncProgress>? progress = null)
+        int maxDifferencesPerTable = MaxDifferencesPerTable, CancellationToken cancellationToken = default, IProgress<SyncProgress>? progress = null) =>
+        Compare(left, right, tables, maxDifferencesPerTable, cancellationToken, progress, checkpoint: null);
+
+    /// <summary><see cref="Compare(FbConnection, FbConnection, IEnumerable{string}, int, CancellationToken, IProgress{SyncProgress}?)"/>
+    /// with a <paramref name="checkpoint"/> in the middle of each table's merge (where a test measures what a comparison holds).</summary>
+    internal static IReadOnlyList<TableComparison> Compare(FbConnection left, FbConnection right, IEnumerable<string> tables,
+        int maxDifferencesPerTable, CancellationToken cancellationToken, IProgress<SyncProgress>? progress, RowCheckpoint? checkpoint)
     {
         if (left is null) throw new ArgumentNullException(nameof(left));
         if (right is null) throw new ArgumentNullException(nameof(right));
@@ -36,7 +42,7 @@ public static class DatabaseComparer
             results.Add(CompareTable(leftSide, rightSide, table, cancellationToken, (scan, kind, columns) =>
             {
                 if (differences.Count < maxDifferencesPerTable) differences.Add(new RowDifference(table, scan.KeyText, kind, columns));
-            }, differences, out _));
+            }, differences, checkpoint, out _));
         }
         return results;
     }
@@ -53,7 +59,7 @@ public static class DatabaseComparer
         using var rightSide = ComparedSide.Open(right);
         var keys = new List<object?[]>();
         var comparison = CompareTable(leftSide, rightSide, table, cancellationToken,
-            (scan, _, _) => keys.Add(scan.KeyValues), Array.Empty<RowDifference>(), out var merged);
+            (scan, _, _) => keys.Add(scan.KeyValues), Array.Empty<RowDifference>(), null, out var merged);
         if (!merged) throw new InvalidOperationException($"{table} cannot be compared row by row: {comparison.SchemaDifference}.");
         return keys;
     }
@@ -61,7 +67,7 @@ public static class DatabaseComparer
     /// <summary>The merge join of one table. <paramref name="onDifference"/> gets the scan positioned on the differing row;
     /// <paramref name="merged"/> is false when the two sides have no common key to merge on (rows are then only counted).</summary>
     private static TableComparison CompareTable(ComparedSide left, ComparedSide right, string table, CancellationToken cancellationToken,
-        Action<TableScan, RowDifferenceKind, string> onDifference, IReadOnlyList<RowDifference> differences, out bool merged)
+        Action<TableScan, RowDifferenceKind, string> onDifference, IReadOnlyList<RowDifference> differences, RowCheckpoint? checkpoint, out bool merged)
     {
         merged = false;
         var leftInfo = left.Table(table);
@@ -81,10 +87,12 @@ public static class DatabaseComparer
         using var leftScan = leftInfo is null ? TableScan.Absent(table) : left.Scan(table, shape, cancellationToken);
         using var rightScan = rightInfo is null ? TableScan.Absent(table) : right.Scan(table, shape, cancellationToken);
         long differing = 0;
+        long steps = 0;
         var hasLeft = leftScan.Next();
         var hasRight = rightScan.Next();
         while (hasLeft || hasRight)
         {
+            if (checkpoint is not null && ++steps % checkpoint.Every == 0) checkpoint.Reached(steps);
             var order = !hasLeft ? 1 : !hasRight ? -1 : TableScan.CompareKeys(leftScan.Key, rightScan.Key);
             if (order < 0)
             {
@@ -123,3 +131,7 @@ public static class DatabaseComparer
         return string.Join(", ", names);
     }
 }
+
+/// <summary>A call every <paramref name="Every"/> steps of a table's merge, with the steps so far: a test measures there
+/// what a comparison holds in the middle of a table.</summary>
+internal sealed record RowCheckpoint(int Every, Action<long> Reached);

@@ -220,7 +220,7 @@ public static class NodeRunner
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             report.State = ReportState.Failed;
-            report.Errors.Add(new ErrorLine(null, operation, ErrorId(ex), ex.Message));
+            report.Errors.Add(new ErrorLine(null, operation, ErrorId(ex), ex.Message) { Detail = (ex as IReportedError)?.Detail });
             report.Summary = ex.Message;
         }
         finally
@@ -295,6 +295,7 @@ public static class NodeRunner
 
     private static string ErrorId(Exception ex) => ex switch
     {
+        IReportedError reported => reported.ErrorId,
         HzConfigException => "ConfigInvalid",
         RunLockedException => "RunInProgress",
         CaptureSetupException => "CaptureNotReady",

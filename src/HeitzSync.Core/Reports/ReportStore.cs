@@ -166,7 +166,8 @@ public sealed class ReportStore
         {
             var line = report.Errors[i];
             var message = _scrubber.Scrub(line.Message);
-            if (!ReferenceEquals(message, line.Message)) report.Errors[i] = line with { Message = message };
+            var detail = _scrubber.ScrubNullable(line.Detail);
+            if (!ReferenceEquals(message, line.Message) || !ReferenceEquals(detail, line.Detail)) report.Errors[i] = line with { Message = message, Detail = detail };
         }
         for (var i = 0; i < report.SiteLines.Count; i++)
         {

@@ -167,4 +167,7 @@ public sealed record ErrorLine
     public string Step { get; init; } = "";
     public string ErrorId { get; init; } = "";
     public string Message { get; init; } = "";
+
+    /// <summary>What the message leaves out (gbak's last lines), for whoever investigates; null when there is none.</summary>
+    public string? Detail { get; init; }
 }

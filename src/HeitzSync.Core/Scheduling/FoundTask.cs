@@ -41,7 +41,7 @@ public static class FoundTasks
         }
         return new FoundTask(Path.GetFileName(file), ScheduleKind.Cron, site, at,
             line is null ? "" : $"{line.Groups["m"].Value} {line.Groups["h"].Value} * * *",
-            line?.Groups["command"].Value ?? "", line?.Groups["user"].Value ?? "root", new[] { file }, installed);
+            line is null ? "" : WithoutLog(line.Groups["command"].Value), line?.Groups["user"].Value ?? "root", new[] { file }, installed);
     }
 
     /// <summary>Task Scheduler's XML (as written for review, or as <c>schtasks /Query /XML</c> prints it).</summary>
@@ -59,6 +59,13 @@ public static class FoundTasks
         return new FoundTask(name, ScheduleKind.TaskScheduler, site, at, at is null ? "" : "daily at " + at,
             CommandLineQuoting.Windows(new[] { command }) + (string.IsNullOrEmpty(arguments) ? "" : " " + arguments),
             user is null or "S-1-5-18" or "SYSTEM" ? "SYSTEM" : user, files, installed);
+    }
+
+    /// <summary>The command without the log redirection <see cref="CronEntry.Line"/> appends (<c> &gt;&gt; log 2&gt;&amp;1</c>).</summary>
+    private static string WithoutLog(string command)
+    {
+        var redirect = command.LastIndexOf(" >> ", StringComparison.Ordinal);
+        return redirect > 0 && command.EndsWith(" 2>&1", StringComparison.Ordinal) ? command.Substring(0, redirect) : command;
     }
 
     private static string? Value(IEnumerable<string> lines, string key) =>

@@ -38,6 +38,24 @@ public sealed class ScheduleInstaller
         return new ScheduleResult(plan, kind, Write(files, folder, force), Installed: false);
     }
 
+    /// <summary>
+    /// The cron line appends to its log with the shell, which cannot create a folder: a missing one would keep the
+    /// night from starting at all. Every run creates the reports folder too (Initialize-HzSite's first); this covers a
+    /// task installed before any run. Files written for review (-Path) create nothing.
+    /// </summary>
+    private static void CreateLogFolder(SchedulePlan plan)
+    {
+        if (plan.LogFile is null || Path.GetDirectoryName(plan.LogFile) is not { Length: > 0 } folder) return;
+        try
+        {
+            Directory.CreateDirectory(folder);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Not this machine's folder (files written for another one): the first run there creates it.
+        }
+    }
+
     /// <summary>Installs the task in the system's scheduler. <paramref name="password"/>: the run-as account's, Task Scheduler only.</summary>
     public ScheduleResult Install(SchedulePlan plan, ScheduleKind kind, bool force, string? password)
     {
@@ -53,6 +71,7 @@ public sealed class ScheduleInstaller
                 return new ScheduleResult(plan, kind, written, Installed: true);
             }
             case ScheduleKind.Cron:
+                CreateLogFolder(plan);
                 return new ScheduleResult(plan, kind, Write(new[] { CronEntry.File(plan) }, CronFolder, force), Installed: true);
             default:
                 throw new ArgumentOutOfRangeException(nameof(kind), kind, "Resolve Auto with SchedulePlanner.Resolve first.");

@@ -45,6 +45,9 @@ public sealed record SchedulePlan
     /// <summary>The account that runs the night; null: SYSTEM on Windows, root on Linux.</summary>
     public string? RunAs { get; init; }
 
+    /// <summary>Where a cron line appends the night's output (cron keeps none): night.log in the node's reports folder; null: nowhere.</summary>
+    public string? LogFile { get; init; }
+
     /// <summary>Something about the time that deserves a look (a site starting past its restart hour...).</summary>
     public IReadOnlyList<string> Warnings { get; init; } = Array.Empty<string>();
 
@@ -73,16 +76,67 @@ public sealed record ScheduledCommand(string Program, IReadOnlyList<string> Argu
     public static string ScriptFor(NodeRole role) => role == NodeRole.Siege ? "Invoke-HzSiegeNight.ps1" : "Invoke-HzSiteNight.ps1";
 
     /// <summary>
-    /// PowerShell running a scheduled script: <c>-NoProfile -NonInteractive [-ExecutionPolicy Bypass] -File script -ConfigPath config</c>.
+    /// PowerShell running the role's scheduled script of the HeitzSync module it finds when the night starts, not of
+    /// the version that registered the task (an upgrade removes that folder):
+    /// <c>-NoProfile -NonInteractive [-ExecutionPolicy Bypass] -Command &lt;entry point&gt;</c> (<see cref="EntryPoint"/>).
     /// The execution policy is bypassed on Windows only (a script of an installed module may carry a download mark;
     /// PowerShell elsewhere has no policy).
     /// </summary>
-    public static ScheduledCommand PowerShell(string shell, string script, string configPath, bool windows)
+    public static ScheduledCommand PowerShell(string shell, NodeRole role, string? modulesFolder, string configPath, bool windows)
     {
         var arguments = new List<string> { "-NoProfile", "-NonInteractive" };
         if (windows) arguments.AddRange(new[] { "-ExecutionPolicy", "Bypass" });
-        arguments.AddRange(new[] { "-File", script, "-ConfigPath", configPath });
+        arguments.AddRange(new[] { "-Command", EntryPoint(role, modulesFolder, configPath) });
         return new ScheduledCommand(shell, arguments);
+    }
+
+    /// <summary>
+    /// The PowerShell text a scheduled night runs: puts <paramref name="modulesFolder"/> (the folder that holds the
+    /// module's HeitzSync folder, where an upgrade installs the next version) first on PSModulePath, imports HeitzSync
+    /// (its newest version there, else the first one PSModulePath finds), runs that version's script for the role, and
+    /// exits with the script's code; 0, 1 or 2 always: a module or script that cannot be found or loaded prints one
+    /// FAILED line and exits 2 (pwsh -File on a missing script would exit 64). Only single-quoted literals: the text
+    /// goes through Task Scheduler's, systemd's and cron's quoting unchanged.
+    /// </summary>
+    public static string EntryPoint(NodeRole role, string? modulesFolder, string configPath)
+    {
+        if (configPath is null) throw new ArgumentNullException(nameof(configPath));
+        var label = role == NodeRole.Siege ? "SIEGE" : "SITE";
+        var config = PowerShellLiteral(configPath);
+        var path = modulesFolder is null ? "" : $"$env:PSModulePath = {PowerShellLiteral(modulesFolder)} + [IO.Path]::PathSeparator + $env:PSModulePath; ";
+        return path +
+            "try { $m = Import-Module HeitzSync -PassThru -ErrorAction Stop | Select-Object -Last 1; " +
+            $"& (Join-Path $m.ModuleBase {PowerShellLiteral("Scripts/" + ScriptFor(role))}) -ConfigPath {config}; " +
+            "exit $(if ($LASTEXITCODE -in 0, 1, 2) { $LASTEXITCODE } else { 2 }) } " +
+            $"catch {{ 'HeitzSync {label} ' + {config} + ' FAILED: the HeitzSync module could not be loaded (' + $_.Exception.Message + '): install it for all users " +
+            "(Install-PSResource HeitzSync -Scope AllUsers) or register the task again from where it is (Register-HzSyncTask -Force)'; exit 2 }";
+    }
+
+    /// <summary>
+    /// The folder a module path entry must name for <c>Import-Module HeitzSync</c> to find the module loaded from
+    /// <paramref name="moduleBase"/>: …/Modules for …/Modules/HeitzSync/0.1.0 or …/Modules/HeitzSync; null when the
+    /// module's folder is not laid out that way (the task then finds the module through PSModulePath alone).
+    /// </summary>
+    public static string? ModulesFolderOf(string moduleBase)
+    {
+        if (string.IsNullOrEmpty(moduleBase)) return null;
+        var folder = new DirectoryInfo(moduleBase.TrimEnd('/', '\\'));
+        if (Version.TryParse(folder.Name, out _) && folder.Parent is { } named && IsModuleName(named.Name)) return named.Parent?.FullName;
+        return IsModuleName(folder.Name) ? folder.Parent?.FullName : null;
+
+        static bool IsModuleName(string name) => string.Equals(name, "HeitzSync", StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>A PowerShell single-quoted string: every kind of single quote PowerShell accepts is doubled.</summary>
+    private static string PowerShellLiteral(string value)
+    {
+        var escaped = new System.Text.StringBuilder("'");
+        foreach (var c in value)
+        {
+            if (c is '\'' or '\u2018' or '\u2019' or '\u201A' or '\u201B') escaped.Append(c);
+            escaped.Append(c);
+        }
+        return escaped.Append('\'').ToString();
     }
 
     /// <summary><c>hzsync sync --config config</c>; <paramref name="prefix"/> holds hzsync.dll when hzsync runs through <c>dotnet</c>.</summary>
@@ -119,6 +173,7 @@ public static class SchedulePlanner
             Arguments = command.Arguments,
             WorkingDirectory = config.BaseFolder,
             RunAs = string.IsNullOrEmpty(runAs) ? null : runAs,
+            LogFile = Path.Combine(config.Resolve(config.Reports.Folder), "night.log"),
             Warnings = Warnings(config, start, offset, at),
         };
     }

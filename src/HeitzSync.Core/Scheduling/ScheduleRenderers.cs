@@ -140,17 +140,22 @@ public static class SystemdUnits
 /// <summary>A line of /etc/cron.d (with the user field), and the file that holds it.</summary>
 public static class CronEntry
 {
-    /// <summary><c>m h * * * user command</c>, the command quoted for /bin/sh and cron's '%'.</summary>
+    /// <summary>
+    /// <c>m h * * * user command &gt;&gt; log 2&gt;&amp;1</c>, the command quoted for /bin/sh and cron's '%': cron keeps
+    /// no output (it mails it, where mail is set up), so the night's lines are appended to <see cref="SchedulePlan.LogFile"/>.
+    /// </summary>
     public static string Line(SchedulePlan plan) =>
         Fields(plan) + " " + (plan.RunAs ?? "root") + " " +
-        string.Join(" ", new[] { plan.Program }.Concat(plan.Arguments).Select(CommandLineQuoting.Cron));
+        string.Join(" ", new[] { plan.Program }.Concat(plan.Arguments).Select(CommandLineQuoting.Cron)) +
+        (plan.LogFile is { } log ? " >> " + CommandLineQuoting.Cron(log) + " 2>&1" : "");
 
     /// <summary>The time fields: <c>m h * * *</c>, every day.</summary>
     public static string Fields(SchedulePlan plan) => string.Format(CultureInfo.InvariantCulture, "{0} {1} * * *", plan.At.Minutes, plan.At.Hours);
 
     /// <summary>The file /etc/cron.d/heitzsync-&lt;site&gt;: a comment, the shell, the line, and the final line break cron requires.</summary>
     public static ScheduleFile File(SchedulePlan plan) => new(plan.FileBaseName,
-        $"# Written by Register-HzSyncTask (HeitzSync): {plan.Description}.\n# Exit status: 0 OK, 1 partial, 2 failed or stopped; the report is in the node's reports folder.\nSHELL=/bin/sh\n{Line(plan)}\n");
+        $"# Written by Register-HzSyncTask (HeitzSync): {plan.Description}.\n# Exit status: 0 OK, 1 partial, 2 failed or stopped; the report is in the node's reports folder" +
+        (plan.LogFile is { } log ? $", the night's output lines in {log}" : "") + ".\nSHELL=/bin/sh\n" + Line(plan) + "\n");
 }
 
 /// <summary>The files of a plan for one kind of scheduler.</summary>

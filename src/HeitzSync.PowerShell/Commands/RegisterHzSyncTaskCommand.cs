@@ -8,7 +8,7 @@ namespace HeitzSync.PowerShell.Commands;
 
 /// <summary>
 /// Schedules the node's night: the module's script for its role (Scripts/Invoke-HzSiteNight.ps1 or
-/// Invoke-HzSiegeNight.ps1) every day at schedule.startTime for the Siège, and site number × staggerMinutes later for a
+/// Invoke-HzSiegeNight.ps1, of the module version found when the night starts) every day at schedule.startTime for the Siège, and site number × staggerMinutes later for a
 /// site, in Windows Task Scheduler, a systemd timer, or /etc/cron.d. With -Path it writes the files into a folder
 /// instead (to review them, or to install them by hand).
 /// </summary>
@@ -39,7 +39,8 @@ public sealed class RegisterHzSyncTaskCommand : HzConfigCmdlet
         if (!TryLoadConfig(out var config)) return;
         var kind = SchedulePlanner.Resolve(Kind);
         var windows = kind == ScheduleKind.TaskScheduler;
-        var scripts = System.IO.Path.Combine(MyInvocation.MyCommand.Module?.ModuleBase ?? System.IO.Path.GetDirectoryName(typeof(RegisterHzSyncTaskCommand).Assembly.Location)!, "Scripts");
+        var moduleBase = MyInvocation.MyCommand.Module?.ModuleBase ?? System.IO.Path.GetDirectoryName(typeof(RegisterHzSyncTaskCommand).Assembly.Location)!;
+        var scripts = System.IO.Path.Combine(moduleBase, "Scripts");
         var script = System.IO.Path.Combine(scripts, ScheduledCommand.ScriptFor(config.Role));
         if (!File.Exists(script))
         {
@@ -47,7 +48,11 @@ public sealed class RegisterHzSyncTaskCommand : HzConfigCmdlet
                 ErrorIds.ScheduleScriptMissing, ErrorCategory.ObjectNotFound, script);
             return;
         }
-        var plan = SchedulePlanner.Plan(config, ScheduledCommand.PowerShell(Shell(windows), script, config.ConfigPath ?? ResolvedConfigPath, windows), Credential?.UserName);
+        // The task imports the module by name when the night starts (the newest version in this module's folder first):
+        // a versioned script path would be gone after an upgrade.
+        var modules = ScheduledCommand.ModulesFolderOf(moduleBase);
+        if (modules is null) WriteWarning($"The module is loaded from {moduleBase}, not from a folder named HeitzSync: the task finds HeitzSync through PSModulePath alone. Install the module (Install-PSResource HeitzSync -Scope AllUsers) so that the account that runs the night finds it.");
+        var plan = SchedulePlanner.Plan(config, ScheduledCommand.PowerShell(Shell(windows), config.Role, modules, config.ConfigPath ?? ResolvedConfigPath, windows), Credential?.UserName);
         foreach (var warning in plan.Warnings) WriteWarning(warning);
         WriteVerbose($"{config.Role} {config.Site.Code}: every day at {plan.AtText} ({plan.OffsetMinutes} min after schedule.startTime {config.Schedule.StartTime}), {kind}, as {plan.RunAs ?? (windows ? "SYSTEM" : "root")}.");
         if (Credential is not null && !windows) WriteVerbose("On Linux only the credential's user name is used (User= or the cron user field); its password is not.");

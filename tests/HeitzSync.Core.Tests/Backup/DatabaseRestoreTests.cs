@@ -5,29 +5,58 @@ using HeitzSync.Testing.Firebird;
 
 namespace HeitzSync.Core.Tests.Backup;
 
+/// <summary>A database with 40 members, its verified safety backup, then 7 more members added after the backup: made once
+/// for the test class (a backup and its verification are the slow part), each test restoring on copies of its own.</summary>
+public sealed class ClubWithBackupFixture : IAsyncLifetime
+{
+    private readonly TempFolder _folder = new("hz-restore-source");
+
+    public string Database => _folder.File("club.fdb");
+    public string Backup { get; private set; } = "";
+    public Dictionary<string, long> AtBackup { get; private set; } = new();
+
+    public async Task InitializeAsync()
+    {
+        var settings = new FbConnectionSettings { Database = Database };
+        ClubDatabase.Create(settings, 40);
+        AtBackup = ClubDatabase.RowCounts(settings);
+        Backup = (await new SafetyBackup().RunAsync(settings, _folder.File("backups"), 10, null, CancellationToken.None)).Path;
+        ClubDatabase.AddMembers(settings, 1000, 7);
+    }
+
+    public Task DisposeAsync()
+    {
+        _folder.Dispose();
+        return Task.CompletedTask;
+    }
+}
+
 [Trait("Category", "Firebird")]
-public class DatabaseRestoreTests : IDisposable
+public class DatabaseRestoreTests : IDisposable, IClassFixture<ClubWithBackupFixture>
 {
     private static readonly DateTime RestoreTime = new(2026, 11, 3, 4, 5, 6, DateTimeKind.Utc);
     private readonly TempFolder _temp = new("hz-restore");
+    private readonly ClubWithBackupFixture _club;
+
+    public DatabaseRestoreTests(ClubWithBackupFixture club) => _club = club;
 
     private static DatabaseRestore Restore() => new() { UtcNow = () => RestoreTime };
 
-    /// <summary>A database with 40 members, its verified safety backup, then 7 more members added after the backup.</summary>
-    private async Task<(FbConnectionSettings Database, string Backup, Dictionary<string, long> AtBackup)> DatabaseWithBackupAsync()
+    /// <summary>This test's copies of the class's database (40 members at the backup, 47 now) and of its verified backup.</summary>
+    private (FbConnectionSettings Database, string Backup, Dictionary<string, long> AtBackup) DatabaseWithBackup()
     {
         var settings = new FbConnectionSettings { Database = _temp.File("club.fdb") };
-        ClubDatabase.Create(settings, 40);
-        var atBackup = ClubDatabase.RowCounts(settings);
-        var backup = await new SafetyBackup().RunAsync(settings, _temp.File("backups"), 10, null, CancellationToken.None);
-        ClubDatabase.AddMembers(settings, 1000, 7);
-        return (settings, backup.Path, atBackup);
+        File.Copy(_club.Database, settings.Database);
+        var backup = Path.Combine(_temp.File("backups"), Path.GetFileName(_club.Backup));
+        Directory.CreateDirectory(Path.GetDirectoryName(backup)!);
+        File.Copy(_club.Backup, backup);
+        return (settings, backup, new Dictionary<string, long>(_club.AtBackup));
     }
 
     [Fact]
     public async Task Restoring_a_good_backup_gives_its_rows_back_and_keeps_the_previous_database_aside()
     {
-        var (database, backup, atBackup) = await DatabaseWithBackupAsync();
+        var (database, backup, atBackup) = DatabaseWithBackup();
         var beforeRestore = ClubDatabase.RowCounts(database);
         var phases = new List<BackupPhase>();
 
@@ -46,7 +75,7 @@ public class DatabaseRestoreTests : IDisposable
     [Fact]
     public async Task A_bad_backup_leaves_the_current_database_in_place_and_unchanged()
     {
-        var (database, backup, _) = await DatabaseWithBackupAsync();
+        var (database, backup, _) = DatabaseWithBackup();
         var current = ClubDatabase.RowCounts(database);
         var truncated = _temp.File("truncated.fbk");
         using (var source = File.OpenRead(backup))
@@ -67,7 +96,7 @@ public class DatabaseRestoreTests : IDisposable
     [Fact]
     public async Task When_the_restored_database_does_not_open_in_place_the_previous_one_is_put_back()
     {
-        var (database, backup, _) = await DatabaseWithBackupAsync();
+        var (database, backup, _) = DatabaseWithBackup();
         var current = ClubDatabase.RowCounts(database);
         var restore = Restore();
         var previousWasAside = false;
@@ -90,7 +119,7 @@ public class DatabaseRestoreTests : IDisposable
     [Fact]
     public async Task A_database_in_use_is_refused_before_anything_changes()
     {
-        var (database, backup, _) = await DatabaseWithBackupAsync();
+        var (database, backup, _) = DatabaseWithBackup();
         var current = ClubDatabase.RowCounts(database);
 
         RestoreFailedException error;
@@ -108,7 +137,7 @@ public class DatabaseRestoreTests : IDisposable
     [Fact]
     public async Task Restoring_where_there_is_no_database_yet_creates_it()
     {
-        var (database, backup, atBackup) = await DatabaseWithBackupAsync();
+        var (database, backup, atBackup) = DatabaseWithBackup();
         var fresh = database with { Database = _temp.File("new-site.fdb") };
 
         var result = await Restore().RestoreAsync(backup, fresh, null, CancellationToken.None);
@@ -120,7 +149,7 @@ public class DatabaseRestoreTests : IDisposable
     [Fact]
     public async Task A_failing_preparation_replaces_nothing()
     {
-        var (database, backup, _) = await DatabaseWithBackupAsync();
+        var (database, backup, _) = DatabaseWithBackup();
         var current = ClubDatabase.RowCounts(database);
         string? prepared = null;
 
@@ -161,7 +190,7 @@ public class DatabaseRestoreTests : IDisposable
     [Fact]
     public async Task A_database_on_a_remote_server_or_behind_an_alias_is_refused_with_what_to_do()
     {
-        var (_, backup, _) = await DatabaseWithBackupAsync();
+        var (_, backup, _) = DatabaseWithBackup();
         var remote = new FbConnectionSettings { Database = "/srv/firebird/club.fdb", Server = "db.example.invalid", Password = "not-shown-1234" };
         var alias = new FbConnectionSettings { Database = "club", Server = "127.0.0.1" };
 

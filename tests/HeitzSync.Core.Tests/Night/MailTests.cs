@@ -32,7 +32,7 @@ public class MailTests : IDisposable
         NodeContext.SecretsFor(config).Set("db", "S3cret-Passw0rd");
         var report = await NodeRunner.SendAsync(config, null, CancellationToken.None);   // the database server is unreachable
         Assert.Equal(ReportState.Failed, report.State);
-        for (var i = 0; i < 50 && sink.Messages.Count == 0; i++) await Task.Delay(100);
+        for (var i = 0; i < 300 && sink.Messages.Count == 0; i++) await Task.Delay(100);   // until the mail arrives (30 s: a guard only)
         var mail = Assert.Single(sink.Messages);
         Assert.Contains("Subject: HeitzSync LYON01: Send Failed", mail);
         Assert.Contains("DatabaseError", mail);

@@ -42,7 +42,7 @@ public class RunLockTests : IDisposable
             }
         });
         holder.Start();
-        Assert.True(held.Wait(TimeSpan.FromSeconds(10)));
+        Assert.True(held.Wait(TimeSpan.FromSeconds(60)));   // a guard only: returns as soon as the other thread holds the lock
 
         Assert.Throws<RunLockedException>(() => RunLock.Acquire(_temp.Path, "Sync"));
         release.Set();

@@ -20,7 +20,7 @@ public class FoundTaskTests : IDisposable
             BaseFolder = "/etc/heitz sync",
             ConfigPath = "/etc/heitz sync/heitzsync.json",
         };
-        var command = ScheduledCommand.PowerShell("/opt/microsoft/powershell/7/pwsh", "/opt/heitz sync/Scripts/Invoke-HzSiteNight.ps1", config.ConfigPath!, windows: false);
+        var command = ScheduledCommand.PowerShell("/opt/microsoft/powershell/7/pwsh", config.Role, "/opt/heitz sync/Modules", config.ConfigPath!, windows: false);
         return SchedulePlanner.Plan(config, command, runAs);
     }
 

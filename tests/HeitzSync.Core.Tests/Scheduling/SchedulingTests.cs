@@ -22,8 +22,8 @@ public class SchedulingTests : IDisposable
         ConfigPath = folder + "/heitzsync.json",
     };
 
-    private static ScheduledCommand Pwsh(HzSyncConfig config, string script = "/opt/heitz sync/Scripts/Invoke-HzSiteNight.ps1") =>
-        ScheduledCommand.PowerShell("/opt/microsoft/powershell/7/pwsh", script, config.ConfigPath!, windows: false);
+    private static ScheduledCommand Pwsh(HzSyncConfig config) =>
+        ScheduledCommand.PowerShell("/opt/microsoft/powershell/7/pwsh", config.Role, "/opt/heitz sync/Modules", config.ConfigPath!, windows: false);
 
     [Fact]
     public void The_Siege_starts_at_startTime_and_site_n_n_times_the_stagger_after_it()
@@ -71,15 +71,43 @@ public class SchedulingTests : IDisposable
     }
 
     [Fact]
-    public void The_PowerShell_command_runs_the_script_without_profile_and_bypasses_the_policy_on_Windows_only()
+    public void The_PowerShell_command_imports_the_module_by_name_when_the_night_starts_and_bypasses_the_policy_on_Windows_only()
     {
-        var linux = ScheduledCommand.PowerShell("/usr/bin/pwsh", "/m/Scripts/Invoke-HzSiteNight.ps1", "/etc/h.json", windows: false);
-        Assert.Equal(new[] { "-NoProfile", "-NonInteractive", "-File", "/m/Scripts/Invoke-HzSiteNight.ps1", "-ConfigPath", "/etc/h.json" }, linux.Arguments);
-        var windows = ScheduledCommand.PowerShell(@"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe", @"C:\M\Invoke-HzSiegeNight.ps1", @"C:\ProgramData\HeitzSync\heitzsync.json", windows: true);
-        Assert.Equal(new[] { "-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-File", @"C:\M\Invoke-HzSiegeNight.ps1", "-ConfigPath", @"C:\ProgramData\HeitzSync\heitzsync.json" }, windows.Arguments);
+        var linux = ScheduledCommand.PowerShell("/usr/bin/pwsh", NodeRole.Site, "/usr/local/share/powershell/Modules", "/etc/h.json", windows: false);
+        Assert.Equal(new[] { "-NoProfile", "-NonInteractive", "-Command" }, linux.Arguments.Take(3));
+        var entry = Assert.Single(linux.Arguments.Skip(3));
+        Assert.Equal(ScheduledCommand.EntryPoint(NodeRole.Site, "/usr/local/share/powershell/Modules", "/etc/h.json"), entry);
+        // No version folder, no script path: the module found when the night starts runs its own script.
+        Assert.StartsWith("$env:PSModulePath = '/usr/local/share/powershell/Modules' + [IO.Path]::PathSeparator + $env:PSModulePath; ", entry);
+        Assert.Contains("Import-Module HeitzSync -PassThru -ErrorAction Stop", entry);
+        Assert.Contains("& (Join-Path $m.ModuleBase 'Scripts/Invoke-HzSiteNight.ps1') -ConfigPath '/etc/h.json';", entry);
+        Assert.Contains("exit $(if ($LASTEXITCODE -in 0, 1, 2) { $LASTEXITCODE } else { 2 })", entry);
+        Assert.Contains("catch { 'HeitzSync SITE ' + '/etc/h.json' + ' FAILED: the HeitzSync module could not be loaded (", entry);
+        Assert.EndsWith("; exit 2 }", entry);
+        Assert.DoesNotContain("\"", entry);   // single-quoted literals only: nothing for the schedulers' quoting to trip on
+
+        var windows = ScheduledCommand.PowerShell(@"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe", NodeRole.Siege, null, @"C:\Club's ‘data’\heitzsync.json", windows: true);
+        Assert.Equal(new[] { "-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-Command" }, windows.Arguments.Take(5));
+        var siege = windows.Arguments[5];
+        Assert.StartsWith("try { ", siege);   // no module folder known: PSModulePath alone
+        Assert.Contains("'Scripts/Invoke-HzSiegeNight.ps1') -ConfigPath 'C:\\Club''s ‘‘data’’\\heitzsync.json';", siege);   // every kind of single quote doubled
+        Assert.Contains("'HeitzSync SIEGE ' + ", siege);
+
         Assert.Equal("Invoke-HzSiegeNight.ps1", ScheduledCommand.ScriptFor(NodeRole.Siege));
         Assert.Equal("Invoke-HzSiteNight.ps1", ScheduledCommand.ScriptFor(NodeRole.Site));
         Assert.Equal(new[] { "/x/hzsync.dll", "sync", "--config", "/etc/h.json" }, ScheduledCommand.Hzsync("/usr/bin/dotnet", new[] { "/x/hzsync.dll" }, "/etc/h.json").Arguments);
+    }
+
+    [Theory]
+    [InlineData("/usr/local/share/powershell/Modules/HeitzSync/0.1.0", "/usr/local/share/powershell/Modules")]
+    [InlineData("/usr/local/share/powershell/Modules/HeitzSync/0.1.0/", "/usr/local/share/powershell/Modules")]
+    [InlineData("/opt/output/HeitzSync", "/opt/output")]
+    [InlineData("/opt/output/heitzsync/2.10.3", "/opt/output")]
+    [InlineData("/opt/elsewhere/0.1.0", null)]
+    [InlineData("/opt/mymodule", null)]
+    public void The_module_folder_put_on_the_path_is_the_one_that_holds_the_HeitzSync_folder(string moduleBase, string? expected)
+    {
+        Assert.Equal(expected, ScheduledCommand.ModulesFolderOf(moduleBase));
     }
 
     [Fact]
@@ -87,7 +115,7 @@ public class SchedulingTests : IDisposable
     {
         var config = Node(NodeRole.Site, "LYON01", 2, folder: @"C:\Program Data\Heitz Sync");
         config = config with { ConfigPath = @"C:\Program Data\Heitz Sync\heitzsync.json" };
-        var command = ScheduledCommand.PowerShell(@"C:\Program Files\PowerShell\7\pwsh.exe", @"C:\Program Files\WindowsPowerShell\Modules\HeitzSync\0.1.0\Scripts\Invoke-HzSiteNight.ps1", config.ConfigPath!, windows: true);
+        var command = ScheduledCommand.PowerShell(@"C:\Program Files\PowerShell\7\pwsh.exe", NodeRole.Site, @"C:\Program Files\WindowsPowerShell\Modules", config.ConfigPath!, windows: true);
         var plan = SchedulePlanner.Plan(config, command);
         var xml = TaskSchedulerXml.Render(plan);
 
@@ -99,7 +127,7 @@ public class SchedulingTests : IDisposable
         Assert.Equal("1", trigger.Element(Task + "ScheduleByDay")!.Element(Task + "DaysInterval")!.Value);
         var exec = task.Element(Task + "Actions")!.Element(Task + "Exec")!;
         Assert.Equal(@"C:\Program Files\PowerShell\7\pwsh.exe", exec.Element(Task + "Command")!.Value);
-        Assert.Equal(@"-NoProfile -NonInteractive -ExecutionPolicy Bypass -File ""C:\Program Files\WindowsPowerShell\Modules\HeitzSync\0.1.0\Scripts\Invoke-HzSiteNight.ps1"" -ConfigPath ""C:\Program Data\Heitz Sync\heitzsync.json""",
+        Assert.Equal("-NoProfile -NonInteractive -ExecutionPolicy Bypass -Command \"" + ScheduledCommand.EntryPoint(NodeRole.Site, @"C:\Program Files\WindowsPowerShell\Modules", config.ConfigPath!) + "\"",
             exec.Element(Task + "Arguments")!.Value);
         Assert.Equal(@"C:\Program Data\Heitz Sync", exec.Element(Task + "WorkingDirectory")!.Value);
         var settings = task.Element(Task + "Settings")!;
@@ -122,14 +150,16 @@ public class SchedulingTests : IDisposable
         Directory.CreateDirectory(folder);
         var config = Node(NodeRole.Site, "LYON01", 2, start: "01:45", stagger: 7, folder: folder) with { ConfigPath = Path.Combine(folder, "heitz$sync.json") };
         // /bin/sh stands for pwsh: systemd-analyze checks that the program exists and is executable.
-        var plan = SchedulePlanner.Plan(config, ScheduledCommand.PowerShell("/bin/sh", "/opt/heitz sync/Scripts/Invoke-HzSiteNight.ps1", config.ConfigPath!, windows: false), runAs: "heitzsync");
+        var plan = SchedulePlanner.Plan(config, ScheduledCommand.PowerShell("/bin/sh", NodeRole.Site, "/opt/heitz sync/Modules", config.ConfigPath!, windows: false), runAs: "heitzsync");
 
         Assert.Equal("*-*-* 01:59:00", SystemdUnits.OnCalendar(plan));
         var service = SystemdUnits.Service(plan);
         Assert.Contains("\nType=oneshot\n", service);
         Assert.Contains("\nTimeoutStartSec=25h\n", service);
         Assert.Contains("\nUser=heitzsync\n", service);
-        Assert.Contains($"\nExecStart=\"/bin/sh\" \"-NoProfile\" \"-NonInteractive\" \"-File\" \"/opt/heitz sync/Scripts/Invoke-HzSiteNight.ps1\" \"-ConfigPath\" \"{folder.Replace("%", "%%")}/heitz$$sync.json\"\n", service);
+        var entry = ScheduledCommand.EntryPoint(NodeRole.Site, "/opt/heitz sync/Modules", config.ConfigPath!);
+        Assert.Contains($"\nExecStart=\"/bin/sh\" \"-NoProfile\" \"-NonInteractive\" \"-Command\" \"{entry.Replace("%", "%%").Replace("$", "$$")}\"\n", service);
+        Assert.Contains("$$env:PSModulePath = '/opt/heitz sync/Modules'", service);   // systemd would expand a single $
         Assert.Contains($"\nWorkingDirectory={folder.Replace("%", "%%")}\n", service);
         var timer = SystemdUnits.Timer(plan);
         Assert.Contains("\nOnCalendar=*-*-* 01:59:00\n", timer);
@@ -146,15 +176,20 @@ public class SchedulingTests : IDisposable
     public void The_cron_line_runs_at_the_planned_time_and_sh_reads_its_words_back_unchanged()
     {
         var config = Node(NodeRole.Site, "LYON01", 2, start: "02:00", stagger: 25) with { ConfigPath = "/etc/heitz sync/it's 100%.json" };
-        var plan = SchedulePlanner.Plan(config, ScheduledCommand.PowerShell("/usr/bin/pwsh", "/opt/heitz sync/Invoke-HzSiteNight.ps1", config.ConfigPath!, windows: false));
+        var plan = SchedulePlanner.Plan(config, ScheduledCommand.PowerShell("/usr/bin/pwsh", NodeRole.Site, "/opt/heitz sync/Modules", config.ConfigPath!, windows: false));
         var line = CronEntry.Line(plan);
         Assert.Equal("50 2 * * *", CronEntry.Fields(plan));
-        Assert.Equal("50 2 * * * root /usr/bin/pwsh -NoProfile -NonInteractive -File '/opt/heitz sync/Invoke-HzSiteNight.ps1' -ConfigPath '/etc/heitz sync/it'\\''s 100\\%.json'", line);
+        Assert.StartsWith(@"50 2 * * * root /usr/bin/pwsh -NoProfile -NonInteractive -Command '$env:PSModulePath = '\''/opt/heitz sync/Modules'\'' + ", line);
+        // cron keeps no output: the night's lines go to night.log in the reports folder.
+        Assert.Equal("/etc/heitz sync/reports/night.log", plan.LogFile);
+        Assert.EndsWith(" >> '/etc/heitz sync/reports/night.log' 2>&1", line);
 
         // What cron hands to /bin/sh (it turns '\%' back into '%'), split into words by a real shell.
-        var command = line.Substring("50 2 * * * root ".Length).Replace("\\%", "%");
+        var start = "50 2 * * * root ".Length;
+        var command = line.Substring(start, line.LastIndexOf(" >> ", StringComparison.Ordinal) - start).Replace("\\%", "%");
         var words = Run("/bin/sh", "-c", "printf '%s\\n' " + command).Output.TrimEnd('\n').Split('\n');
         Assert.Equal(new[] { plan.Program }.Concat(plan.Arguments), words);
+        Assert.Contains("-ConfigPath '/etc/heitz sync/it''s 100%.json';", words[^1]);   // PowerShell's own quoting, through the shell's
 
         var file = CronEntry.File(plan with { RunAs = "heitzsync" });
         Assert.Equal("heitzsync-lyon01", file.FileName);
@@ -180,7 +215,7 @@ public class SchedulingTests : IDisposable
     public void Files_are_not_replaced_without_force_and_the_task_XML_is_written_UTF16()
     {
         var config = Node(NodeRole.Siege, "SIEGE", 1);
-        var plan = SchedulePlanner.Plan(config, Pwsh(config, "/opt/m/Scripts/Invoke-HzSiegeNight.ps1"));
+        var plan = SchedulePlanner.Plan(config, Pwsh(config));
         var folder = Path.Combine(_temp.Path, "review");
         var installer = new ScheduleInstaller();
 

@@ -66,7 +66,7 @@ public class PolicyTests
         world.Night();
         var site = world.Sites[0];
         world.Siege.Sql("UPDATE PRICE SET AMOUNT = 420 WHERE CODE = 'YEAR'");
-        Thread.Sleep(20);
+        WaitForTheClockToPass(site, (DateTime)world.Siege.Scalar("SELECT CURRENT_TIMESTAMP FROM RDB$DATABASE")!);
         site.Sql("UPDATE PRICE SET AMOUNT = 999 WHERE CODE = 'YEAR'");   // later than the Siège's edit
 
         var cycle = world.NextCycle();
@@ -75,5 +75,17 @@ public class PolicyTests
             new SitePackageFacts(extract.Site, extract.SiteNumber, extract.KeyLow, extract.KeyHigh, cycle, extract.Covered, extract.Acknowledging),
             () => File.OpenRead(file), CancellationToken.None);
         return (site, cycle, result);
+    }
+
+    /// <summary>Returns once <paramref name="node"/>'s CURRENT_TIMESTAMP (what its triggers stamp a change with) is past
+    /// <paramref name="time"/>: a change made next is later, whatever the clock's resolution or the machine's speed.</summary>
+    private static void WaitForTheClockToPass(EngineNode node, DateTime time)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);   // a guard against a stopped clock, not a measure
+        while ((DateTime)node.Scalar("SELECT CURRENT_TIMESTAMP FROM RDB$DATABASE")! <= time)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the database clock did not pass {time:O}");
+            Thread.Sleep(1);
+        }
     }
 }

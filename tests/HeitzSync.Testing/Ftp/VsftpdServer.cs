@@ -238,6 +238,36 @@ public sealed class VsftpdServer : IDisposable
         return tree;
     }
 
+    /// <summary>The local ports of this machine's established connections to the server's control port (clients' side,
+    /// from /proc/net/tcp and tcp6, where dual-mode sockets are): a new one is a client that connected again, even while
+    /// the server is paused.</summary>
+    public IReadOnlySet<int> ClientPorts()
+    {
+        var ports = new HashSet<int>();
+        foreach (var line in new[] { "/proc/net/tcp", "/proc/net/tcp6" }.Where(File.Exists).SelectMany(t => File.ReadLines(t).Skip(1)))
+        {
+            // "  12: 0100007F:A1B2 0100007F:1F90 01 ...": local address:port, remote address:port, state (01 established).
+            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length < 4 || fields[3] != "01") continue;
+            var remotePort = int.Parse(fields[2].Substring(fields[2].IndexOf(':') + 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+            if (remotePort == Port) ports.Add(int.Parse(fields[1].Substring(fields[1].IndexOf(':') + 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture));
+        }
+        return ports;
+    }
+
+    /// <summary>Waits until a client connects to the control port from a port not in <paramref name="known"/>; false
+    /// when none did within <paramref name="deadline"/> (a guard against a hang, not a measure).</summary>
+    public bool WaitForNewClient(IReadOnlySet<int> known, TimeSpan deadline)
+    {
+        var watch = Stopwatch.StartNew();
+        while (!ClientPorts().Except(known).Any())
+        {
+            if (watch.Elapsed > deadline) return false;
+            Thread.Sleep(50);
+        }
+        return true;
+    }
+
     private bool Listening()
     {
         try
