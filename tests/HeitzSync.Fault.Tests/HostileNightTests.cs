@@ -90,7 +90,8 @@ public class HostileNightTests
         {
             var run = SignalAt(lyon, command, "apply.inside-tx", signal[3..]);
             Assert.True(run.ExitCode == 2, $"{signal}: {run}");
-            Assert.StartsWith($"Stopped: LYON01 {(run.Command == "sync" ? "Sync" : "Receive")} stopped by {signal}", run.Summary);
+            Assert.StartsWith($"Stopped: LYON01 {(run.Command == "sync" ? "Sync" : "Receive")} (report ", run.Summary);   // the one summary line
+            Assert.Contains($"[Stopped] stopped by {signal}", run.Stderr);
             Assert.DoesNotContain("connection shutdown", run.Stderr + run.Stdout, StringComparison.OrdinalIgnoreCase);
             Assert.DoesNotContain("   at ", run.Stderr + run.Stdout);
             Assert.DoesNotContain("SELECT", run.Stderr + run.Stdout);
