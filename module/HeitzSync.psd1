@@ -32,6 +32,7 @@
         'Initialize-HzSite'
         'Invoke-HzSync'
         'Invoke-HzConsolidation'
+        'Unregister-HzSite'
         'Stop-HzSync'
         'Get-HzSyncReport'
         'Start-HzBackup'
@@ -61,6 +62,7 @@
 - Pipelines that hold per record (objects carry ConfigPath), Get-HzSyncConfig | Set-HzSyncConfig, -Path with wildcards and -LiteralPath, argument completion, enum names and hh:mm:ss durations in ConvertTo-Json, default views that fit 120 columns.
 - Get-HzSyncCredential and Remove-HzSyncCredential, Get-HzSyncTask and Unregister-HzSyncTask.
 - A run refused because another one holds the node''s lock is an error (RunInProgress), no longer a failed run in the reports.
+- Sites join by their init (registered in the drop) and leave by Unregister-HzSite (hzsync unregister); a night waits for tonight''s packages, a site for the answer to what it sent; full restores keep a site''s unsent changes; damaged packages are set aside once; a cut upload resumes.
 '
         }
     }

@@ -61,14 +61,15 @@ internal static class NodeCommands
         yield return Operation("consolidate", "Siège: waits for the sites' packages, consolidates them into the master and publishes one package per site.",
             (config, ct, parse) => NodeRunner.ConsolidateAsync(config, TimeSpan.FromMinutes(parse.GetValue(reception) is >= 0 and var r ? r : config.Schedule.ReceptionMinutes), ConsoleOutput.Progress(quiet: false), ct), reception);
 
-        var target = new Option<string>("--site") { Description = "The site the full package is for.", Required = true };
-        target.Validators.Add(result =>
-        {
-            if (!Core.Model.SiteCode.TryParse(result.GetValueOrDefault<string>(), out _))
-                result.AddError($"--site '{result.GetValueOrDefault<string>()}' is not a site code: 2 to 16 upper-case letters, digits or '_', starting with a letter (e.g. LYON01).");
-        });
+        var target = new Option<string>("--site") { Description = "The site the full package is for (a registered site).", Required = true };
+        target.Validators.Add(MustBeSiteCode);
         yield return Operation("full", "Siège: publishes a full package of the master for one site (seed a new site, recover a lost one).",
             (config, ct, parse) => NodeRunner.PublishFullAsync(config, Core.Model.SiteCode.Parse(parse.GetValue(target)), ConsoleOutput.Progress(quiet: false), ct), target);
+
+        var removed = new Option<string>("--site") { Description = "The site to remove (its code).", Required = true };
+        removed.Validators.Add(MustBeSiteCode);
+        yield return Operation("unregister", "Siège: removes a site from the chain: the Siège stops waiting and publishing for it; its number is retired for good.",
+            (config, ct, parse) => NodeRunner.UnregisterAsync(config, Core.Model.SiteCode.Parse(parse.GetValue(removed)!), ConsoleOutput.Progress(quiet: false), ct), removed);
 
         yield return Operation("sync", "The whole night for this node's role (what the scheduled task runs).",
             (config, ct) => NodeRunner.SyncAsync(config, ConsoleOutput.Progress(quiet: false), ct));
@@ -79,6 +80,15 @@ internal static class NodeCommands
         yield return Stop();
         yield return Key();
         yield return Register();
+    }
+
+    private static void MustBeSiteCode(System.CommandLine.Parsing.OptionResult result)
+    {
+        var code = result.GetValueOrDefault<string>();
+        if (code is not null && !Core.Model.SiteCode.TryParse(code, out _))
+        {
+            result.AddError($"'{code}' is not a site code (a capital letter then 1 to 15 capital letters, digits or '_', e.g. LYON01).");
+        }
     }
 
     private static Command Operation(string name, string description, Func<HzSyncConfig, CancellationToken, Task<SyncReport>> run) =>

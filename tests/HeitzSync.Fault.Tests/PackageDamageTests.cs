@@ -45,15 +45,16 @@ public class PackageDamageTests
         string outcome;
         if (damage == "siege-package-bit-flipped")
         {
-            // METZ03 refuses it (exit 2) and keeps it in its quarantine; the others applied theirs.
+            // METZ03 sets it aside (exit 1, reported once: the next valid package applies, and the Siège's next publish
+            // replaces it) and keeps it in its quarantine; the others applied theirs.
             var receive = night.Runs.Single(r => r.Node == "METZ03" && r.Command == "receive");
-            Assert.True(receive.ExitCode == 2 && receive.Stderr.Contains("PackageRejected", StringComparison.Ordinal), receive.ToString());
+            Assert.True(receive.ExitCode == 1 && receive.Stderr.Contains("PackageSetAside", StringComparison.Ordinal) && receive.Stderr.Contains("failed authentication", StringComparison.Ordinal), receive.ToString());
             // Kept as <name>.<time> (a quarantined file no longer ends in .hzp) with <name>.<time>.reason.txt beside it.
             var kept = Directory.GetFiles(Path.Combine(world["METZ03"].WorkFolder, "quarantine")).Select(Path.GetFileName).ToList();
             Assert.True(kept.Any(f => f!.StartsWith(name + ".", StringComparison.Ordinal) && !f.EndsWith(".reason.txt", StringComparison.Ordinal)),
                 $"{name} is not in METZ03's quarantine: {string.Join(", ", kept)}");
             Assert.All(night.Runs.Where(r => r.Command == "receive" && r.Node != "METZ03"), r => Assert.True(r.ExitCode == 0, r.ToString()));
-            outcome = "METZ03's receive refused it (exit 2, PackageRejected) and quarantined it locally; nothing applied";
+            outcome = "METZ03's receive set it aside (exit 1, PackageSetAside, reported once) and quarantined it locally; nothing applied";
         }
         else
         {

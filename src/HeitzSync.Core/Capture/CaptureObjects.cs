@@ -45,7 +45,19 @@ internal static class CaptureObjects
             LAST_CONTACT TIMESTAMP)"),
         ("HZ$TRIGGERS_OFF", @"CREATE TABLE HZ$TRIGGERS_OFF (
             TRIGGER_NAME VARCHAR(63) CHARACTER SET UTF8 NOT NULL CONSTRAINT HZ$PK_TRIGGERS_OFF PRIMARY KEY)"),
+        (RetiredSites, RetiredSitesDdl),
     };
+
+    /// <summary>Siège: sites removed by Unregister-HzSite, whose numbers and key ranges are never given again. Created by
+    /// init, or by the first removal on a database initialised before it existed.</summary>
+    public const string RetiredSites = "HZ$RETIRED_SITES";
+
+    public const string RetiredSitesDdl = @"CREATE TABLE HZ$RETIRED_SITES (
+            SITE_CODE VARCHAR(16) CHARACTER SET ASCII NOT NULL CONSTRAINT HZ$PK_RETIRED_SITES PRIMARY KEY,
+            SITE_NUMBER INTEGER NOT NULL,
+            KEY_LOW BIGINT NOT NULL,
+            KEY_HIGH BIGINT NOT NULL,
+            RETIRED_AT TIMESTAMP)";
 
     public static string VersionTableDdl(SyncTable table)
     {

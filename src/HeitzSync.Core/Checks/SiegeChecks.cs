@@ -90,7 +90,7 @@ public static class SiegeChecks
         if (config.Role == NodeRole.Siege)
         {
             progress?.Report(new SyncProgress("Test", "Registered sites", 90));
-            CheckRegistry(config, registry, Add);
+            CheckRegistry(config, registry, identity, await ReadRegistrationsAsync(config, cancellationToken).ConfigureAwait(false), Add);
         }
         var loose = NodePermissions.Find(config);
         foreach (var item in loose) Add("Permissions", CheckStatus.Warning, item.ToString(), item.Fix);
@@ -234,7 +234,24 @@ public static class SiegeChecks
         }
     }
 
-    private static void CheckRegistry(HzSyncConfig config, IReadOnlyList<RegisteredSite> registry, Action<string, CheckStatus, string, string?> add)
+    /// <summary>The registrations waiting in the Siège's drop (it works on its drop locally), registered or not yet.</summary>
+    private static async Task<IReadOnlyList<(SiteCode Site, SiteRegistrationDocument? Registration)>> ReadRegistrationsAsync(HzSyncConfig config, CancellationToken cancellationToken)
+    {
+        var root = config.Resolve(config.Drop.Path);
+        if (config.Drop.Kind != DropKind.Folder || !Directory.Exists(root)) return Array.Empty<(SiteCode, SiteRegistrationDocument?)>();
+        try
+        {
+            using var drop = new FolderDropTransport(root);
+            return await SiteRegistrations.ReadAsync(drop, root, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is DropTransportException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return Array.Empty<(SiteCode, SiteRegistrationDocument?)>();   // the Drop checks above say what is wrong with it
+        }
+    }
+
+    private static void CheckRegistry(HzSyncConfig config, IReadOnlyList<RegisteredSite> registry, NodeIdentity? siege,
+        IReadOnlyList<(SiteCode Site, SiteRegistrationDocument? Registration)> registrations, Action<string, CheckStatus, string, string?> add)
     {
         var expected = config.Schedule.Sites.Union(registry.Select(r => r.Site)).OrderBy(s => s, StringComparer.Ordinal);
         foreach (var code in expected)
@@ -250,9 +267,17 @@ public static class SiegeChecks
             add($"Site {code}", status, $"number {site.Number}, keys [{site.KeyLow}, {site.KeyHigh}], last contact {(site.LastContactUtc is { } t ? t.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture) + " UTC" : "never")}, last consolidated {site.ConsolidatedCycle ?? "none"}",
                 status == CheckStatus.Passed ? null : "That site has not synced for more than two nights: check it.");
         }
-        var overlaps = registry.SelectMany((a, i) => registry.Skip(i + 1).Where(b => new KeyRange(a.KeyLow, a.KeyHigh).Overlaps(new KeyRange(b.KeyLow, b.KeyHigh))).Select(b => $"{a.Site} and {b.Site}")).ToList();
+        // Every node that holds or asks for a range: the Siège, the registry, and the registrations in the drop that the
+        // Siège has not taken yet (two sites set up with one number before either was registered).
+        var nodes = registry.Select(r => (Who: r.Site, r.Number, Range: new KeyRange(r.KeyLow, r.KeyHigh)))
+            .Concat(registrations.Where(r => r.Registration is { } doc && !registry.Any(s => s.Site == doc.Site && s.Number == doc.Number && s.KeyLow == doc.KeyLow && s.KeyHigh == doc.KeyHigh))
+                .Select(r => (Who: r.Site.Value + " (registration in the drop)", r.Registration!.Number, Range: new KeyRange(r.Registration.KeyLow, r.Registration.KeyHigh))))
+            .ToList();
+        if (siege is not null) nodes.Insert(0, (Who: siege.Site.Value + " (the Siège)", siege.SiteNumber, Range: new KeyRange(siege.KeyLow, siege.KeyHigh)));
+        var overlaps = nodes.SelectMany((a, i) => nodes.Skip(i + 1).Where(b => a.Number == b.Number || a.Range.Overlaps(b.Range))
+            .Select(b => $"{a.Who} number {a.Number} keys {a.Range} and {b.Who} number {b.Number} keys {b.Range}")).ToList();
         add("KeyRanges", overlaps.Count == 0 ? CheckStatus.Passed : CheckStatus.Failed,
-            overlaps.Count == 0 ? $"{registry.Count} registered site(s), no overlapping key range" : "overlapping key ranges: " + string.Join(", ", overlaps),
-            overlaps.Count == 0 ? null : "Give each site its own number, then re-initialise the wrong one.");
+            overlaps.Count == 0 ? $"{registry.Count} registered site(s), no overlapping key range" : "overlapping key ranges: " + string.Join("; ", overlaps),
+            overlaps.Count == 0 ? null : "Give each site its own site.number: remove the wrong one (hzsync unregister --site X, or delete its site.json if it never synced), fix its configuration and run init there.");
     }
 }

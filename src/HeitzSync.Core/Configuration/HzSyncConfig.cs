@@ -122,13 +122,14 @@ public sealed record ScheduleConfig
     /// <summary>Siège: how long it waits for the sites' packages.</summary>
     public int ReceptionMinutes { get; init; } = 120;
 
-    /// <summary>Siège only: how many sites to wait for; null: all registered sites.</summary>
+    /// <summary>Siège only: how many sites' packages of tonight to wait for before consolidating; null: every registered
+    /// site (a site registers when its init runs against the drop, README "How a site joins and leaves").</summary>
     public int? ExpectedSites { get; init; }
 
-    /// <summary>Site codes the Siège waits for; sites also register themselves with their first package.</summary>
+    /// <summary>Siège only: site codes to wait for even before they have registered (normally empty).</summary>
     public IReadOnlyList<string> Sites { get; init; } = Array.Empty<string>();
 
-    /// <summary>Site: how long it waits for its package from the Siège.</summary>
+    /// <summary>Site: how long it waits, after sending, for the Siège's package that answers its upload (0: no wait).</summary>
     public int PackageWaitMinutes { get; init; } = 60;
 
     /// <summary>Minutes between sites' start times (site n starts n × stagger after startTime), so they do not all upload at once.</summary>

@@ -40,6 +40,22 @@ public sealed record SiegeDocument
     /// node that verifies it holds the same key, before any package travels.</summary>
     public string? KeyId { get; init; }
     public string? Mac { get; init; }
+
+    /// <summary>Sites removed by Unregister-HzSite: their numbers and key ranges are never given again.</summary>
+    public IReadOnlyList<SiegeDocumentSite> Retired { get; init; } = Array.Empty<SiegeDocumentSite>();
+}
+
+/// <summary><c>&lt;SITE&gt;/site.json</c>: a site's registration, written by its init (and by a send that finds it
+/// missing); the Siège registers the site from it before each night's reception.</summary>
+public sealed record SiteRegistrationDocument
+{
+    public int FormatVersion { get; init; } = 1;
+    public string Site { get; init; } = "";
+    public int Number { get; init; }
+    public long KeyLow { get; init; }
+    public long KeyHigh { get; init; }
+    public string ModuleVersion { get; init; } = "";
+    public DateTimeOffset RegisteredUtc { get; init; }
 }
 
 public sealed record SiegeDocumentSite

@@ -13,4 +13,13 @@ public static class DropLayout
     public static DropPath Down(SiteCode site) => DropPath.Of(site.Value, "down");
     public static DropPath Quarantine(SiteCode site) => DropPath.Of(site.Value, "quarantine");
     public static DropPath Ack(SiteCode site) => DropPath.Of(site.Value, "ack.json");
+
+    /// <summary>Beside a package in up/: the site's night ended without the Siège's answer to it (the Siège missed that
+    /// night). The Siège still consolidates the package, but does not count it as tonight's delivery.</summary>
+    public static DropPath Unanswered(SiteCode site, string packageName) => Up(site).Append(packageName + UnansweredSuffix);
+
+    public const string UnansweredSuffix = ".unanswered";
+
+    /// <summary>The site's registration, written by its init: how the Siège learns whom to wait for (DESIGN.md §6).</summary>
+    public static DropPath Registration(SiteCode site) => DropPath.Of(site.Value, "site.json");
 }

@@ -8,7 +8,13 @@ using HeitzSync.Firebird;
 namespace HeitzSync.Core.Night;
 
 /// <summary>What a full restore did.</summary>
-public sealed record FullRestoreResult(string PackageName, string Database, string? PreviousKeptAs, long Bytes, IReadOnlyList<GeneratorMove> GeneratorsMoved);
+/// <summary>What a full restore did. <see cref="RowsRequeued"/>: the site's unsent changes carried into the restored database
+/// (queued to be sent); <see cref="Acknowledged"/>: what the Siège had consolidated from the site when it made the package.</summary>
+public sealed record FullRestoreResult(string PackageName, string Database, string? PreviousKeptAs, long Bytes, IReadOnlyList<GeneratorMove> GeneratorsMoved)
+{
+    public long RowsRequeued { get; init; }
+    public Watermark Acknowledged { get; init; }
+}
 
 /// <summary>
 /// Full packages (DESIGN.md §4, §7): a gbak backup of the master in the package envelope, to seed a new site or
@@ -25,6 +31,7 @@ public static class FullPackage
         NodeIdentity identity;
         string fingerprint;
         Watermark covered;
+        Watermark consolidatedFromTarget;
         using (var connection = FbConnection.Open(master))
         using (var tx = connection.BeginTransaction(new FbTransactionOptions { Isolation = FbIsolation.Snapshot, ReadOnly = true }))
         {
@@ -33,6 +40,8 @@ public static class FullPackage
             fingerprint = CaptureInstaller.ReadInstalledSchema(connection, tx).Fingerprint;
             // Read before the backup starts: everything up to here is in it; later changes go by the next delta.
             covered = ChangeProducer.ReadCoverage(connection, tx);
+            // The target's changes the master holds: the site carries over every change of its own after these.
+            consolidatedFromTarget = new SitePublisher(connection).RegisteredSites().FirstOrDefault(s => s.Site == target.Value)?.Consolidated ?? Watermark.None;
         }
         var backup = Path.Combine(workFolder, $"{target}_{cycle}_full.fbk");
         var name = PackageNames.ForFull(target, cycle);
@@ -56,6 +65,8 @@ public static class FullPackage
                     Kind = PackageKind.Full,
                     ToSequence = covered.Sequence,
                     ResendFromTx = covered.ResendFromTx,
+                    AcknowledgedSequence = consolidatedFromTarget.Sequence,
+                    AcknowledgedResendFromTx = consolidatedFromTarget.ResendFromTx,
                     SiteNumber = identity.SiteNumber,
                     KeyLow = identity.KeyLow,
                     KeyHigh = identity.KeyHigh,
@@ -77,8 +88,10 @@ public static class FullPackage
     }
 
     /// <summary>Site: restores a full package over <paramref name="database"/> (an embedded file path).</summary>
+    /// <param name="dropAck">The Siège's ack.json for this site: the restored database's change sequence is moved past it,
+    /// so that what it sends next is above what the Siège recorded (docs/sync-engine.md).</param>
     public static async Task<FullRestoreResult> RestoreAsync(string packagePath, SyncKey key, FbConnectionSettings database, CaptureOptions identity,
-        IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
+        Watermark? dropAck, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
     {
         if (!database.IsEmbedded)
         {
@@ -93,9 +106,12 @@ public static class FullPackage
         var folder = Path.GetDirectoryName(target)!;
         var backup = Path.Combine(folder, Path.GetFileNameWithoutExtension(target) + ".incoming.fbk");
         var restoring = Path.Combine(folder, Path.GetFileNameWithoutExtension(target) + ".restoring.fdb");
-        foreach (var stale in new[] { backup, restoring }) if (File.Exists(stale)) File.Delete(stale);
+        var unsent = Path.Combine(folder, Path.GetFileNameWithoutExtension(target) + ".unsent.hzc");
+        foreach (var stale in new[] { backup, restoring, unsent }) if (File.Exists(stale)) File.Delete(stale);
         try
         {
+            var kept = File.Exists(target) ? KeepUnsentChanges(database with { Database = target, Charset = "NONE" }, identity,
+                new Watermark(manifest.AcknowledgedSequence, manifest.AcknowledgedResendFromTx), unsent, cancellationToken) : 0;
             progress?.Report(new SyncProgress("Restore", "Unpacking the Siège's full backup", 10));
             using (var payload = reader.OpenPayload())
             using (var file = File.Create(backup))
@@ -122,8 +138,12 @@ public static class FullPackage
                     tx.Commit();
                 }
                 installed = new CaptureInstaller(connection).Install(identity with { InitialLoad = false, ReseedGenerators = true });
-                using var check = connection.BeginTransaction(new FbTransactionOptions { ReadOnly = true });
-                if (NodeIdentity.Read(connection, check).Site != identity.Site) throw new InvalidDataException("The restored database did not take this site's identity.");
+                using (var check = connection.BeginTransaction(new FbTransactionOptions { ReadOnly = true }))
+                {
+                    if (NodeIdentity.Read(connection, check).Site != identity.Site) throw new InvalidDataException("The restored database did not take this site's identity.");
+                }
+                KeepSequenceAbove(connection, dropAck);
+                if (kept > 0) Requeue(connection, unsent, cancellationToken);
             }
 
             string? previous = null;
@@ -134,12 +154,87 @@ public static class FullPackage
             }
             File.Move(restoring, target);
             progress?.Report(new SyncProgress("Restore", "Restored and verified", 100));
-            return new FullRestoreResult(Path.GetFileName(packagePath), target, previous, new FileInfo(packagePath).Length, installed.GeneratorsMoved);
+            return new FullRestoreResult(Path.GetFileName(packagePath), target, previous, new FileInfo(packagePath).Length, installed.GeneratorsMoved)
+            {
+                RowsRequeued = kept,
+                Acknowledged = new Watermark(manifest.AcknowledgedSequence, manifest.AcknowledgedResendFromTx),
+            };
         }
         finally
         {
-            if (File.Exists(backup)) File.Delete(backup);
-            if (File.Exists(restoring)) File.Delete(restoring);
+            foreach (var temporary in new[] { backup, restoring, unsent }) if (File.Exists(temporary)) File.Delete(temporary);
         }
+    }
+
+    /// <summary>
+    /// Writes the current database's own changes that the full package does not hold (every local change after what the
+    /// Siège had consolidated from this site when it made the package: unsent ones, and sent ones consolidated later) into
+    /// a change stream. Nothing when the database is not this site's HeitzSync database.
+    /// </summary>
+    private static long KeepUnsentChanges(FbConnectionSettings current, CaptureOptions identity, Watermark consolidated, string unsent, CancellationToken cancellationToken)
+    {
+        using var connection = FbConnection.Open(current);
+        SyncSchema schema;
+        using (var tx = connection.BeginTransaction(new FbTransactionOptions { ReadOnly = true }))
+        {
+            if (!CaptureInstaller.IsInstalled(connection, tx) || NodeIdentity.Read(connection, tx).Site != identity.Site) return 0;
+            schema = CaptureInstaller.ReadInstalledSchema(connection, tx);
+        }
+        using var file = File.Create(unsent);
+        var writer = new ChangeWriter(file, schema.CanonicalText);
+        var produced = new ChangeProducer(connection).Write(schema, writer, consolidated, excludeOrigin: null, cancellationToken);
+        writer.Complete();
+        return produced.Rows;
+    }
+
+    /// <summary>Applies the kept changes to the restored database as this site's own pending changes: each takes a new
+    /// local sequence (so the next extract sends it) and keeps its change time and base, so the Siège decides conflicts
+    /// as if the restore had not happened.</summary>
+    private static void Requeue(FbConnection restored, string unsent, CancellationToken cancellationToken)
+    {
+        using var tx = restored.BeginTransaction();
+        var schema = CaptureInstaller.ReadInstalledSchema(restored, tx);
+        using var stream = File.OpenRead(unsent);
+        using var reader = new ChangeReader(stream);
+        SchemaCheck.Ensure(schema, reader.SchemaText, "this site's unsent changes (kept across the full restore)");
+        restored.ExecuteScalar(tx, CaptureObjects.MarkApplying);
+        var policy = new RequeuePolicy();
+        using (var applier = new ChangeApplier(restored, tx, schema, masterVersions: true))
+        {
+            applier.Apply(reader, policy, cancellationToken);
+            reader.VerifyEnd();
+        }
+        if (policy.Refused.Count > 0)
+        {
+            throw new InvalidDataException($"{policy.Refused.Count} unsent change(s) of this site do not fit the Siège's full package ({string.Join("; ", policy.Refused.Take(3))}): nothing was restored; the database is unchanged.");
+        }
+        tx.Commit();
+    }
+
+    private sealed class RequeuePolicy : IApplyPolicy
+    {
+        public List<string> Refused { get; } = new();
+
+        public bool ShouldApply(IncomingChange change) => true;
+
+        public void Applied(IncomingChange change) =>
+            change.Table.WriteVersion(change.Key, change.IsDelete ? 'D' : 'U', change.Header.ChangedAtUtc, change.Header.Origin, change.Header.BaseSequence);
+
+        public void CannotApply(IncomingChange change, FbException error) => Refused.Add($"{change.Table.Table.Name} ({change.KeyText}): {error.Message}");
+    }
+
+    /// <summary>Moves the restored database's change sequence past the Siège's acknowledgement of this site (see
+    /// docs/sync-engine.md, "Exactly once at the Siège"), before any change of its own takes a number.</summary>
+    private static void KeepSequenceAbove(FbConnection connection, Watermark? acknowledged)
+    {
+        if (acknowledged is not { } ack) return;
+        using var tx = connection.BeginTransaction();
+        var current = Convert.ToInt64(connection.ExecuteScalar(tx, $"SELECT GEN_ID({CaptureObjects.Sequence}, 0) FROM RDB$DATABASE"), System.Globalization.CultureInfo.InvariantCulture);
+        if (current <= ack.Sequence)
+        {
+            var step = (ack.Sequence - current + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            connection.ExecuteScalar(tx, $"SELECT GEN_ID({CaptureObjects.Sequence}, {step}) FROM RDB$DATABASE");
+        }
+        tx.Commit();
     }
 }

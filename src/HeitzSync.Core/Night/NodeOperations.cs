@@ -8,6 +8,6 @@ public static class NodeOperations
 {
     public static readonly IReadOnlyList<string> Names = new[]
     {
-        "Sync", "Consolidate", "Init", "Backup", "Extract", "Send", "Upload", "Receive", "FullPackage",
+        "Sync", "Consolidate", "Init", "Backup", "Extract", "Send", "Upload", "Receive", "FullPackage", "Unregister",
     };
 }

@@ -3,6 +3,7 @@ using HeitzSync.Core.Backup;
 using HeitzSync.Core.Capture;
 using HeitzSync.Core.Configuration;
 using HeitzSync.Core.Model;
+using HeitzSync.Core.Packaging;
 using HeitzSync.Core.Reports;
 using HeitzSync.Core.Runs;
 using HeitzSync.Firebird;
@@ -34,21 +35,103 @@ public static class NodeRunner
         IsSynchronised = t => config.Tables.Classify(t) == TableClass.Synchronised,
     };
 
+    /// <summary>
+    /// Installs capture (identity, key range, triggers) and joins the chain (DESIGN.md §6): a site checks its number
+    /// against the Siège's registry (siege.json) before anything changes, then writes its registration into the drop;
+    /// the Siège writes siege.json. A site whose database does not exist yet only registers (it is then seeded with a
+    /// full package). A drop that cannot be reached leaves the site unregistered (Partial): its first send registers it.
+    /// </summary>
     public static Task<SyncReport> InitializeAsync(HzSyncConfig config, IProgress<SyncProgress>? progress, CancellationToken cancellationToken) =>
-        RunAsync(config, "Init", progress, cancellationToken, (context, report, _, _) =>
+        RunAsync(config, "Init", progress, cancellationToken, async (context, report, _, ct) =>
         {
-            using var connection = FbConnection.Open(context.Database with { Charset = "NONE" });
-            var range = config.KeyRange;
-            var result = new CaptureInstaller(connection).Install(Identity(config));
-            report.Summary = $"capture installed: {result.TablesAdded.Count} table(s) added, {result.TablesKept.Count} kept, {result.TablesRemoved.Count} removed, {result.RowsQueued} existing row(s) queued, {result.GeneratorsMoved.Count} generator(s) moved into {range}";
-            if (config.Role == NodeRole.Siege && config.Drop.Kind == DropKind.Folder)
+            var isSite = config.Role == NodeRole.Site;
+            string? notRegistered = null;
+            if (isSite)
             {
-                // The Siège makes its drop's root (sites never do: theirs must be there, or it is a typo or an unmounted share).
-                context.Drop.CreateFolderAsync(Transport.DropPath.Root, CancellationToken.None).GetAwaiter().GetResult();
+                try
+                {
+                    var siege = DropJson.Deserialize<SiegeDocument>(await context.Drop.ReadSmallFileAsync(DropLayout.SiegeFile, ct).ConfigureAwait(false), "siege.json");
+                    if (siege is not null) CheckNumberIsFree(config, siege);
+                }
+                catch (Transport.DropTransportException ex)
+                {
+                    notRegistered = ex.Message;
+                }
+                catch (InvalidDataException)
+                {
+                    // Unreadable siege.json: the Siège rewrites it, and refuses a taken number when it registers the site.
+                }
             }
-            report.RowsSent = result.RowsQueued;
-            return Task.FromResult(ReportState.OK);
+            var range = config.KeyRange;
+            if (isSite && notRegistered is null && context.Database.IsEmbedded && !File.Exists(context.Database.Database))
+            {
+                // No database yet: the site registers all the same (so that the Siège can seed it with a full package),
+                // then fails below on the missing file, as any run would.
+                try
+                {
+                    await SiteRegistrations.WriteAsync(context.Drop, config, ct).ConfigureAwait(false);
+                }
+                catch (Transport.DropTransportException)
+                {
+                    // The missing database is the error this run reports.
+                }
+            }
+            using (var connection = FbConnection.Open(context.Database with { Charset = "NONE" }))
+            {
+                var result = new CaptureInstaller(connection).Install(Identity(config));
+                report.Summary = $"capture installed: {result.TablesAdded.Count} table(s) added, {result.TablesKept.Count} kept, {result.TablesRemoved.Count} removed, {result.RowsQueued} existing row(s) queued, {result.GeneratorsMoved.Count} generator(s) moved into {range}";
+                report.RowsSent = result.RowsQueued;
+            }
+            try
+            {
+                if (isSite && notRegistered is null) await SiteRegistrations.WriteAsync(context.Drop, config, ct).ConfigureAwait(false);
+                if (!isSite) await SiegeNightOf(context).WriteSiegeDocumentAsync(null, ct).ConfigureAwait(false);
+            }
+            catch (Transport.DropTransportException ex)
+            {
+                notRegistered = ex.Message;
+            }
+            if (notRegistered is null)
+            {
+                AppendSummary(report, isSite ? $"registered with the Siège as number {config.Site.Number}" : "siege.json written");
+                return ReportState.OK;
+            }
+            AppendSummary(report, isSite
+                ? $"not registered with the Siège yet, the drop cannot be reached ({notRegistered}): run init again, or the first send registers it"
+                : $"siege.json not written, the drop cannot be reached ({notRegistered}): the first consolidation writes it");
+            return ReportState.Partial;
         });
+
+    /// <summary>
+    /// Refuses a site number the Siège has given to another site (or retired), and a change of number of a site the
+    /// Siège has registered (DESIGN.md §3): its packages would be refused from then on.
+    /// </summary>
+    private static void CheckNumberIsFree(HzSyncConfig config, SiegeDocument siege)
+    {
+        var code = config.Site.Code;
+        var mine = config.KeyRange;
+        if (siege.Sites.FirstOrDefault(s => s.Code == code) is { } registered && (registered.Number != config.Site.Number || registered.KeyLow != mine.Low || registered.KeyHigh != mine.High))
+        {
+            throw new SiteRegistrationException(
+                $"{code} is registered at the Siège as number {registered.Number} (keys [{registered.KeyLow}, {registered.KeyHigh}]); this configuration says number {config.Site.Number} (keys {mine}). " +
+                $"A registered site's number and key range never change: set site.number back to {registered.Number} (and keyRangeSize as it was), then run init. Nothing was changed.");
+        }
+        if (siege.Retired.FirstOrDefault(s => s.Code == code) is { } removed)
+        {
+            throw new SiteRegistrationException($"{code} was removed from the Siège (unregister): a site that joins again needs a new site.code and a new site.number. Nothing was changed.");
+        }
+        var taken = siege.Sites.Where(s => s.Code != code).Select(s => (s.Code, s.Number, s.KeyLow, s.KeyHigh))
+            .Concat(siege.Retired.Select(s => (Code: s.Code + " (removed)", s.Number, s.KeyLow, s.KeyHigh)))
+            .Append((Code: siege.Siege + " (the Siège)", Number: siege.SiegeNumber, KeyLow: siege.SiegeKeyLow, KeyHigh: siege.SiegeKeyHigh))
+            .ToList();
+        var clash = taken.FirstOrDefault(t => t.Number == config.Site.Number || new KeyRange(t.KeyLow, t.KeyHigh).Overlaps(mine));
+        if (clash.Code is not null)
+        {
+            throw new SiteRegistrationException(
+                $"site.number {config.Site.Number} (keys {mine}) is taken by {clash.Code} (number {clash.Number}, keys [{clash.KeyLow}, {clash.KeyHigh}]): set site.number to one no other site has " +
+                $"(taken: {string.Join(", ", taken.OrderBy(t => t.Number).Select(t => $"{t.Number} {t.Code}"))}), then run init. Nothing was changed.");
+        }
+    }
 
     /// <summary>The safety backup alone (operation Backup). <see cref="StartBackupAsync"/> with <see cref="BackupKind.Delta"/>
     /// is the extract alone (operation Extract).</summary>
@@ -132,26 +215,64 @@ public static class NodeRunner
     public static Task<SyncReport> PublishFullAsync(HzSyncConfig config, SiteCode site, IProgress<SyncProgress>? progress, CancellationToken cancellationToken) =>
         RunAsync(config, "FullPackage", progress, cancellationToken, async (context, report, p, ct) =>
         {
-            if (config.Role != NodeRole.Siege) throw new InvalidOperationException("Full packages are made at the Siège, from the master.");
+            RequireSiege(config, "A full package");
+            await RegisterSitesAsync(context, report, ct).ConfigureAwait(false);
+            var registered = RegisteredSites(context);
+            if (!registered.Any(r => r.Site == site.Value))
+            {
+                throw new SiteRegistrationException($"{site} is not a registered site ({DescribeRegistered(registered)}): nothing was published. A site registers when it runs init against the drop (its database may not exist yet).");
+            }
             var published = await FullPackage.PublishAsync(context.Database, context.Drop, context.Key, context.WorkFolder, site, CycleId.Parse(report.CycleId), p, ct).ConfigureAwait(false);
             report.BytesSent = published.Bytes;
             report.SiteLines.Add(new SiteReportLine(site.Value, "Published", published.PackageName, 0, 0, published.Bytes, null));
-            report.Summary = $"full package {published.PackageName} published for {site}; it restores with its next receive";
+            report.Summary = $"full package {published.PackageName} published for {site}; it restores with its next receive, keeping {site}'s changes the master does not hold yet";
+            return ReportState.OK;
+        });
+
+    /// <summary>
+    /// Siège: removes a site from the chain (operation Unregister): the Siège stops waiting and publishing for it, its
+    /// registration and the packages waiting for it in down/ are removed, and its number and key range are kept as
+    /// retired, never given to another site. Its folder's other files stay for the administrator.
+    /// </summary>
+    public static Task<SyncReport> UnregisterAsync(HzSyncConfig config, SiteCode site, IProgress<SyncProgress>? progress, CancellationToken cancellationToken) =>
+        RunAsync(config, "Unregister", progress, cancellationToken, async (context, report, _, ct) =>
+        {
+            RequireSiege(config, "Removing a site");
+            await RegisterSitesAsync(context, report, ct).ConfigureAwait(false);
+            Sync.RetiredSite retired;
+            using (var connection = FbConnection.Open(context.Database with { Charset = "NONE" }))
+            {
+                retired = Sync.SiteRegistry.Retire(connection, site);
+            }
+            await context.Drop.DeleteAsync(DropLayout.Registration(site), ct).ConfigureAwait(false);
+            foreach (var waiting in await context.Drop.ListAsync(DropLayout.Down(site), ct).ConfigureAwait(false))
+            {
+                await context.Drop.DeleteAsync(DropLayout.Down(site).Append(waiting.Name), ct).ConfigureAwait(false);
+            }
+            await SiegeNightOf(context).WriteSiegeDocumentAsync(null, ct).ConfigureAwait(false);
+            report.SiteLines.Add(new SiteReportLine(site.Value, "Unregistered", null, 0, 0, 0, null));
+            report.Summary = $"{site} removed: the Siège no longer waits or publishes for it; its number {retired.Number} (keys [{retired.KeyLow}, {retired.KeyHigh}]) is retired and never given again";
             return ReportState.OK;
         });
 
     /// <summary>The whole night for this node's role (DESIGN.md §1), stopped cleanly at the restart hour or by Stop-HzSync.</summary>
     public static Task<SyncReport> SyncAsync(HzSyncConfig config, IProgress<SyncProgress>? progress, CancellationToken cancellationToken) =>
+        SyncAsync(config, TimeSpan.FromMinutes(config.Schedule.ReceptionMinutes), TimeSpan.FromMinutes(config.Schedule.PackageWaitMinutes), progress, cancellationToken);
+
+    /// <summary>The whole night with waits finer than the configuration's minutes (tests and tools that run several nights
+    /// of several nodes in one process): <paramref name="reception"/> at the Siège, <paramref name="packageWait"/> at a site.</summary>
+    public static Task<SyncReport> SyncAsync(HzSyncConfig config, TimeSpan reception, TimeSpan packageWait, IProgress<SyncProgress>? progress, CancellationToken cancellationToken) =>
         RunAsync(config, "Sync", progress, cancellationToken, async (context, report, p, ct) =>
         {
             var cycle = CycleId.Parse(report.CycleId);
             await Backup(context, report, p, ct).ConfigureAwait(false);
             if (config.Role == NodeRole.Siege)
             {
-                return await Consolidate(context, report, cycle, TimeSpan.FromMinutes(config.Schedule.ReceptionMinutes), p, ct).ConfigureAwait(false);
+                return await Consolidate(context, report, cycle, reception, p, ct).ConfigureAwait(false);
             }
-            await Send(context, report, cycle, p, ct).ConfigureAwait(false);
-            return await Receive(context, report, TimeSpan.FromMinutes(config.Schedule.PackageWaitMinutes), p, ct).ConfigureAwait(false);
+            var sent = await Send(context, report, cycle, p, ct).ConfigureAwait(false);
+            // A site that does not wait at all (packageWaitMinutes 0) leaves its upload to the Siège's next run as it is.
+            return await Receive(context, report, packageWait, p, ct, answering: packageWait > TimeSpan.Zero ? sent : null).ConfigureAwait(false);
         });
 
     private delegate Task<ReportState> Step(NodeContext context, SyncReport report, IProgress<SyncProgress>? progress, CancellationToken cancellationToken);
@@ -195,6 +316,7 @@ public static class NodeRunner
             StaleParts.CleanNode(config, DateTime.UtcNow);
             foreach (var loose in Checks.NodePermissions.Find(config)) report.Errors.Add(new ErrorLine(null, operation, "LoosePermissions", loose.ToString()));
             using var context = NodeContext.Create(config);
+            if (operation != "Init") EnsureIdentity(context);
             try
             {
                 report.State = await step(context, report, progress, linked.Token).ConfigureAwait(false);
@@ -301,6 +423,8 @@ public static class NodeRunner
         CaptureSetupException => "CaptureNotReady",
         Sync.SchemaMismatchException => "SchemaMismatch",
         Sync.KeyRangeOverlapException => "KeyRangeOverlap",
+        IdentityMismatchException => "IdentityMismatch",
+        SiteRegistrationException => "RegistrationRefused",
         Packaging.PackageRejectedException => "PackageRejected",
         GroupKeyMismatchException => "KeyMismatch",
         Transport.DropTransportException drop => drop.Kind switch
@@ -333,19 +457,82 @@ public static class NodeRunner
         }
     }
 
+    private static void RequireSiege(HzSyncConfig config, string what)
+    {
+        if (config.Role != NodeRole.Siege)
+        {
+            throw new IdentityMismatchException($"{what} runs at the Siège, on the master; this is {config.Site.Code}'s configuration (role Site). Nothing was done: run it with the Siège's configuration (role Siege).");
+        }
+    }
+
+    /// <summary>
+    /// Refuses up front a run whose configuration does not describe the database it opens (another site's code or
+    /// number, or the other role), before anything is read from the drop or changed: it would act as the database's
+    /// identity and file the report under the configuration's. A database not initialised yet is left to the step.
+    /// </summary>
+    private static void EnsureIdentity(NodeContext context)
+    {
+        var database = context.Database with { Charset = "NONE" };
+        if (database.IsEmbedded && !File.Exists(database.Database)) return;
+        NodeIdentity identity;
+        using (var connection = FbConnection.Open(database))
+        using (var tx = connection.BeginTransaction(new FbTransactionOptions { ReadOnly = true }))
+        {
+            if (!CaptureInstaller.IsInstalled(connection, tx)) return;
+            identity = NodeIdentity.Read(connection, tx);
+        }
+        var config = context.Config;
+        var isSiege = config.Role == NodeRole.Siege;
+        if (identity.Site.Value == config.Site.Code && identity.SiteNumber == config.Site.Number && identity.IsSiege == isSiege) return;
+        string Role(bool siege) => siege ? "the Siège" : "a site";
+        throw new IdentityMismatchException(
+            $"The configuration says {config.Site.Code} (number {config.Site.Number}, {Role(isSiege)}), but its database {context.Database.Database} is {identity.Site} (number {identity.SiteNumber}, {Role(identity.IsSiege)}). " +
+            $"Nothing was done: run this with {identity.Site}'s own configuration, or fix site.code/site.number/role (init sets a database's identity, and refuses a registered site's renumbering).");
+    }
+
     private static void AppendSummary(SyncReport report, string text) => report.Summary += (report.Summary.Length > 0 ? "; " : "") + text;
 
     private static SiteNight SiteNightOf(NodeContext context) =>
         new(context.Database, context.Drop, context.Key, context.WorkFolder, context.Config.Tables.TriggersOffDuringApply, Identity(context.Config));
 
-    private static async Task Send(NodeContext context, SyncReport report, CycleId cycle, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// Extracts and uploads (the site's registration first, when the drop lacks it). A package extracted and not sent by
+    /// an earlier run (its upload cut) is resumed instead when nothing changed since it was extracted; otherwise the new
+    /// package supersedes it and the fragment it left in up/ is removed.
+    /// </summary>
+    private static async Task<SendResult> Send(NodeContext context, SyncReport report, CycleId cycle, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
     {
         RequireSite(context.Config, "A delta package");
         var site = SiteNightOf(context);
+        // The group key first: a node holding another key is found before anything travels (siege.json is signed).
         await site.CheckGroupKeyAsync(cancellationToken).ConfigureAwait(false);
-        var package = await site.ExtractAsync(cycle, progress, cancellationToken).ConfigureAwait(false);
+        if (!await SiteRegistrations.ExistsAsync(context.Drop, context.Site, cancellationToken).ConfigureAwait(false))
+        {
+            await SiteRegistrations.WriteAsync(context.Drop, context.Config, cancellationToken).ConfigureAwait(false);
+        }
+        var pending = site.Pending();
+        SendResult? package = null;
+        if (pending.Count > 0)
+        {
+            try
+            {
+                var cut = site.Describe(pending[pending.Count - 1], cancellationToken);
+                if (!site.HasChangesSince(cut.Covered)) package = cut;
+            }
+            catch (Exception ex) when (ex is InvalidDataException or PackageRejectedException or IOException)
+            {
+                // Not usable as it is: a new extract supersedes it.
+            }
+        }
+        var resumed = package is not null;
+        package ??= await site.ExtractAsync(cycle, progress, cancellationToken).ConfigureAwait(false);
         foreach (var note in package.Notes) report.Errors.Add(new ErrorLine(context.Site.Value, "Extract", "AckIgnored", note));
         await Upload(context, report, site, package, progress, cancellationToken).ConfigureAwait(false);
+        var superseded = pending.Select(Path.GetFileName).Where(name => name != package.PackageName).ToList();
+        foreach (var name in superseded) await site.ForgetFragmentAsync(name!, cancellationToken).ConfigureAwait(false);
+        if (resumed) AppendSummary(report, "an earlier run's upload of it was cut and nothing changed since: resumed it");
+        if (superseded.Count > 0) AppendSummary(report, $"{superseded.Count} earlier package(s) not sent superseded (they hold less), their fragments removed from up/");
+        return package;
     }
 
     /// <summary>Uploads one extracted package and records it as sent (the lines and summary of Send and Upload).</summary>
@@ -360,40 +547,53 @@ public static class NodeRunner
         report.Summary = $"sent {package.Rows} change(s) in {package.PackageName}";
     }
 
-    private static async Task<ReportState> Receive(NodeContext context, SyncReport report, TimeSpan wait, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
+    private static async Task<ReportState> Receive(NodeContext context, SyncReport report, TimeSpan wait, IProgress<SyncProgress>? progress, CancellationToken cancellationToken,
+        SendResult? answering = null)
     {
         var site = SiteNightOf(context);
         await site.CheckGroupKeyAsync(cancellationToken).ConfigureAwait(false);
-        var received = await site.ReceiveAsync(DateTimeOffset.UtcNow + wait, TimeSpan.FromSeconds(context.Config.Schedule.PollSeconds), progress, cancellationToken).ConfigureAwait(false);
+        var received = await site.ReceiveAsync(DateTimeOffset.UtcNow + wait, TimeSpan.FromSeconds(context.Config.Schedule.PollSeconds), progress, cancellationToken, answering).ConfigureAwait(false);
+        foreach (var refused in received.Refused) report.Errors.Add(new ErrorLine(context.Site.Value, "Receive", "PackageSetAside", refused));
+        if (received.OutageNote is { } outage) AppendSummary(report, outage);
         if (!received.Found)
         {
-            AppendSummary(report, $"no package from the Siège within {wait.TotalMinutes:0} min: it will be applied next run");
+            AppendSummary(report, $"no package from the Siège within {wait.TotalMinutes:0.#} min: it will be applied next run");
             return ReportState.Partial;
         }
+        report.BytesReceived += received.Bytes;
         if (received.FullRestoreNote is { } restore)
         {
-            report.BytesReceived += received.Bytes;
-            AppendSummary(report, $"restored the Siège's full package {received.PackageName} ({restore})");
-            return ReportState.OK;
+            AppendSummary(report, $"restored the Siège's full package {received.RestoredPackage} ({restore})" +
+                (received.RowsRequeued > 0 ? $", keeping {received.RowsRequeued} change(s) of this site that the package did not hold: they go with the next send" : ""));
         }
         report.RowsReceived += received.RowsApplied + received.RowsSkipped;
         report.RowsApplied += received.RowsApplied;
         report.RowsSkipped += received.RowsSkipped;
-        report.BytesReceived += received.Bytes;
         foreach (var table in received.Tables)
         {
             report.TableLines.Add(new TableReportLine(context.Site.Value, table.Key, "Applied", table.Value.Upserts, table.Value.Deletes, table.Value.Skipped));
         }
         foreach (var problem in received.Unapplied) report.Errors.Add(new ErrorLine(context.Site.Value, "Apply", "RowNotApplied", problem));
-        AppendSummary(report, $"applied {received.RowsApplied} row(s) from {received.PackageName}, {received.RowsSkipped} kept for the next night");
-        return received.Unapplied.Count > 0 ? ReportState.Partial : ReportState.OK;
+        if (received.FullRestoreNote is null || received.RowsApplied + received.RowsSkipped > 0)
+        {
+            AppendSummary(report, $"applied {received.RowsApplied} row(s) from {received.PackageName}, {received.RowsSkipped} kept for the next night");
+        }
+        if (!received.Answered)
+        {
+            AppendSummary(report, $"the Siège did not answer {answering!.PackageName} within {wait.TotalMinutes:0.#} min: it takes it at its next night, and this site gets the answer then");
+            return ReportState.Partial;
+        }
+        return received.Unapplied.Count > 0 || received.Refused.Count > 0 ? ReportState.Partial : ReportState.OK;
     }
 
     private static async Task<ReportState> Consolidate(NodeContext context, SyncReport report, CycleId cycle, TimeSpan reception, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
     {
         var config = context.Config;
-        var siege = new SiegeNight(context.Database, context.Drop, context.Key, context.WorkFolder, config.Tables.SiegeWins, config.Tables.TriggersOffDuringApply);
-        var known = KnownSites(context.Config, ignored => report.Errors.Add(new ErrorLine(null, "Consolidate", "DropEntryIgnored", ignored)));
+        RequireSiege(config, "Consolidation");
+        var siege = SiegeNightOf(context);
+        var refusedRegistrations = await RegisterSitesAsync(context, report, cancellationToken).ConfigureAwait(false);
+        var known = KnownSites(context);
+        NoteLinkedSiteFolders(context, report);
         var expected = config.Schedule.ExpectedSites ?? known.Count;
         report.SitesExpected = expected;
         ConsolidationRun run;
@@ -420,44 +620,99 @@ public static class NodeRunner
                 report.ConflictLines.Add(new ConflictLine(c.Table, c.Key, c.WinnerSite, c.WinnerTimeUtc, c.LoserSite, c.LoserTimeUtc, c.Resolution.ToString()));
             if (delivery.Error is not null) report.Errors.Add(new ErrorLine(delivery.Site, "Consolidate", "PackageRefused", delivery.Error));
         }
-        if (run.SitesDelivered.Count == 0)
-        {
-            var refused = run.Deliveries.Count(d => d.Error is not null);
-            report.Summary = refused > 0
-                ? $"no site delivered a package that could be taken ({refused} refused, listed in the report): nothing consolidated, waiting for the next night"
-                : $"no site delivered within the reception time ({reception.TotalMinutes:0} min): nothing consolidated, waiting for the next night";
-            return ReportState.Partial;
-        }
+        // Always published, deliveries or not: the master may hold what a crashed run consolidated and did not publish,
+        // or what the Siège itself changed, and each new package holds everything the older ones did.
         var before = siege.Ignored.Count;
         var publications = await siege.PublishAsync(cycle, progress, cancellationToken).ConfigureAwait(false);
         var unpublished = siege.Ignored.Skip(before).ToList();
         foreach (var ignored in unpublished) report.Errors.Add(new ErrorLine(null, "Publish", "DropEntryIgnored", ignored));
         report.RowsSent = publications.Sum(p => p.Rows);
         report.BytesSent = publications.Sum(p => p.Bytes);
-        report.Summary = $"{run.SitesDelivered.Count} of {expected} site(s) delivered, {run.RowsApplied} row(s) consolidated, {run.Conflicts} conflict(s), {publications.Count} package(s) published";
+        foreach (var kept in publications.Where(p => p.FullWaiting is not null))
+        {
+            report.SiteLines.Add(new SiteReportLine(kept.Site, "FullWaiting", kept.FullWaiting, 0, 0, 0, null));
+        }
+        var late = run.LatePackages > 0 ? $" ({run.LatePackages} package(s) left from a night the Siège missed consolidated too, not counted as tonight's)" : "";
+        var published = $"{publications.Count} package(s) published ({report.RowsSent} row(s))";
+        var fullWaiting = publications.Where(p => p.FullWaiting is not null).Select(p => $"{p.Site}'s full package {p.FullWaiting} still waits in its down/ folder, kept beside tonight's").ToList();
+        report.Summary = run.SitesDelivered.Count == 0
+            ? $"no site delivered tonight within the reception time ({reception.TotalMinutes:0.#} min){late}; {run.RowsApplied} row(s) consolidated; {published}: what the master holds that the sites have not received"
+            : $"{run.SitesDelivered.Count} of {expected} site(s) delivered{late}, {run.RowsApplied} row(s) consolidated, {run.Conflicts} conflict(s), {published}";
+        foreach (var note in fullWaiting) AppendSummary(report, note);
         if (unpublished.Count > 0) AppendSummary(report, $"{unpublished.Count} site(s) got no package: their down/ folder cannot be used (see the report)");
-        return run.Errors > 0 || run.SitesDelivered.Count < expected || unpublished.Count > 0 ? ReportState.Partial : ReportState.OK;
+        return run.Errors > 0 || refusedRegistrations > 0 || run.SitesDelivered.Count < expected || unpublished.Count > 0 ? ReportState.Partial : ReportState.OK;
     }
 
-    /// <summary>The sites the Siège looks for: configured ones, registered ones, and any site folder in its drop (also
-    /// what Invoke-HzConsolidation -FullPackageFor completes). A site folder must be a plain folder: one that is a link is
-    /// no site's, and is told to <paramref name="ignored"/>.</summary>
-    public static IReadOnlyCollection<SiteCode> KnownSites(HzSyncConfig config, Action<string>? ignored = null)
+    /// <summary>A folder of the drop named like a site that is a link (not a site's folder: it is never followed) is said once.</summary>
+    private static void NoteLinkedSiteFolders(NodeContext context, SyncReport report)
     {
+        var drop = context.Config.Resolve(context.Config.Drop.Path);
+        if (context.Config.Drop.Kind != DropKind.Folder || !Directory.Exists(drop)) return;
+        foreach (var entry in new DirectoryInfo(drop).EnumerateFileSystemInfos())
+        {
+            if (SiteCode.TryParse(entry.Name, out _) && Transport.LocalEntry.KindOf(entry.FullName) is Transport.EntryKind.Link or Transport.EntryKind.Special)
+                report.Errors.Add(new ErrorLine(null, "Consolidate", "DropEntryIgnored", $"{entry.Name} in the drop {drop} is a link, not a site's folder: it was not followed; remove it (only the Siège makes the sites' folders)."));
+        }
+    }
+
+    private static SiegeNight SiegeNightOf(NodeContext context) =>
+        new(context.Database, context.Drop, context.Key, context.WorkFolder, context.Config.Tables.SiegeWins, context.Config.Tables.TriggersOffDuringApply);
+
+    /// <summary>Registers the sites whose registration waits in the drop; each refused one is an error line. Returns how many were refused.</summary>
+    private static async Task<int> RegisterSitesAsync(NodeContext context, SyncReport report, CancellationToken cancellationToken)
+    {
+        var refused = await SiegeNightOf(context).RegisterSitesAsync(context.Config.Resolve(context.Config.Drop.Path), cancellationToken).ConfigureAwait(false);
+        foreach (var r in refused) report.Errors.Add(new ErrorLine(r.Site, "Register", "RegistrationRefused", r.Reason));
+        return refused.Count;
+    }
+
+    private static IReadOnlyList<Sync.RegisteredSite> RegisteredSites(NodeContext context)
+    {
+        using var connection = FbConnection.Open(context.Database with { Charset = "NONE" });
+        return new Sync.SitePublisher(connection).RegisteredSites();
+    }
+
+    private static string DescribeRegistered(IReadOnlyList<Sync.RegisteredSite> sites) => sites.Count == 0
+        ? "no site is registered yet"
+        : "registered: " + string.Join(", ", sites.Select(s => $"{s.Site} ({s.Number})"));
+
+    /// <summary>The sites the Siège waits for: the registered ones (DESIGN.md §6), and any listed in schedule.sites that
+    /// has not registered yet.</summary>
+    private static IReadOnlyCollection<SiteCode> KnownSites(NodeContext context)
+    {
+        var codes = new SortedSet<string>(RegisteredSites(context).Select(s => s.Site), StringComparer.Ordinal);
+        foreach (var listed in context.Config.Schedule.Sites) codes.Add(listed);
+        codes.Remove(context.Site.Value);
+        return codes.Where(c => SiteCode.TryParse(c, out _)).Select(SiteCode.Parse).ToList();
+    }
+
+    /// <summary>
+    /// The sites a Siège's configuration can name without opening its database (what Invoke-HzConsolidation
+    /// -FullPackageFor and Unregister-HzSite complete): the sites registered in its drop (a site.json in their folder,
+    /// written by their init) and in siege.json, and schedule.sites.
+    /// </summary>
+    public static IReadOnlyCollection<SiteCode> KnownSites(HzSyncConfig config)
+    {
+        if (config is null) throw new ArgumentNullException(nameof(config));
         var codes = new SortedSet<string>(config.Schedule.Sites, StringComparer.Ordinal);
         var drop = config.Resolve(config.Drop.Path);
         if (Directory.Exists(drop))
         {
             foreach (var folder in Directory.GetDirectories(drop))
             {
-                var name = Path.GetFileName(folder);
-                if (Transport.LocalEntry.KindOf(folder) == Transport.EntryKind.Folder) codes.Add(name);
-                else if (SiteCode.TryParse(name, out _))
-                    ignored?.Invoke($"{name} in the drop {drop} is a link, not a site's folder: it was not followed; remove it (only the Siège makes the sites' folders).");
+                if (File.Exists(Path.Combine(folder, "site.json"))) codes.Add(Path.GetFileName(folder));
+            }
+            try
+            {
+                var siege = DropJson.Deserialize<SiegeDocument>(File.Exists(Path.Combine(drop, "siege.json")) ? File.ReadAllBytes(Path.Combine(drop, "siege.json")) : null, "siege.json");
+                foreach (var site in siege?.Sites ?? Array.Empty<SiegeDocumentSite>()) codes.Add(site.Code);
+            }
+            catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
+            {
+                // Only a completion list: the registered folders above still count.
             }
         }
         codes.Remove(config.Site.Code);
         return codes.Where(c => SiteCode.TryParse(c, out _)).Select(SiteCode.Parse).ToList();
     }
-
 }

@@ -11,17 +11,27 @@ namespace HeitzSync.Core.Night;
 public sealed record SiteDelivery(string Site, string PackageName, string State, long RowsApplied, long RowsSkipped, long Bytes,
     IReadOnlyDictionary<string, AppliedTableCounts> Tables, IReadOnlyList<Conflict> Conflicts, string? Error);
 
-/// <summary>What the Siège's consolidation did. <see cref="SitesDelivered"/> are the sites with at least one package
-/// taken in tonight (consolidated, or already in); a site whose only package was refused did not deliver.</summary>
+/// <summary>What the Siège's consolidation did. <see cref="SitesDelivered"/> are the sites that delivered tonight's
+/// package, taken in (a site whose packages were all refused did not deliver); <see cref="LatePackages"/> counts packages
+/// left from a night the Siège missed, consolidated all the same.</summary>
 public sealed record ConsolidationRun(IReadOnlyList<string> SitesDelivered, IReadOnlyList<SiteDelivery> Deliveries, bool ReceptionTimedOut)
 {
+    public int LatePackages { get; init; }
+
     public long RowsApplied => Deliveries.Sum(d => d.RowsApplied);
     public int Conflicts => Deliveries.Sum(d => d.Conflicts.Count);
     public int Errors => Deliveries.Count(d => d.Error is not null);
 }
 
-/// <summary>One package published for a site.</summary>
-public sealed record Publication(string Site, string PackageName, long Rows, long Bytes);
+/// <summary>One package published for a site. <see cref="FullWaiting"/> names a full package still waiting in the
+/// site's down/ folder, kept beside this one (the site restores it first).</summary>
+public sealed record Publication(string Site, string PackageName, long Rows, long Bytes)
+{
+    public string? FullWaiting { get; init; }
+}
+
+/// <summary>A site registration found in the drop that the Siège could not take (its number or key range is taken).</summary>
+public sealed record RefusedRegistration(string Site, string Reason);
 
 /// <summary>
 /// The Siège's part of the night (DESIGN.md §1, §6), working on its drop folder locally: wait for the sites'
@@ -63,13 +73,17 @@ public sealed class SiegeNight
         TimeSpan pollInterval, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
     {
         var timedOut = false;
-        Dictionary<SiteCode, List<DropEntry>> waiting;
+        Dictionary<SiteCode, List<(DropEntry Entry, bool Unanswered)>> waiting;
+        List<SiteCode> tonight;
         while (true)
         {
             waiting = await ListDeliveriesAsync(knownSites, cancellationToken).ConfigureAwait(false);
-            progress?.Report(new SyncProgress("Reception", $"{waiting.Count} of {expectedSites} site(s) delivered: {string.Join(", ", waiting.Keys)}",
-                expectedSites == 0 ? 100 : Math.Min(100, 100 * waiting.Count / expectedSites)));
-            if (waiting.Count >= expectedSites) break;
+            // A package whose site already gave up waiting for its answer is from a night the Siège missed: it is
+            // consolidated, but the Siège still waits for that site's package of tonight.
+            tonight = waiting.Where(w => w.Value.Any(e => !e.Unanswered)).Select(w => w.Key).ToList();
+            progress?.Report(new SyncProgress("Reception", $"{tonight.Count} of {expectedSites} site(s) delivered: {string.Join(", ", tonight)}",
+                expectedSites == 0 ? 100 : Math.Min(100, 100 * tonight.Count / expectedSites)));
+            if (tonight.Count >= expectedSites) break;
             if (DateTimeOffset.UtcNow >= receptionDeadlineUtc)
             {
                 timedOut = true;
@@ -81,6 +95,7 @@ public sealed class SiegeNight
         var incoming = Path.Combine(_workFolder, "incoming");
         Directory.CreateDirectory(incoming);
         var opened = new List<(SiteCode Site, DropEntry Entry, string Local, PackageReader Reader)>();
+        var late = waiting.Sum(w => w.Value.Count(e => e.Unanswered));
         var deliveries = new List<SiteDelivery>();
         try
         {
@@ -88,7 +103,7 @@ public sealed class SiegeNight
             {
                 var site = delivery.Key;
                 var entries = delivery.Value;
-                foreach (var entry in entries)
+                foreach (var (entry, _) in entries)
                 {
                     var remote = DropLayout.Up(site).Append(entry.Name);
                     var local = Path.Combine(incoming, entry.Name);
@@ -142,6 +157,7 @@ public sealed class SiegeNight
                     reader.Dispose();
                     File.Delete(local);
                     await _drop.DeleteAsync(DropLayout.Up(site).Append(entry.Name), cancellationToken).ConfigureAwait(false);
+                    await _drop.DeleteAsync(DropLayout.Unanswered(site, entry.Name), cancellationToken).ConfigureAwait(false);
                     deliveries.Add(new SiteDelivery(site.Value, entry.Name, result.AlreadyConsolidated ? "AlreadyConsolidated" : "Consolidated",
                         result.RowsApplied, result.RowsSkipped, entry.Length, result.Tables, result.Conflicts, null));
                 }
@@ -158,9 +174,9 @@ public sealed class SiegeNight
         {
             foreach (var (_, _, _, reader) in opened) reader.Dispose();
         }
-        // A site delivered when at least one of its packages went in: one whose packages were all refused did not.
-        var delivered = deliveries.Where(d => d.Error is null).Select(d => d.Site).Distinct().OrderBy(s => s, StringComparer.Ordinal).ToList();
-        return new ConsolidationRun(delivered, deliveries, timedOut);
+        // A site delivered when a package of it went in: one whose packages were all refused did not.
+        var delivered = tonight.Where(s => deliveries.Any(d => d.Site == s.Value && d.Error is null)).Select(s => s.Value).ToList();
+        return new ConsolidationRun(delivered, deliveries, timedOut) { LatePackages = late };
     }
 
     /// <summary>Publishes one package per registered site into its down/ folder (replacing older ones) and rewrites siege.json.</summary>
@@ -176,69 +192,155 @@ public sealed class SiegeNight
         {
             var site = SiteCode.Parse(sites[i].Site);
             progress?.Report(new SyncProgress("Publish", $"Package for {site}", 100 * i / Math.Max(1, sites.Count)));
-            var name = PackageNames.ForSiegeDelta(site, cycle);
-            var local = Path.Combine(outgoing, name);
-            ExtractResult published;
-            using (var writer = PackageWriter.Create(local, _key))
-            {
-                published = publisher.Publish(site, writer.Payload, cancellationToken);
-                writer.Complete(DeltaManifest.From(published, cycle, site));
-            }
             var down = DropLayout.Down(site);
-            var bytes = new FileInfo(local).Length;
+            string? local = null;
             try
             {
+                var name = await UnusedNameAsync(down, site, cycle, cancellationToken).ConfigureAwait(false);
+                local = Path.Combine(outgoing, name);
+                ExtractResult published;
+                using (var writer = PackageWriter.Create(local, _key))
+                {
+                    published = publisher.Publish(site, writer.Payload, cancellationToken);
+                    writer.Complete(DeltaManifest.From(published, cycle, site));
+                }
                 await _drop.CreateFolderAsync(down, cancellationToken).ConfigureAwait(false);
+                var bytes = new FileInfo(local).Length;
                 await _drop.UploadAsync(local, down.Append(name), null, cancellationToken).ConfigureAwait(false);
                 FaultPoints.Hit("publish.during");
+                // The new package holds everything the older ones did (it starts where the site last acknowledged), so they
+                // go, damaged ones included. A full package waiting for its restore stays: the site restores it first.
+                string? fullWaiting = null;
                 foreach (var older in await _drop.ListAsync(down, cancellationToken).ConfigureAwait(false))
                 {
-                    if (older.Name != name) await _drop.DeleteAsync(down.Append(older.Name), cancellationToken).ConfigureAwait(false);
+                    if (older.Name == name) continue;
+                    if (PackageNames.TryParse(older.Name, out var parsed) && parsed.Kind == PackageName.FullKind && parsed.Site == site)
+                    {
+                        fullWaiting = older.Name;
+                        continue;
+                    }
+                    await _drop.DeleteAsync(down.Append(older.Name), cancellationToken).ConfigureAwait(false);
                 }
+                publications.Add(new Publication(site.Value, name, published.Rows, bytes) { FullWaiting = fullWaiting });
             }
             catch (DropTransportException ex) when (ex.Kind == DropTransportErrorKind.Refused)
             {
                 // That site's folder is not safe to write (its down/ is a link): it gets its package once it is fixed.
                 Note($"no package was published for {site}: {ex.Message}");
-                continue;
             }
             finally
             {
-                File.Delete(local);
+                if (local is not null && File.Exists(local)) File.Delete(local);
             }
-            publications.Add(new Publication(site.Value, name, published.Rows, bytes));
         }
         await WriteSiegeDocumentAsync(connection, cycle, cancellationToken).ConfigureAwait(false);
         progress?.Report(new SyncProgress("Publish", $"{publications.Count} package(s) published", 100));
         return publications;
     }
 
-    /// <summary>Each site's packages waiting in its up/ folder. What is not a delta package of that site is left alone and
-    /// noted once in <see cref="Ignored"/>, as is a site whose folder cannot be used safely (a link): the other sites go on.</summary>
-    private async Task<Dictionary<SiteCode, List<DropEntry>>> ListDeliveriesAsync(IReadOnlyCollection<SiteCode> knownSites, CancellationToken cancellationToken)
+    /// <summary>
+    /// The package name for <paramref name="site"/> in this cycle, a second later when a run of the same second already
+    /// published under it (reruns in quick succession): a site tells packages apart by name, and the newest name must be
+    /// the newest package. The cycle id only names the package; every decision is made on the ranges it carries.
+    /// </summary>
+    private async Task<string> UnusedNameAsync(DropPath down, SiteCode site, CycleId cycle, CancellationToken cancellationToken)
     {
-        var result = new Dictionary<SiteCode, List<DropEntry>>();
+        var existing = new HashSet<string>((await _drop.ListAsync(down, cancellationToken).ConfigureAwait(false)).Select(e => e.Name), StringComparer.Ordinal);
+        var name = PackageNames.ForSiegeDelta(site, cycle);
+        if (!existing.Contains(name)) return name;
+        var time = DateTimeOffset.ParseExact(cycle.Value.Substring(0, 16), "yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.AssumeUniversal);
+        for (var seconds = 1; ; seconds++)
+        {
+            name = PackageNames.ForSiegeDelta(site, CycleId.FromTime(time.AddSeconds(seconds)));
+            if (!existing.Contains(name)) return name;
+        }
+    }
+
+    /// <summary>Each site's packages waiting in its up/ folder (and whether their site gave up waiting for the answer).
+    /// What is not a delta package of that site is left alone and noted once in <see cref="Ignored"/>, as is a site whose
+    /// folder cannot be used safely (a link): the other sites go on.</summary>
+    private async Task<Dictionary<SiteCode, List<(DropEntry Entry, bool Unanswered)>>> ListDeliveriesAsync(IReadOnlyCollection<SiteCode> knownSites, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<SiteCode, List<(DropEntry, bool)>>();
         foreach (var site in knownSites)
         {
-            IReadOnlyList<DropEntry> entries;
+            IReadOnlyList<DropEntry> files;
             try
             {
-                entries = await _drop.ListAsync(DropLayout.Up(site), cancellationToken).ConfigureAwait(false);
+                files = await _drop.ListAsync(DropLayout.Up(site), cancellationToken).ConfigureAwait(false);
             }
             catch (DropTransportException ex) when (ex.Kind == DropTransportErrorKind.Refused)
             {
                 Note(ex.Message);
                 continue;
             }
-            var packages = new List<DropEntry>();
-            foreach (var entry in entries.OrderBy(e => e.Name, StringComparer.Ordinal))
+            var unanswered = new HashSet<string>(files.Select(e => e.Name).Where(n => n.EndsWith(DropLayout.UnansweredSuffix, StringComparison.Ordinal))
+                .Select(n => n.Substring(0, n.Length - DropLayout.UnansweredSuffix.Length)), StringComparer.Ordinal);
+            foreach (var stray in files.Where(e => !e.Name.EndsWith(DropLayout.UnansweredSuffix, StringComparison.Ordinal) && !IsDeltaOf(site, e.Name)))
             {
-                if (PackageNames.TryParse(entry.Name, out var name) && name!.Kind == PackageName.DeltaKind && name.Site == site) packages.Add(entry);
-                else Note($"{DropLayout.Up(site).Append(entry.Name)} is not a delta package of {site} (a name like {site}_<cycle>_d_<from>-<to>{PackageNames.Extension}): it was left alone; remove it.");
+                Note($"{DropLayout.Up(site).Append(stray.Name)} is not a delta package of {site} (a name like {site}_<cycle>_d_<from>-<to>{PackageNames.Extension}): it was left alone; remove it.");
             }
+            var packages = files
+                .Where(e => IsDeltaOf(site, e.Name))
+                .OrderBy(e => e.Name, StringComparer.Ordinal)
+                .Select(e => (e, unanswered.Contains(e.Name)))
+                .ToList();
             if (packages.Count > 0) result[site] = packages;
         }
         return result;
+    }
+
+    private static bool IsDeltaOf(SiteCode site, string name) =>
+        PackageNames.TryParse(name, out var parsed) && parsed!.Kind == PackageName.DeltaKind && parsed.Site == site;
+
+    /// <summary>
+    /// Registers every site whose registration (<c>&lt;SITE&gt;/site.json</c>, written by its init) is in the drop and not in
+    /// the registry yet, each in its own transaction (DESIGN.md §6: the Siège knows whom to wait for from the sites'
+    /// registrations). A registration whose number or key range is taken is refused and returned, never registered.
+    /// <paramref name="localDropRoot"/> is the drop folder as the Siège sees it (it works on its drop locally).
+    /// </summary>
+    public async Task<IReadOnlyList<RefusedRegistration>> RegisterSitesAsync(string localDropRoot, CancellationToken cancellationToken)
+    {
+        var refused = new List<RefusedRegistration>();
+        var found = await SiteRegistrations.ReadAsync(_drop, localDropRoot, cancellationToken).ConfigureAwait(false);
+        if (found.Count == 0) return refused;
+        using var connection = FbConnection.Open(_master);
+        foreach (var (site, registration) in found)
+        {
+            if (registration is null)
+            {
+                refused.Add(new RefusedRegistration(site.Value, $"{DropLayout.Registration(site)} is not a registration HeitzSync can read: run init at {site} again."));
+                continue;
+            }
+            using var tx = connection.BeginTransaction();
+            var identity = NodeIdentity.Read(connection, tx);
+            if (site == identity.Site) continue;
+            var registry = SiteRegistry.Read(connection, tx, identity);
+            if (registry.Sites.Any(s => s.Site == site.Value && s.Number == registration.Number && s.KeyLow == registration.KeyLow && s.KeyHigh == registration.KeyHigh)) continue;
+            try
+            {
+                registry.Register(connection, tx, site, registration.Number, registration.KeyLow, registration.KeyHigh);
+                tx.Commit();
+            }
+            catch (KeyRangeOverlapException ex)
+            {
+                refused.Add(new RefusedRegistration(site.Value, ex.Message));
+            }
+        }
+        return refused;
+    }
+
+    private async Task<SiegeDocument?> ReadSiegeDocumentAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return DropJson.Deserialize<SiegeDocument>(await _drop.ReadSmallFileAsync(DropLayout.SiegeFile, cancellationToken).ConfigureAwait(false), "siege.json");
+        }
+        catch (InvalidDataException)
+        {
+            return null;   // rewritten whole below
+        }
     }
 
     private async Task QuarantineAsync(SiteCode site, DropEntry entry, string local, Exception reason, CancellationToken cancellationToken)
@@ -247,6 +349,7 @@ public sealed class SiegeNight
         await _drop.CreateFolderAsync(folder, cancellationToken).ConfigureAwait(false);
         await _drop.MoveAsync(DropLayout.Up(site).Append(entry.Name), folder.Append(entry.Name), cancellationToken).ConfigureAwait(false);
         await _drop.WriteSmallFileAsync(folder.Append(entry.Name + ".reason.txt"), System.Text.Encoding.UTF8.GetBytes(reason.Message), cancellationToken).ConfigureAwait(false);
+        await _drop.DeleteAsync(DropLayout.Unanswered(site, entry.Name), cancellationToken).ConfigureAwait(false);
         if (File.Exists(local)) File.Delete(local);
     }
 
@@ -264,15 +367,26 @@ public sealed class SiegeNight
         await _drop.WriteSmallFileAsync(DropLayout.Ack(site), DropJson.Serialize(DropProof.Sign(ack, _key)), cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task WriteSiegeDocumentAsync(FbConnection connection, CycleId cycle, CancellationToken cancellationToken)
+    /// <summary>Rewrites siege.json from the master (init does it too, so that sites set up before the Siège's first
+    /// night see its number and the registered sites').</summary>
+    public async Task WriteSiegeDocumentAsync(CycleId? cycle, CancellationToken cancellationToken)
     {
+        using var connection = FbConnection.Open(_master);
+        await WriteSiegeDocumentAsync(connection, cycle, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task WriteSiegeDocumentAsync(FbConnection connection, CycleId? cycle, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<RetiredSite> retired;
         NodeIdentity identity;
         SyncSchema schema;
         using (var tx = connection.BeginTransaction(new FbTransactionOptions { ReadOnly = true }))
         {
             identity = NodeIdentity.Read(connection, tx);
             schema = CaptureInstaller.ReadInstalledSchema(connection, tx);
+            retired = SiteRegistry.Read(connection, tx, identity).Retired;
         }
+        var previous = cycle is null ? await ReadSiegeDocumentAsync(cancellationToken).ConfigureAwait(false) : null;
         var document = new SiegeDocument
         {
             ModuleVersion = ModuleInfo.Version,
@@ -281,7 +395,7 @@ public sealed class SiegeNight
             SiegeNumber = identity.SiteNumber,
             SiegeKeyLow = identity.KeyLow,
             SiegeKeyHigh = identity.KeyHigh,
-            CurrentCycle = cycle.Value,
+            CurrentCycle = cycle?.Value ?? previous?.CurrentCycle,
             UpdatedUtc = DateTimeOffset.UtcNow,
             Sites = new SitePublisher(connection).RegisteredSites().Select(s => new SiegeDocumentSite
             {
@@ -292,6 +406,7 @@ public sealed class SiegeNight
                 LastContactUtc = s.LastContactUtc is { } t ? new DateTimeOffset(t, TimeSpan.Zero) : null,
                 LastConsolidatedCycle = s.ConsolidatedCycle,
             }).ToList(),
+            Retired = retired.Select(r => new SiegeDocumentSite { Code = r.Site, Number = r.Number, KeyLow = r.KeyLow, KeyHigh = r.KeyHigh }).ToList(),
         };
         await _drop.WriteSmallFileAsync(DropLayout.SiegeFile, DropJson.Serialize(DropProof.Sign(document, _key)), cancellationToken).ConfigureAwait(false);
     }

@@ -16,12 +16,91 @@ public sealed record SendResult(string PackageName, string LocalPath, long Rows,
     public IReadOnlyList<string> Notes { get; init; } = Array.Empty<string>();
 }
 
-/// <summary>What a site received and applied (or why not).</summary>
+/// <summary>What a site received and applied (or why not); counts add up every package applied in the run.</summary>
 public sealed record ReceiveResult(string? PackageName, bool Found, bool AlreadyApplied, long RowsApplied, long RowsSkipped, long Bytes,
     IReadOnlyDictionary<string, AppliedTableCounts> Tables, IReadOnlyList<string> Unapplied)
 {
-    /// <summary>Set when the package was a full one and the database was restored from it.</summary>
+    /// <summary>Set when a full package was restored: "new database", or where the previous database was kept.</summary>
     public string? FullRestoreNote { get; init; }
+
+    /// <summary>The full package restored, if one was.</summary>
+    public string? RestoredPackage { get; init; }
+
+    /// <summary>The site's unsent changes carried over into the restored database, to be sent next.</summary>
+    public long RowsRequeued { get; init; }
+
+    /// <summary>False when the run waited for the answer to what it sent and the deadline came first.</summary>
+    public bool Answered { get; init; } = true;
+
+    /// <summary>Packages in down/ this run set aside (damaged, not for this site), one line each; each is reported once.</summary>
+    public IReadOnlyList<string> Refused { get; init; } = Array.Empty<string>();
+
+    /// <summary>When the drop could not be reached during the wait (and the run kept waiting).</summary>
+    public string? OutageNote { get; init; }
+}
+
+/// <summary>Adds up what one receive did over several packages.</summary>
+internal sealed class ReceiveOutcome
+{
+    private readonly Dictionary<string, AppliedTableCounts> _tables = new(StringComparer.Ordinal);
+    private readonly List<string> _unapplied = new();
+    private string? _name;
+    private bool _alreadyApplied = true;
+    private long _applied, _skipped, _bytes, _requeued;
+    private string? _restore;
+    private string? _restoredPackage;
+    private DateTimeOffset? _outageSince;
+    private string? _outage;
+    private int _outages;
+
+    public List<string> Refused { get; } = new();
+    public bool Found => _name is not null;
+
+    public void AddApply(DropEntry entry, SiteApplyResult result)
+    {
+        _name = entry.Name;
+        _alreadyApplied &= result.AlreadyApplied;
+        _applied += result.RowsApplied;
+        _skipped += result.RowsSkipped;
+        _bytes += entry.Length;
+        _unapplied.AddRange(result.Unapplied);
+        foreach (var table in result.Tables)
+        {
+            if (!_tables.TryGetValue(table.Key, out var sum)) _tables[table.Key] = sum = new AppliedTableCounts();
+            sum.Upserts += table.Value.Upserts;
+            sum.Deletes += table.Value.Deletes;
+            sum.Skipped += table.Value.Skipped;
+        }
+    }
+
+    public void AddRestore(DropEntry entry, FullRestoreResult restored)
+    {
+        _name = entry.Name;
+        _alreadyApplied = false;
+        _bytes += entry.Length;
+        _requeued += restored.RowsRequeued;
+        _restoredPackage = entry.Name;
+        _restore = restored.PreviousKeptAs is null ? "new database" : "previous database kept as " + restored.PreviousKeptAs;
+    }
+
+    public void NoteOutage(DropTransportException ex)
+    {
+        _outages++;
+        _outageSince ??= DateTimeOffset.UtcNow;
+        _outage = ex.Message;
+    }
+
+    public ReceiveResult Result(bool answered) => new(_name, Found, Found && _alreadyApplied, _applied, _skipped, _bytes, _tables, _unapplied)
+    {
+        FullRestoreNote = _restore,
+        RestoredPackage = _restoredPackage,
+        RowsRequeued = _requeued,
+        Answered = answered,
+        Refused = Refused,
+        OutageNote = _outageSince is { } since
+            ? $"the drop could not be reached {_outages} time(s) from {since:HH:mm:ss} UTC ({_outage}); the run kept waiting while time was left"
+            : null,
+    };
 }
 
 /// <summary>
@@ -178,6 +257,32 @@ public sealed class SiteNight
             new Watermark(manifest.ToSequence, manifest.ResendFromTx));
     }
 
+    /// <summary>True when the database holds a change the package covering <paramref name="covered"/> does not: one with a
+    /// later sequence, or written by a transaction its guard resends (docs/sync-engine.md, "Watermarks").</summary>
+    public bool HasChangesSince(Watermark covered)
+    {
+        using var connection = FbConnection.Open(_database);
+        using var tx = connection.BeginTransaction(new FbTransactionOptions { ReadOnly = true });
+        foreach (var table in CaptureInstaller.ReadInstalledSchema(connection, tx).Tables)
+        {
+            if (connection.ExecuteScalar(tx, $"SELECT FIRST 1 1 FROM {table.VersionTable} WHERE SEQ > ? OR (TX >= ? AND SEQ > 0)", covered.Sequence, covered.ResendFromTx) is not null) return true;
+        }
+        return false;
+    }
+
+    /// <summary>Removes what a cut upload of <paramref name="packageName"/> left in up/ (its <c>.part</c>): a newer package
+    /// superseded it. Only tidying: a fragment left behind is removed by the Siège a day later.</summary>
+    public async Task ForgetFragmentAsync(string packageName, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _drop.DeleteAsync(DropLayout.Up(Site()).Append(packageName + ".part"), cancellationToken).ConfigureAwait(false);
+        }
+        catch (DropTransportException)
+        {
+        }
+    }
+
     private static bool IsDeltaOf(SiteCode site, string path, out PackageName? parsed) =>
         PackageNames.TryParse(Path.GetFileName(path), out parsed) && parsed!.Kind == PackageName.DeltaKind && parsed.Site == site;
 
@@ -188,65 +293,143 @@ public sealed class SiteNight
         return ReadSite(connection);
     }
 
-    /// <summary>Waits (until <paramref name="waitUntilUtc"/>) for the Siège's package for this site, downloads it and applies it.</summary>
-    public async Task<ReceiveResult> ReceiveAsync(DateTimeOffset waitUntilUtc, TimeSpan pollInterval, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits (until <paramref name="waitUntilUtc"/>) for the Siège's package for this site, downloads it and applies it:
+    /// a full package waiting in down/ first (restored, keeping this site's unsent changes), then the newest delta.
+    /// With <paramref name="answering"/> (what this run just sent) it keeps waiting, applying what comes, until a package
+    /// acknowledges that upload (DESIGN.md §6); at the deadline it marks the upload as unanswered, so that the Siège does
+    /// not take it for a later night's delivery. A package this site cannot use (damaged, not for it) is set aside once
+    /// and never downloaded again; the next valid one applies. While time is left, a drop that cannot be reached is only
+    /// waited for (the report says so).
+    /// </summary>
+    public async Task<ReceiveResult> ReceiveAsync(DateTimeOffset waitUntilUtc, TimeSpan pollInterval, IProgress<SyncProgress>? progress, CancellationToken cancellationToken,
+        SendResult? answering = null)
     {
         Directory.CreateDirectory(Incoming);
         var site = Site();
-        while (true)
+        var record = DownRecord.Load(_workFolder);
+        // By name, size and time: a package published again under the same name (two Siège runs in one second) is new.
+        var handled = new HashSet<DropEntry>();
+        var outcome = new ReceiveOutcome();
+        var answered = answering is null;
+        try
         {
-            var entries = await _drop.ListAsync(DropLayout.Down(site), cancellationToken).ConfigureAwait(false);
-            var newest = entries.Where(e => e.Name.EndsWith(".hzp", StringComparison.Ordinal))
-                .OrderByDescending(e => e.Name, StringComparer.Ordinal).FirstOrDefault();
-            if (newest is not null)
+            while (true)
             {
-                return await ApplyAsync(site, newest, progress, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    var entries = await _drop.ListAsync(DropLayout.Down(site), cancellationToken).ConfigureAwait(false);
+                    var usable = entries
+                        .Where(e => PackageNames.TryParse(e.Name, out var p) && p.Site == site && p.Kind != PackageName.DeltaKind)
+                        .Where(e => !handled.Contains(e) && !record.Contains(e))
+                        .ToList();
+                    var next = usable.Where(e => e.Name.EndsWith("_full" + PackageNames.Extension, StringComparison.Ordinal)).OrderByDescending(e => e.Name, StringComparer.Ordinal).FirstOrDefault()
+                        ?? usable.OrderByDescending(e => e.Name, StringComparer.Ordinal).FirstOrDefault();
+                    if (next is not null)
+                    {
+                        Watermark? applied;
+                        try
+                        {
+                            applied = await TryApplyAsync(site, next, record, outcome, progress, cancellationToken).ConfigureAwait(false);
+                        }
+                        catch (DropTransportException gone) when (gone.Kind == DropTransportErrorKind.NotFound)
+                        {
+                            handled.Add(next);
+                            continue;   // the Siège replaced it meanwhile with a newer one: look again
+                        }
+                        handled.Add(next);   // applied or set aside; a passing failure (below) tries it again at the next look
+                        if (applied is { } acknowledged)
+                        {
+                            // Older deltas hold less than the one applied: never worth a download.
+                            foreach (var older in usable.Where(e => string.CompareOrdinal(e.Name, next.Name) < 0 && !e.Name.EndsWith("_full" + PackageNames.Extension, StringComparison.Ordinal))) handled.Add(older);
+                            if (answering is not null && !answering.Covered.IsAfter(acknowledged)) answered = true;
+                        }
+                        continue;   // look again at once: a delta may follow a full package, or the next valid one a damaged one
+                    }
+                }
+                catch (DropTransportException ex) when (IsPassing(ex) && DateTimeOffset.UtcNow < waitUntilUtc)
+                {
+                    outcome.NoteOutage(ex);
+                    progress?.Report(new SyncProgress("Receive", $"The drop cannot be reached ({ex.Message}): waiting until {waitUntilUtc:HH:mm:ss} UTC", 0));
+                }
+                if (answered && outcome.Found) break;
+                if (DateTimeOffset.UtcNow >= waitUntilUtc)
+                {
+                    if (!answered) await MarkUnansweredAsync(site, answering!, cancellationToken).ConfigureAwait(false);
+                    break;
+                }
+                progress?.Report(new SyncProgress("Receive", answering is null
+                    ? $"Waiting for the Siège's package until {waitUntilUtc:HH:mm} UTC"
+                    : $"Waiting for the Siège's answer to {answering.PackageName} until {waitUntilUtc:HH:mm} UTC", 0));
+                await Task.Delay(pollInterval, cancellationToken).ConfigureAwait(false);
             }
-            if (DateTimeOffset.UtcNow >= waitUntilUtc)
-            {
-                return new ReceiveResult(null, false, false, 0, 0, 0, new Dictionary<string, AppliedTableCounts>(), Array.Empty<string>());
-            }
-            progress?.Report(new SyncProgress("Receive", $"Waiting for the Siège's package until {waitUntilUtc:HH:mm} UTC", 0));
-            await Task.Delay(pollInterval, cancellationToken).ConfigureAwait(false);
         }
+        finally
+        {
+            record.Save();
+        }
+        return outcome.Result(answered);
     }
 
-    private async Task<ReceiveResult> ApplyAsync(SiteCode site, DropEntry entry, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>Failures that a later attempt may not meet: the server down or restarting, a cut, a timeout.</summary>
+    private static bool IsPassing(DropTransportException ex) =>
+        ex.Kind is DropTransportErrorKind.Unreachable or DropTransportErrorKind.Timeout or DropTransportErrorKind.Protocol or DropTransportErrorKind.IntegrityMismatch;
+
+    /// <summary>Applies one package; a package this site can never use is set aside (recorded, tidied from the drop)
+    /// and null returned. Returns what the Siège had consolidated from this site when it made the package.</summary>
+    private async Task<Watermark?> TryApplyAsync(SiteCode site, DropEntry entry, DownRecord record, ReceiveOutcome outcome, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
     {
         var remote = DropLayout.Down(site).Append(entry.Name);
         var local = Path.Combine(Incoming, entry.Name);
-        await _drop.DownloadAsync(remote, local, null, cancellationToken).ConfigureAwait(false);
-        if (PackageNames.TryParse(entry.Name, out var parsed) && parsed!.Kind == "full")
-        {
-            if (_identity is null) throw new InvalidOperationException($"{entry.Name} is a full package: restoring it needs this site's identity from its configuration.");
-            FullRestoreResult restored;
-            try
-            {
-                restored = await FullPackage.RestoreAsync(local, _key, _database, _identity, progress, cancellationToken).ConfigureAwait(false);
-            }
-            catch (PackageRejectedException rejected)
-            {
-                PackageQuarantine.Move(local, Quarantine, rejected);
-                throw;
-            }
-            await KeepSequenceAboveAckAsync(site, cancellationToken).ConfigureAwait(false);
-            File.Delete(local);
-            await ForgetAppliedAsync(remote, cancellationToken).ConfigureAwait(false);
-            var note = restored.PreviousKeptAs is null ? "new database" : "previous database kept as " + restored.PreviousKeptAs;
-            return new ReceiveResult(entry.Name, true, false, 0, 0, entry.Length, new Dictionary<string, AppliedTableCounts>(), Array.Empty<string>()) { FullRestoreNote = note };
-        }
-        progress?.Report(new SyncProgress("Receive", $"Applying {entry.Name}", 50));
-        PackageReader reader;
         try
         {
-            reader = PackageReader.Open(local, _key);
+            return await ApplyAsync(site, entry, remote, local, record, outcome, progress, cancellationToken).ConfigureAwait(false);
         }
-        catch (PackageRejectedException rejected)
+        catch (Exception ex) when (ex is PackageRejectedException or InvalidDataException or EndOfStreamException)
         {
-            PackageQuarantine.Move(local, Quarantine, rejected);
-            throw;
+            SetAside(local, entry, ex);
+            record.Add(entry, "refused");
+            outcome.Refused.Add($"{entry.Name} ({entry.Length} bytes) in down/ cannot be used and was set aside: {ex.Message} The Siège replaces it at its next publish.");
+            await ForgetAppliedAsync(remote, cancellationToken).ConfigureAwait(false);
+            return null;
         }
-        using (reader)
+    }
+
+    /// <summary>Keeps a refused package as evidence when it is small; a large one leaves only its reason (a junk file of a
+    /// gigabyte is not copied into the quarantine, and never downloaded again: <see cref="DownRecord"/>).</summary>
+    private void SetAside(string local, DropEntry entry, Exception reason)
+    {
+        if (!File.Exists(local)) return;
+        if (entry.Length <= MaxQuarantinedBytes)
+        {
+            PackageQuarantine.Move(local, Quarantine, reason);
+            return;
+        }
+        File.Delete(local);
+        Directory.CreateDirectory(Quarantine);
+        File.WriteAllText(Path.Combine(Quarantine, $"{entry.Name}.{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}.reason.txt"),
+            $"Package: {entry.Name}\nSize: {entry.Length} bytes (not kept)\nReason: {reason.Message}\n");
+    }
+
+    private const long MaxQuarantinedBytes = 16L * 1024 * 1024;
+
+    private async Task<Watermark?> ApplyAsync(SiteCode site, DropEntry entry, DropPath remote, string local, DownRecord record, ReceiveOutcome outcome,
+        IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
+    {
+        await _drop.DownloadAsync(remote, local, null, cancellationToken).ConfigureAwait(false);
+        if (PackageNames.TryParse(entry.Name, out var parsed) && parsed.Kind == PackageName.FullKind)
+        {
+            if (_identity is null) throw new InvalidOperationException($"{entry.Name} is a full package: restoring it needs this site's identity from its configuration.");
+            var restored = await FullPackage.RestoreAsync(local, _key, _database, _identity, await ReadDropAckAsync(site, null, cancellationToken).ConfigureAwait(false),
+                progress, cancellationToken).ConfigureAwait(false);
+            File.Delete(local);
+            record.Add(entry, "restored");   // never restored twice, even when the account may not delete it from down/
+            await ForgetAppliedAsync(remote, cancellationToken).ConfigureAwait(false);
+            outcome.AddRestore(entry, restored);
+            return restored.Acknowledged;
+        }
+        progress?.Report(new SyncProgress("Receive", $"Applying {entry.Name}", 50));
+        using (var reader = PackageReader.Open(local, _key))
         {
             var manifest = reader.Manifest;
             if (manifest.Target != site.Value)
@@ -263,10 +446,29 @@ public sealed class SiteNight
                 result = new SiteApplier(connection).Apply(facts, reader.OpenPayload, cancellationToken);
                 FaultPoints.Hit("apply.after-commit");
             }
+            outcome.AddApply(entry, result);
+            progress?.Report(new SyncProgress("Receive", $"{result.RowsApplied} row(s) applied, {result.RowsSkipped} kept for tomorrow", 100));
             File.Delete(local);
             await ForgetAppliedAsync(remote, cancellationToken).ConfigureAwait(false);
-            progress?.Report(new SyncProgress("Receive", $"{result.RowsApplied} row(s) applied, {result.RowsSkipped} kept for tomorrow", 100));
-            return new ReceiveResult(entry.Name, true, result.AlreadyApplied, result.RowsApplied, result.RowsSkipped, entry.Length, result.Tables, result.Unapplied);
+            return facts.ConsolidatedFromTarget;
+        }
+    }
+
+    /// <summary>The site's night ends without the Siège's answer to <paramref name="sent"/>: says so beside the package
+    /// (when it is still waiting in up/), so that the Siège, missing tonight, does not count it as a later night's delivery.</summary>
+    private async Task MarkUnansweredAsync(SiteCode site, SendResult sent, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var up = await _drop.ListAsync(DropLayout.Up(site), cancellationToken).ConfigureAwait(false);
+            if (up.Any(e => e.Name == sent.PackageName))
+            {
+                await _drop.WriteSmallFileAsync(DropLayout.Unanswered(site, sent.PackageName), Array.Empty<byte>(), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (DropTransportException)
+        {
+            // Only a hint for the Siège: without it, that package counts as a delivery and the next night catches up.
         }
     }
 
@@ -290,26 +492,6 @@ public sealed class SiteNight
             notes?.Add($"{DropLayout.Ack(site)} could not be used ({ex.Message}): it was ignored.");
             return null;
         }
-    }
-
-    /// <summary>
-    /// After a full restore the database carries the master's change sequence, which may be below what the Siège has
-    /// already consolidated from this site (ack.json). The next extract sends only changes above that acknowledgement,
-    /// and the Siège takes only a package whose range ends above it (docs/sync-engine.md), so the sequence is moved past
-    /// it before any local change can take a number below it.
-    /// </summary>
-    private async Task KeepSequenceAboveAckAsync(SiteCode site, CancellationToken cancellationToken)
-    {
-        if (await ReadDropAckAsync(site, null, cancellationToken).ConfigureAwait(false) is not { } ack) return;
-        using var connection = FbConnection.Open(_database);
-        using var tx = connection.BeginTransaction();
-        var current = Convert.ToInt64(connection.ExecuteScalar(tx, $"SELECT GEN_ID({CaptureObjects.Sequence}, 0) FROM RDB$DATABASE"), CultureInfo.InvariantCulture);
-        if (current <= ack.Sequence)
-        {
-            var step = (ack.Sequence - current + 1).ToString(CultureInfo.InvariantCulture);
-            connection.ExecuteScalar(tx, $"SELECT GEN_ID({CaptureObjects.Sequence}, {step}) FROM RDB$DATABASE");
-        }
-        tx.Commit();
     }
 
     /// <summary>Removes an applied package from the drop. Only tidying: the Siège replaces it at its next publish and

@@ -15,6 +15,9 @@ public sealed record RegisteredSite(
     Watermark AppliedFromSiege,
     DateTime? LastContactUtc);
 
+/// <summary>A site the Siège removed (Unregister-HzSite): its number and key range are never given again.</summary>
+public sealed record RetiredSite(string Site, int Number, long KeyLow, long KeyHigh, DateTime? RetiredUtc);
+
 /// <summary>Two sites whose key ranges overlap: a fatal configuration error (DESIGN.md §1).</summary>
 public sealed class KeyRangeOverlapException : Exception
 {
@@ -26,14 +29,18 @@ internal sealed class SiteRegistry
 {
     private readonly NodeIdentity _siege;
     private readonly Dictionary<string, RegisteredSite> _sites;
+    private readonly IReadOnlyList<RetiredSite> _retired;
 
-    private SiteRegistry(NodeIdentity siege, Dictionary<string, RegisteredSite> sites)
+    private SiteRegistry(NodeIdentity siege, Dictionary<string, RegisteredSite> sites, IReadOnlyList<RetiredSite> retired)
     {
         _siege = siege;
         _sites = sites;
+        _retired = retired;
     }
 
     public IReadOnlyCollection<RegisteredSite> Sites => _sites.Values;
+
+    public IReadOnlyList<RetiredSite> Retired => _retired;
 
     public static SiteRegistry Read(FbConnection connection, FbTransaction tx, NodeIdentity siege)
     {
@@ -50,8 +57,58 @@ internal sealed class SiteRegistry
                 new Watermark(reader.GetInt64(7), reader.GetInt64(8)),
                 reader.IsDBNull(9) ? null : LocalClock.ToUtc(reader.GetDateTime(9)));
         }
-        return new SiteRegistry(siege, sites);
+        return new SiteRegistry(siege, sites, ReadRetired(connection, tx));
     }
+
+    private static IReadOnlyList<RetiredSite> ReadRetired(FbConnection connection, FbTransaction tx)
+    {
+        if (!TableExists(connection, tx, CaptureObjects.RetiredSites)) return Array.Empty<RetiredSite>();
+        var retired = new List<RetiredSite>();
+        using var command = connection.Prepare(tx, $"SELECT SITE_CODE, SITE_NUMBER, KEY_LOW, KEY_HIGH, RETIRED_AT FROM {CaptureObjects.RetiredSites} ORDER BY SITE_NUMBER");
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            retired.Add(new RetiredSite(reader.GetString(0).Trim(), reader.GetInt32(1), reader.GetInt64(2), reader.GetInt64(3),
+                reader.IsDBNull(4) ? null : LocalClock.ToUtc(reader.GetDateTime(4))));
+        }
+        return retired;
+    }
+
+    private static bool TableExists(FbConnection connection, FbTransaction tx, string name) =>
+        Convert.ToInt64(connection.ExecuteScalar(tx, "SELECT COUNT(*) FROM RDB$RELATIONS WHERE RDB$RELATION_NAME = ?", name), System.Globalization.CultureInfo.InvariantCulture) > 0;
+
+    /// <summary>
+    /// Removes a site from the registry (Unregister-HzSite): the Siège stops waiting and publishing for it, and keeps its
+    /// number and key range as retired so that no other site is ever given them. The table of retired sites is created
+    /// here when the Siège's database was initialised before it existed (DDL commits on its own).
+    /// </summary>
+    public static RetiredSite Retire(FbConnection connection, SiteCode site)
+    {
+        if (!TableExistsNow(connection, CaptureObjects.RetiredSites)) connection.ExecuteInNewTransaction(CaptureObjects.RetiredSitesDdl);
+        using var tx = connection.BeginTransaction();
+        var registry = Read(connection, tx, NodeIdentity.Read(connection, tx));
+        if (!registry._sites.TryGetValue(site.Value, out var known))
+        {
+            throw new InvalidOperationException($"{site} is not a registered site ({registry.Describe()}): nothing was removed.");
+        }
+        var now = DateTime.UtcNow;
+        connection.Execute(tx, $"INSERT INTO {CaptureObjects.RetiredSites} (SITE_CODE, SITE_NUMBER, KEY_LOW, KEY_HIGH, RETIRED_AT) VALUES (?, ?, ?, ?, ?)",
+            known.Site, known.Number, known.KeyLow, known.KeyHigh, LocalClock.ToLocal(now));
+        connection.Execute(tx, "DELETE FROM HZ$SITES WHERE SITE_CODE = ?", known.Site);
+        tx.Commit();
+        return new RetiredSite(known.Site, known.Number, known.KeyLow, known.KeyHigh, now);
+    }
+
+    private static bool TableExistsNow(FbConnection connection, string name)
+    {
+        using var tx = connection.BeginTransaction(new FbTransactionOptions { ReadOnly = true });
+        return TableExists(connection, tx, name);
+    }
+
+    /// <summary>"registered: LYON01 (2), NICE02 (3)", for messages that must name the registered sites.</summary>
+    public string Describe() => _sites.Count == 0
+        ? "no site is registered yet: a site registers when it runs init against the drop"
+        : "registered: " + string.Join(", ", _sites.Values.OrderBy(s => s.Number).Select(s => $"{s.Site} ({s.Number})"));
 
     /// <summary>Site number used to break ties; the Siège is ranked by its own number; unknown origins last.</summary>
     public int NumberOf(string site) =>
@@ -70,7 +127,14 @@ internal sealed class SiteRegistry
             }
             return known;
         }
+        if (_retired.FirstOrDefault(r => r.Site == site.Value) is { } gone)
+        {
+            throw new KeyRangeOverlapException(
+                $"Site {site} was removed from the Siège{(gone.RetiredUtc is { } t ? " on " + t.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) : "")} (Unregister-HzSite): it is not taken back. " +
+                "A site that joins again needs a new code and a new site.number; run init with them.");
+        }
         var others = _sites.Values.Select(s => (Site: s.Site, Number: s.Number, KeyLow: s.KeyLow, KeyHigh: s.KeyHigh))
+            .Concat(_retired.Select(r => (Site: r.Site + " (removed)", Number: r.Number, KeyLow: r.KeyLow, KeyHigh: r.KeyHigh)))
             .Append((Site: _siege.Site.Value, Number: _siege.SiteNumber, KeyLow: _siege.KeyLow, KeyHigh: _siege.KeyHigh));
         foreach (var other in others)
         {

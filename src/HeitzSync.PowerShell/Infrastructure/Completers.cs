@@ -71,7 +71,7 @@ public sealed class ReportIdCompleter : HzCompleter
     }
 }
 
-/// <summary>Invoke-HzConsolidation -FullPackageFor: the sites the Siège knows (configured, and site folders in its drop).</summary>
+/// <summary>Invoke-HzConsolidation -FullPackageFor, Unregister-HzSite -Site: the sites registered in the Siège's drop (and schedule.sites).</summary>
 public sealed class SiteCompleter : HzCompleter
 {
     protected override IEnumerable<(string Value, string Tip)> Values(IDictionary fakeBoundParameters) =>

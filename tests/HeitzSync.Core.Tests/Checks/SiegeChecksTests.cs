@@ -91,7 +91,10 @@ public class SiegeChecksTests : IDisposable
             var document = JsonNode.Parse(File.ReadAllText(path))!;
             document["moduleVersion"] = "9.9.9";
             File.WriteAllText(path, document.ToJsonString());
-            var impostor = Node("NICE02", 2, NodeRole.Site, Ftp(server));   // the same number as LYON01
+            var impostor = Node("NICE02", 2, NodeRole.Site, Ftp(server), initialise: false);   // the same number as LYON01
+            var refused = await NodeRunner.InitializeAsync(impostor, null, CancellationToken.None);
+            Assert.Equal(HeitzSync.Core.Reports.ReportState.Failed, refused.State);   // init refuses a number the Siège registered
+            Assert.Contains("LYON01", refused.Summary);
             var results = await SiegeChecks.RunAsync(impostor, CancellationToken.None);
             var version = results.Single(r => r.Check == "ModuleVersion");
             Assert.Equal(CheckStatus.Failed, version.Status);

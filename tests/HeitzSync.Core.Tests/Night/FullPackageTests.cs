@@ -92,21 +92,27 @@ public class FullPackageTests : IDisposable
         }
         var original = File.ReadAllBytes(siteDb.Database);
 
-        // A tampered full package: refused, quarantined, the site's file untouched.
+        // A tampered full package: set aside (reported once, quarantined), the site's file untouched.
         await FullPackage.PublishAsync(master, drop, key, _temp.File("work-siege"), SiteCode.Parse("LYON02"), CycleId.Parse("20261101T020000Z"), null, CancellationToken.None);
         var published = Directory.GetFiles(_temp.File("drop/LYON02/down")).Single();
         var bytes = File.ReadAllBytes(published);
         bytes[bytes.Length / 2] ^= 1;
         File.WriteAllBytes(published, bytes);
         var site = new SiteNight(siteDb, drop, key, _temp.File("work-site"), identity: Identity("LYON02", 2));
-        await Assert.ThrowsAsync<PackageRejectedException>(() => site.ReceiveAsync(DateTimeOffset.UtcNow, TimeSpan.FromMilliseconds(100), null, CancellationToken.None));
+        var tampered = await site.ReceiveAsync(DateTimeOffset.UtcNow, TimeSpan.FromMilliseconds(100), null, CancellationToken.None);
+        Assert.False(tampered.Found);
+        Assert.Contains(Path.GetFileName(published), Assert.Single(tampered.Refused));
+        Assert.Single(Directory.GetFiles(_temp.File("work-site/quarantine"), "*.hzp.*"), f => !f.EndsWith(".reason.txt"));
         Assert.Equal(original, File.ReadAllBytes(siteDb.Database));
 
         await FullPackage.PublishAsync(master, drop, key, _temp.File("work-siege"), SiteCode.Parse("LYON02"), CycleId.Parse("20261102T020000Z"), null, CancellationToken.None);
         var received = await site.ReceiveAsync(DateTimeOffset.UtcNow, TimeSpan.FromMilliseconds(100), null, CancellationToken.None);
         Assert.StartsWith("previous database kept as ", received.FullRestoreNote);
         var kept = received.FullRestoreNote!.Substring("previous database kept as ".Length);
-        Assert.Equal(original, File.ReadAllBytes(kept));
+        // The restore read the previous database (for changes of its own to keep), which touches its header only.
+        using (var previous = FbConnection.Open(siteDb with { Database = kept }))
+        using (var read = previous.BeginTransaction())
+            Assert.Equal("the damaged database", ((string)previous.ExecuteScalar(read, "SELECT SETTING_VALUE FROM WORKSTATION_SETTINGS WHERE WORKSTATION = 'OLD'")!).Trim());
         using var restored = FbConnection.Open(siteDb);
         using var tx = restored.BeginTransaction();
         Assert.Equal("LYON02", ((string)restored.ExecuteScalar(tx, "SELECT SITE_CODE FROM HZ$NODE")!).Trim());
