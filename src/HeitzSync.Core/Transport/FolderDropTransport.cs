@@ -52,10 +52,15 @@ public sealed class FolderDropTransport : IDropTransport
     /// </summary>
     private string Checked(DropPath path, bool isFolder)
     {
+        if (File.Exists(_root))
+        {
+            throw new DropTransportException(DropTransportErrorKind.Unreachable,
+                $"The drop folder {_root} is a file, not a folder: check drop.path (a typo?) and that the Siège's share is mounted there.");
+        }
         if (!_mayCreateRoot && !Directory.Exists(_root))
         {
-            throw new DropTransportException(File.Exists(_root) ? DropTransportErrorKind.Unreachable : DropTransportErrorKind.NotFound,
-                $"The drop folder {_root} {(File.Exists(_root) ? "is a file" : "does not exist")}: a site never creates it. Check drop.path (a typo?) and that the Siège's share is mounted there.");
+            throw new DropTransportException(DropTransportErrorKind.NotFound,
+                $"The drop folder {_root} does not exist: a site never creates it. Check drop.path (a typo?) and that the Siège's share is mounted there.");
         }
         var local = _root;
         var folders = isFolder ? path.Segments.Count : path.Segments.Count - 1;
