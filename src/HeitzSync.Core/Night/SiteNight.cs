@@ -183,9 +183,11 @@ public sealed class SiteNight
         {
             siege = DropJson.Deserialize<SiegeDocument>(await _drop.ReadSmallFileAsync(DropLayout.SiegeFile, cancellationToken).ConfigureAwait(false), "siege.json");
         }
-        catch (InvalidDataException)
+        catch (Exception ex) when (ex is InvalidDataException or DropTransportException)
         {
-            return;   // the Siège rewrites it; the packages' own authentication still holds
+            // Unreadable (the Siège rewrites it) or the drop not reachable now (the step that follows waits or says so):
+            // nothing proved, nothing refused; the packages' own authentication still holds.
+            return;
         }
         if (siege?.Mac is null) return;
         if (DropProof.Problem(siege, _key) is { } problem)
