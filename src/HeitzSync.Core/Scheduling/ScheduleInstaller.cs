@@ -48,7 +48,8 @@ public sealed class ScheduleInstaller
         if (plan.LogFile is null || Path.GetDirectoryName(plan.LogFile) is not { Length: > 0 } folder) return;
         try
         {
-            Directory.CreateDirectory(folder);
+            // The reports folder, as a run makes it: its account's alone (0700 on Unix).
+            Secrets.UnixPermissions.CreatePrivateFolder(folder);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
