@@ -28,8 +28,18 @@ internal static class NodeCommands
 
     public static IEnumerable<Command> Create()
     {
-        yield return Operation("init", "Installs change capture in this node's database (idempotent): triggers, version tables, identity, key range.",
-            (config, ct) => NodeRunner.InitializeAsync(config, ConsoleOutput.Progress(quiet: false), ct));
+        yield return Operation("init", "Installs change capture in this node's database (idempotent): triggers, version tables, identity, key range; lists each business trigger and what it does during an apply.",
+            async (config, ct, parse) =>
+            {
+                var report = await NodeRunner.InitializeAsync(config, ConsoleOutput.Progress(quiet: false), ct).ConfigureAwait(false);
+                ConsoleOutput.EndProgress();
+                if (!parse.GetValue(JsonOption))
+                {
+                    foreach (var trigger in report.TriggerLines)
+                        Console.WriteLine($"Trigger {trigger.Trigger} on {trigger.Table} ({trigger.Event}{(trigger.IsActive ? "" : ", inactive")}): {trigger.DuringApply}: {trigger.Detail}");
+                }
+                return report;
+            });
         // backup = Start-HzBackup (-Kind), send = Start-HzBackup -Kind Delta | Send-HzBackup in one run,
         // send --pending = Send-HzBackup with no input (README, "hzsync and the cmdlets").
         var kind = new Option<string?>("--kind") { Description = "safety (verified full backup), delta (package of changes, sites only, not sent) or both (default: both on a site, safety at the Siège)." };
@@ -214,7 +224,7 @@ internal static class NodeCommands
 
     private static Command TestCommand()
     {
-        var command = new Command("test", "Checks everything a night needs (drop reachable, TLS, login, write right, versions, schema, key ranges, clock skew); one line per check.")
+        var command = new Command("test", "Checks everything a night needs (drop reachable, TLS, login, site folder, write right, versions, schema, key ranges, clock skew); one line per check.")
             { ConfigOption, JsonOption };
         command.SetAction(async (ParseResult parse, CancellationToken cancellationToken) =>
         {

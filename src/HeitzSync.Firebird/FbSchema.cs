@@ -16,7 +16,14 @@ public sealed record FbColumnInfo(
     public string? IdentityGenerator { get; init; }
 }
 
-public sealed record FbForeignKeyInfo(string Name, IReadOnlyList<string> Columns, string ReferencedTable, IReadOnlyList<string> ReferencedColumns);
+public sealed record FbForeignKeyInfo(string Name, IReadOnlyList<string> Columns, string ReferencedTable, IReadOnlyList<string> ReferencedColumns)
+{
+    /// <summary>RDB$REF_CONSTRAINTS.RDB$DELETE_RULE: RESTRICT (Firebird's name for NO ACTION), CASCADE, SET NULL or SET DEFAULT.</summary>
+    public string DeleteRule { get; init; } = "RESTRICT";
+
+    /// <summary>Whether deleting the referenced row deletes this row too (ON DELETE CASCADE).</summary>
+    public bool CascadesDelete => DeleteRule == "CASCADE";
+}
 
 public sealed record FbTableInfo(string Name, IReadOnlyList<FbColumnInfo> Columns, IReadOnlyList<string> PrimaryKey, IReadOnlyList<FbForeignKeyInfo> ForeignKeys);
 
@@ -193,9 +200,9 @@ public sealed class FbSchema
 
     private List<FbForeignKeyInfo> ReadForeignKeys(FbTransaction transaction, string table)
     {
-        var rows = new List<(string Name, string Column, string Parent, string ParentColumn)>();
+        var rows = new List<(string Name, string Column, string Parent, string ParentColumn, string DeleteRule)>();
         using (var command = _connection.Prepare(transaction,
-                   "SELECT TRIM(rc.RDB$CONSTRAINT_NAME), TRIM(s.RDB$FIELD_NAME), TRIM(pk.RDB$RELATION_NAME), TRIM(ps.RDB$FIELD_NAME) " +
+                   "SELECT TRIM(rc.RDB$CONSTRAINT_NAME), TRIM(s.RDB$FIELD_NAME), TRIM(pk.RDB$RELATION_NAME), TRIM(ps.RDB$FIELD_NAME), TRIM(COALESCE(rf.RDB$DELETE_RULE, 'RESTRICT')) " +
                    "FROM RDB$RELATION_CONSTRAINTS rc " +
                    "JOIN RDB$REF_CONSTRAINTS rf ON rf.RDB$CONSTRAINT_NAME = rc.RDB$CONSTRAINT_NAME " +
                    "JOIN RDB$RELATION_CONSTRAINTS pk ON pk.RDB$CONSTRAINT_NAME = rf.RDB$CONST_NAME_UQ " +
@@ -204,10 +211,13 @@ public sealed class FbSchema
                    "WHERE rc.RDB$RELATION_NAME = ? AND rc.RDB$CONSTRAINT_TYPE = 'FOREIGN KEY' ORDER BY 1, s.RDB$FIELD_POSITION"))
         using (var reader = command.ExecuteReader(table))
         {
-            while (reader.Read()) rows.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)));
+            while (reader.Read()) rows.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4)));
         }
         return rows.GroupBy(r => r.Name)
-            .Select(g => new FbForeignKeyInfo(g.Key, g.Select(r => r.Column).ToList(), g.First().Parent, g.Select(r => r.ParentColumn).ToList()))
+            .Select(g => new FbForeignKeyInfo(g.Key, g.Select(r => r.Column).ToList(), g.First().Parent, g.Select(r => r.ParentColumn).ToList())
+            {
+                DeleteRule = g.First().DeleteRule,
+            })
             .ToList();
     }
 

@@ -40,6 +40,8 @@ internal static class CliNode
         }
         var init = Hzsync.Run("init", "--config", config.ConfigPath!);
         Assert.True(init.ExitCode == 0, init.ToString());
+        // Each business trigger of the synchronised tables, with what it does during an apply, before the summary line.
+        Assert.StartsWith("Trigger MEMBERS_BI on MEMBERS (BEFORE INSERT): Skipped: guard added by HeitzSync init", init.Stdout);
         return config;
     }
 }

@@ -56,7 +56,10 @@ Describe 'Get-HzSyncReport' {
         $csv = Join-Path $TestDrive 'detail.csv'
         Get-HzSyncReport -ConfigPath $siege -Last 3 -Detail | Export-Csv -LiteralPath $csv -NoTypeInformation
         $rows = Import-Csv -LiteralPath $csv
-        ($rows | ForEach-Object Kind | Select-Object -Unique | Sort-Object) | Should -Be @('Error', 'Site', 'Table')
+        ($rows | ForEach-Object Kind | Select-Object -Unique | Sort-Object) | Should -Be @('Error', 'Site', 'Table', 'Trigger')
+        $trigger = $rows | Where-Object Kind -EQ 'Trigger'   # Init lists the business triggers and what they do during an apply
+        $trigger.Key | Should -Be 'MEMBERS_BI'
+        $trigger.State | Should -Be 'Skipped'
         $errorRow = $rows | Where-Object Kind -EQ 'Error'
         $errorRow.ErrorId | Should -Be 'FileNotFound'
         $errorRow.RunId | Should -Be $refused.Id

@@ -39,7 +39,7 @@ Describe 'Stop-HzSync' {
             $up = Join-Path $root 'drop/LYON01/up'
             Wait-HzCondition { @(Get-ChildItem -LiteralPath $up -File -ErrorAction SilentlyContinue | Where-Object Name -NotMatch '\.(part|tmp)$').Count -gt 0 } -What 'the site to send its package'
             # Past the upload's last step, into the wait for the Siège's package: the night says so in its progress.
-            Wait-HzCondition { @($night.Shell.Streams.Progress) | Where-Object StatusDescription -Like 'Waiting for the Si*ge*s package*' } -What 'the night to wait for the package'
+            Wait-HzCondition { @($night.Shell.Streams.Progress) | Where-Object StatusDescription -Like 'Waiting for the Si*ge*s*' } -What 'the night to wait for the package'
             Wait-HzCondition { (Get-HzSyncReport -ConfigPath $site -Last 1 -Operation Sync).State -eq 'Running' } -What 'the running Sync report'
             $members = Get-HzTestScalar $site 'select count(*) from MEMBERS'
 

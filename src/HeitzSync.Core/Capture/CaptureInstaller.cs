@@ -21,7 +21,7 @@ public sealed class CaptureInstaller
     {
         using var tx = _connection.BeginTransaction(new FbTransactionOptions { ReadOnly = true });
         var tables = SelectTables(tx, options);
-        return SyncSchema.Describe(tables, new Dictionary<string, int>());
+        return SyncSchema.Describe(tables, new Dictionary<string, int>(), Declarations(options));
     }
 
     public CaptureInstallResult Install(CaptureOptions options)
@@ -31,20 +31,29 @@ public sealed class CaptureInstaller
             throw new CaptureSetupException($"The key range [{options.KeyLow}, {options.KeyHigh}] of site {options.Site} is empty or negative: check site.number and keyRangeSize.");
         }
 
+        var declarations = Declarations(options);
         List<FbTableInfo> wanted;
         Dictionary<string, int> installedIds;
+        PreviousInstall previous;
         using (var tx = _connection.BeginTransaction())
         {
             wanted = SelectTables(tx, options);
             installedIds = IsInstalled(_connection, tx) && TableExists(tx, "HZ$TABLES")
                 ? ReadInstalledIds(tx)
                 : new Dictionary<string, int>(StringComparer.Ordinal);
+            CheckKeysFitTheRange(wanted, options);
+            CheckDeclarations(tx, wanted, declarations);
             if (!options.ReseedGenerators) CheckGenerators(tx, options);
+            previous = ReadPreviousInstall(tx);
         }
 
         foreach (var (name, ddl) in CaptureObjects.Tables)
         {
             if (!TableExistsNow(name)) _connection.ExecuteInNewTransaction(ddl);
+        }
+        foreach (var (table, column, type) in CaptureObjects.AddedColumns)
+        {
+            if (!ColumnExistsNow(table, column)) _connection.ExecuteInNewTransaction($"ALTER TABLE {table} ADD {column} {type}");
         }
         if (!GeneratorExistsNow(CaptureObjects.Sequence))
         {
@@ -70,7 +79,8 @@ public sealed class CaptureInstaller
             added.Add(table.Name);
         }
 
-        var schema = SyncSchema.Describe(wanted, installedIds);
+        var schema = SyncSchema.Describe(wanted, installedIds, declarations);
+        var newTotals = new List<SyncTable>();
         foreach (var table in schema.Tables)
         {
             if (!TableExistsNow("HZ$V_" + table.Id))
@@ -81,7 +91,21 @@ public sealed class CaptureInstaller
                     _connection.ExecuteInNewTransaction(index);
                 }
             }
-            _connection.ExecuteInNewTransaction(CaptureObjects.TriggerDdl(table, options.Site.Value));
+            // Running totals of additive columns: kept while the declaration stays; made anew (and seeded) when it changes.
+            var totalsExist = TableExistsNow("HZ$A_" + table.Id);
+            var sameDeclaration = previous.Additive.TryGetValue(table.Name, out var before)
+                && before.SetEquals(table.AdditiveColumns.Select(c => c.Name));
+            if (totalsExist && (!table.HasAdditive || !sameDeclaration))
+            {
+                _connection.ExecuteInNewTransaction($"DROP TABLE {table.TotalsTable}");
+                totalsExist = false;
+            }
+            if (table.HasAdditive && !totalsExist)
+            {
+                _connection.ExecuteInNewTransaction(CaptureObjects.TotalsTableDdl(table));
+                newTotals.Add(table);
+            }
+            _connection.ExecuteInNewTransaction(CaptureObjects.TriggerDdl(table, options.Site.Value, options.IsSiege));
         }
 
         long queued = 0;
@@ -92,6 +116,8 @@ public sealed class CaptureInstaller
                 "UPDATE OR INSERT INTO HZ$NODE (ID, SITE_CODE, SITE_NUMBER, IS_SIEGE, KEY_LOW, KEY_HIGH, CAPTURE_VERSION, INSTALLED_AT) " +
                 "VALUES (1, ?, ?, ?, ?, ?, ?, CURRENT_TIMESTAMP) MATCHING (ID)",
                 options.Site.Value, options.SiteNumber, options.IsSiege, options.KeyLow, options.KeyHigh, CaptureObjects.Version);
+            WriteDeclarations(tx, schema);
+            var loadedNow = new HashSet<string>(StringComparer.Ordinal);
             foreach (var table in schema.Tables)
             {
                 var loaded = _connection.ExecuteScalar(tx, "SELECT LOADED FROM HZ$TABLES WHERE ID = ?", table.Id);
@@ -99,20 +125,36 @@ public sealed class CaptureInstaller
                 if (options.InitialLoad)
                 {
                     queued += QueueExistingRows(tx, table, options.Site.Value);
+                    loadedNow.Add(table.Name);
                 }
                 _connection.Execute(tx, "UPDATE HZ$TABLES SET LOADED = TRUE WHERE ID = ?", table.Id);
+            }
+            foreach (var table in newTotals)
+            {
+                // Rows this node brings (initial load) are its own contribution, so at a join the values of all nodes add
+                // up; rows that already travelled are the chain's common value: the Siège holds it as its own, a site as
+                // what it received from the Siège (docs/sync-engine.md, "Derived values").
+                var own = loadedNow.Contains(table.Name) || options.IsSiege;
+                SeedTotals(tx, table, own ? options.Site.Value : CaptureObjects.OthersOrigin);
+            }
+            if (previous.WasSiege && !options.IsSiege)
+            {
+                foreach (var table in schema.Tables.Where(t => t.HasAdditive && !newTotals.Contains(t))) AdoptSiegeTotals(tx, table, options.Site.Value);
             }
             moves = options.ReseedGenerators ? ReseedGenerators(tx, options, schema) : MoveGeneratorsIntoRange(tx, options);
             tx.Commit();
         }
 
+        var triggers = BusinessTriggerGuards.Apply(_connection.Settings, schema, options);
         var kept = wanted.Select(t => t.Name).Where(n => !added.Contains(n)).OrderBy(n => n, StringComparer.Ordinal).ToList();
-        return new CaptureInstallResult(added, kept, removed, queued, moves, schema.Fingerprint);
+        return new CaptureInstallResult(added, kept, removed, queued, moves, schema.Fingerprint) { Triggers = triggers };
     }
 
-    /// <summary>Removes every HeitzSync object from the database; business tables and their rows are untouched.</summary>
+    /// <summary>Removes every HeitzSync object from the database (and init's guard from the business triggers); business
+    /// tables and their rows are untouched.</summary>
     public void Remove()
     {
+        BusinessTriggerGuards.RemoveAll(_connection.Settings);
         Dictionary<string, int> ids;
         using (var tx = _connection.BeginTransaction())
         {
@@ -150,7 +192,27 @@ public sealed class CaptureInstaller
                 ?? throw new CaptureSetupException($"Synchronised table {name} no longer exists in {connection.Settings}: run {FrontCommands.Initialize} to update the capture.");
             tables.Add(table);
         }
-        return SyncSchema.Describe(tables, ids);
+        return SyncSchema.Describe(tables, ids, ReadDeclarations(connection, transaction));
+    }
+
+    /// <summary>The additive and local columns as installed (HZ$COLUMNS).</summary>
+    private static ColumnDeclarations ReadDeclarations(FbConnection connection, FbTransaction transaction)
+    {
+        if (Convert.ToInt64(connection.ExecuteScalar(transaction, "SELECT COUNT(*) FROM RDB$RELATIONS WHERE RDB$RELATION_NAME = 'HZ$COLUMNS'"), System.Globalization.CultureInfo.InvariantCulture) == 0)
+        {
+            return ColumnDeclarations.None;
+        }
+        var additive = new List<string>();
+        var local = new List<string>();
+        using var command = connection.Prepare(transaction, "SELECT TABLE_NAME, COLUMN_NAME, KIND FROM HZ$COLUMNS");
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            var entry = reader.GetString(0).Trim() + "." + reader.GetString(1).Trim();
+            if (reader.GetString(2) == "A") additive.Add(entry);
+            else local.Add(entry);
+        }
+        return new ColumnDeclarations(additive, local);
     }
 
     private List<FbTableInfo> SelectTables(FbTransaction tx, CaptureOptions options)
@@ -172,6 +234,163 @@ public sealed class CaptureInstaller
         }
         return tables;
     }
+
+    private static ColumnDeclarations Declarations(CaptureOptions options) => new(options.AdditiveColumns, options.LocalColumns);
+
+    private sealed class PreviousInstall
+    {
+        /// <summary>Whether the database held the Siège's identity before (a site restored from the master's full package).</summary>
+        public bool WasSiege { get; init; }
+
+        /// <summary>The additive columns each table had (their running totals are kept while this stays the same).</summary>
+        public Dictionary<string, HashSet<string>> Additive { get; } = new(StringComparer.Ordinal);
+    }
+
+    private PreviousInstall ReadPreviousInstall(FbTransaction tx)
+    {
+        var wasSiege = TableExists(tx, "HZ$NODE") && _connection.ExecuteScalar(tx, "SELECT IS_SIEGE FROM HZ$NODE WHERE ID = 1") is true;
+        var previous = new PreviousInstall { WasSiege = wasSiege };
+        if (!TableExists(tx, "HZ$COLUMNS")) return previous;
+        using var command = _connection.Prepare(tx, "SELECT TABLE_NAME, COLUMN_NAME FROM HZ$COLUMNS WHERE KIND = 'A'");
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            var table = reader.GetString(0).Trim();
+            if (!previous.Additive.TryGetValue(table, out var columns)) previous.Additive[table] = columns = new HashSet<string>(StringComparer.Ordinal);
+            columns.Add(reader.GetString(1).Trim());
+        }
+        return previous;
+    }
+
+    private void WriteDeclarations(FbTransaction tx, SyncSchema schema)
+    {
+        _connection.Execute(tx, "DELETE FROM HZ$COLUMNS");
+        foreach (var table in schema.Tables)
+        {
+            foreach (var column in table.AdditiveColumns) _connection.Execute(tx, "INSERT INTO HZ$COLUMNS (TABLE_NAME, COLUMN_NAME, KIND) VALUES (?, ?, 'A')", table.Name, column.Name);
+            foreach (var column in table.LocalColumns) _connection.Execute(tx, "INSERT INTO HZ$COLUMNS (TABLE_NAME, COLUMN_NAME, KIND) VALUES (?, ?, 'L')", table.Name, column.Name);
+        }
+    }
+
+    /// <summary>Fills a new HZ$A_n with each row's current values under one origin (rows whose values are all 0 need none).</summary>
+    private void SeedTotals(FbTransaction tx, SyncTable table, string origin)
+    {
+        var keys = string.Join(", ", table.KeyColumns.Select(c => c.Quoted));
+        var columns = string.Join(", ", table.AdditiveColumns.Select(c => c.Quoted));
+        var values = string.Join(", ", table.AdditiveColumns.Select(c => $"COALESCE({c.Quoted}, 0)"));
+        var nonZero = string.Join(" OR ", table.AdditiveColumns.Select(c => $"COALESCE({c.Quoted}, 0) <> 0"));
+        _connection.Execute(tx, $"INSERT INTO {table.TotalsTable} ({keys}, HZ$ORIGIN, {columns}) SELECT {keys}, ?, {values} FROM {table.Quoted} WHERE {nonZero}", origin);
+    }
+
+    /// <summary>A site restored from the Siège's full package holds the master's totals, one per node: this node's own stay
+    /// its own, the rest become what it received from the Siège (so the totals of a key still sum to its value).</summary>
+    private void AdoptSiegeTotals(FbTransaction tx, SyncTable table, string siteCode)
+    {
+        var keys = string.Join(", ", table.KeyColumns.Select(c => c.Quoted));
+        var columns = string.Join(", ", table.AdditiveColumns.Select(c => c.Quoted));
+        var sums = string.Join(", ", table.AdditiveColumns.Select(c => $"SUM({c.Quoted})"));
+        var others = CaptureObjects.OthersOrigin;
+        _connection.Execute(tx,
+            $"INSERT INTO {table.TotalsTable} ({keys}, HZ$ORIGIN, {columns}) SELECT {keys}, '{others}', {sums} FROM {table.TotalsTable} " +
+            $"WHERE HZ$ORIGIN <> ? AND HZ$ORIGIN <> '{others}' GROUP BY {keys}", siteCode);
+        _connection.Execute(tx, $"DELETE FROM {table.TotalsTable} WHERE HZ$ORIGIN <> ? AND HZ$ORIGIN <> '{others}'", siteCode);
+    }
+
+    /// <summary>
+    /// A site's generators hand out keys up to the end of its range: every single-column INTEGER, BIGINT or NUMERIC(n,0)
+    /// primary key of a synchronised table must hold it (DESIGN.md §3). SMALLINT keys and the columns of composite keys are
+    /// not fed by a site's generators (no useful range fits 32,767 values; line numbers...), so they are not checked.
+    /// </summary>
+    private static void CheckKeysFitTheRange(IEnumerable<FbTableInfo> tables, CaptureOptions options)
+    {
+        var tooSmall = new List<(string Column, string Type, long Max)>();
+        foreach (var table in tables.OrderBy(t => t.Name, StringComparer.Ordinal))
+        {
+            if (table.PrimaryKey.Count != 1) continue;
+            var column = table.Columns.First(c => c.Name == table.PrimaryKey[0]);
+            var limit = GeneratedKeyLimit(column);
+            if (limit is { } max && options.KeyHigh > max) tooSmall.Add(($"{table.Name}.{column.Name}", SqlTypeText.Of(column), max));
+        }
+        if (tooSmall.Count == 0) return;
+        var smallest = tooSmall.Min(t => t.Max);
+        var size = options.KeyHigh - options.KeyLow + 1;
+        var forThisNumber = (smallest + 1) / (options.SiteNumber + 1);
+        var forTwenty = (smallest + 1) / 21;
+        throw new CaptureSetupException(
+            $"The key range [{options.KeyLow}, {options.KeyHigh}] of {options.Site} (site number {options.SiteNumber}, keyRangeSize {size}) does not fit " +
+            string.Join("; ", tooSmall.GroupBy(t => (t.Type, t.Max)).Select(g => $"the {g.Key.Type} key column(s) {string.Join(", ", g.Select(t => t.Column))} (at most {g.Key.Max})")) +
+            $": its generators would hand out keys these columns cannot hold. Set keyRangeSize (at the top level of heitzsync.json, the same on every node) " +
+            $"to at most {smallest + 1} / (highest site number + 1): {forThisNumber} for site numbers up to {options.SiteNumber}, {forTwenty} for up to 20. " +
+            "Then run init on every node. Nothing was changed.");
+    }
+
+    /// <summary>The largest key a generator may give the column, for the key types a site's range feeds; null otherwise.</summary>
+    private static long? GeneratedKeyLimit(FbColumnInfo column) => column.Type switch
+    {
+        FbDbType.Integer => int.MaxValue,
+        FbDbType.BigInt => long.MaxValue,
+        FbDbType.Numeric when column.Scale == 0 => column.Length switch { 2 => null, 4 => int.MaxValue, _ => long.MaxValue },
+        _ => null,
+    };
+
+    /// <summary>tables.additiveColumns and tables.localColumns must name columns of synchronised tables that can be
+    /// handled so; every problem is listed at once.</summary>
+    private void CheckDeclarations(FbTransaction tx, IReadOnlyList<FbTableInfo> tables, ColumnDeclarations declarations)
+    {
+        var problems = new List<string>();
+        var additive = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (setting, entries, kind) in new[] { ("tables.additiveColumns", declarations.Additive, ColumnKind.Additive), ("tables.localColumns", declarations.Local, ColumnKind.Local) })
+        {
+            foreach (var entry in entries)
+            {
+                var parsed = ColumnDeclarations.Parse(entry);
+                if (parsed is not { } name)
+                {
+                    problems.Add($"{setting}: '{entry}' is not TABLE.COLUMN (e.g. ARTICLE.STOCK)");
+                    continue;
+                }
+                var table = tables.FirstOrDefault(t => string.Equals(t.Name, name.Table, StringComparison.OrdinalIgnoreCase));
+                if (table is null)
+                {
+                    problems.Add($"{setting}: {entry}: {name.Table} is not a synchronised table of this database");
+                    continue;
+                }
+                var column = table.Columns.FirstOrDefault(c => string.Equals(c.Name, name.Column, StringComparison.OrdinalIgnoreCase));
+                if (column is null)
+                {
+                    problems.Add($"{setting}: {entry}: {table.Name} has no column {name.Column}");
+                    continue;
+                }
+                var full = $"{table.Name}.{column.Name}";
+                if (table.PrimaryKey.Contains(column.Name)) problems.Add($"{setting}: {full} is part of the primary key, which always travels as it is");
+                else if (column.IsComputed) problems.Add($"{setting}: {full} is computed: it is never carried anyway");
+                else if (kind == ColumnKind.Additive)
+                {
+                    if (column.Type is not (FbDbType.SmallInt or FbDbType.Integer or FbDbType.BigInt or FbDbType.Numeric))
+                        problems.Add($"{setting}: {full} is {SqlTypeText.Of(column)}; an additive column must be an exact number (SMALLINT, INTEGER, BIGINT, NUMERIC or DECIMAL), so that sums are the same everywhere");
+                    additive.Add(full);
+                }
+                else if (additive.Contains(full))
+                {
+                    problems.Add($"{full} is in both tables.additiveColumns and tables.localColumns: choose one");
+                }
+                else if (!column.IsNullable && !HasDefault(tx, table.Name, column.Name))
+                {
+                    problems.Add($"{setting}: {full} is NOT NULL without a default: a row arriving from another node (which never carries it) could not be inserted; give it a DEFAULT");
+                }
+            }
+        }
+        if (problems.Count > 0)
+        {
+            throw new CaptureSetupException("The column declarations cannot be installed: " + string.Join("; ", problems) + ". Fix them in heitzsync.json (the same on every node). Nothing was changed.");
+        }
+    }
+
+    private bool HasDefault(FbTransaction tx, string table, string column) =>
+        Convert.ToInt64(_connection.ExecuteScalar(tx,
+            "SELECT COUNT(*) FROM RDB$RELATION_FIELDS rf JOIN RDB$FIELDS f ON f.RDB$FIELD_NAME = rf.RDB$FIELD_SOURCE " +
+            "WHERE rf.RDB$RELATION_NAME = ? AND rf.RDB$FIELD_NAME = ? AND (rf.RDB$DEFAULT_SOURCE IS NOT NULL OR f.RDB$DEFAULT_SOURCE IS NOT NULL)", table, column),
+            System.Globalization.CultureInfo.InvariantCulture) > 0;
 
     private long QueueExistingRows(FbTransaction tx, SyncTable table, string siteCode)
     {
@@ -240,6 +459,7 @@ public sealed class CaptureInstaller
         var trigger = "HZ$T_" + id;
         if (TriggerExistsNow(trigger)) _connection.ExecuteInNewTransaction($"DROP TRIGGER {trigger}");
         if (TableExistsNow("HZ$V_" + id)) _connection.ExecuteInNewTransaction($"DROP TABLE {FbSql.QuoteIdentifier("HZ$V_" + id)}");
+        if (TableExistsNow("HZ$A_" + id)) _connection.ExecuteInNewTransaction($"DROP TABLE {FbSql.QuoteIdentifier("HZ$A_" + id)}");
     }
 
     private static Dictionary<string, int> ReadInstalledIds(FbConnection connection, FbTransaction tx)
@@ -263,6 +483,12 @@ public sealed class CaptureInstaller
     {
         using var tx = _connection.BeginTransaction();
         return TableExists(tx, name);
+    }
+
+    private bool ColumnExistsNow(string table, string column)
+    {
+        using var tx = _connection.BeginTransaction();
+        return Convert.ToInt64(_connection.ExecuteScalar(tx, "SELECT COUNT(*) FROM RDB$RELATION_FIELDS WHERE RDB$RELATION_NAME = ? AND RDB$FIELD_NAME = ?", table, column), System.Globalization.CultureInfo.InvariantCulture) > 0;
     }
 
     private bool GeneratorExistsNow(string name)

@@ -4,13 +4,26 @@ namespace HeitzSync.Core.Capture;
 internal static class CaptureObjects
 {
     /// <summary>Raised when the capture objects change shape; a database installed by another version is refused.</summary>
-    public const int Version = 1;
+    public const int Version = 3;
 
     public const string Sequence = "HZ$SEQ";
     public const string ApplyingVariable = "HZ$APPLYING";
 
     /// <summary>Change time given to rows queued by the initial load, so any real edit wins over them.</summary>
     public static readonly DateTime InitialLoadTime = new(1900, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+
+    /// <summary>A watermark's open transactions in their text form (<see cref="Sync.OpenTransactions"/>), bounded.</summary>
+    private const string OpenTransactionsType = "VARCHAR(4000) CHARACTER SET ASCII DEFAULT '' NOT NULL";
+
+    /// <summary>Columns added to HeitzSync's tables after their first version: Initialize-HzSite adds those missing
+    /// from a database installed by an earlier version (existing rows take the default: no open transaction listed).</summary>
+    public static readonly (string Table, string Column, string Type)[] AddedColumns =
+    {
+        ("HZ$NODE", "ACKED_OPEN", OpenTransactionsType),
+        ("HZ$NODE", "APPLIED_OPEN", OpenTransactionsType),
+        ("HZ$SITES", "CONSOLIDATED_OPEN", OpenTransactionsType),
+        ("HZ$SITES", "APPLIED_OPEN", OpenTransactionsType),
+    };
 
     public static readonly (string Name, string Ddl)[] Tables =
     {
@@ -27,7 +40,9 @@ internal static class CaptureObjects
             APPLIED_SEQ BIGINT DEFAULT 0 NOT NULL,
             APPLIED_TX BIGINT DEFAULT 0 NOT NULL,
             APPLIED_CYCLE VARCHAR(32) CHARACTER SET ASCII,
-            INSTALLED_AT TIMESTAMP)"),
+            INSTALLED_AT TIMESTAMP,
+            ACKED_OPEN " + OpenTransactionsType + @",
+            APPLIED_OPEN " + OpenTransactionsType + @")"),
         ("HZ$TABLES", @"CREATE TABLE HZ$TABLES (
             ID INTEGER NOT NULL CONSTRAINT HZ$PK_TABLES PRIMARY KEY,
             TABLE_NAME VARCHAR(63) CHARACTER SET UTF8 NOT NULL CONSTRAINT HZ$UQ_TABLES UNIQUE,
@@ -42,9 +57,20 @@ internal static class CaptureObjects
             CONSOLIDATED_CYCLE VARCHAR(32) CHARACTER SET ASCII,
             APPLIED_SEQ BIGINT DEFAULT 0 NOT NULL,
             APPLIED_TX BIGINT DEFAULT 0 NOT NULL,
-            LAST_CONTACT TIMESTAMP)"),
+            LAST_CONTACT TIMESTAMP,
+            CONSOLIDATED_OPEN " + OpenTransactionsType + @",
+            APPLIED_OPEN " + OpenTransactionsType + @")"),
         ("HZ$TRIGGERS_OFF", @"CREATE TABLE HZ$TRIGGERS_OFF (
             TRIGGER_NAME VARCHAR(63) CHARACTER SET UTF8 NOT NULL CONSTRAINT HZ$PK_TRIGGERS_OFF PRIMARY KEY)"),
+        ("HZ$COLUMNS", @"CREATE TABLE HZ$COLUMNS (
+            TABLE_NAME VARCHAR(63) CHARACTER SET UTF8 NOT NULL,
+            COLUMN_NAME VARCHAR(63) CHARACTER SET UTF8 NOT NULL,
+            KIND CHAR(1) CHARACTER SET ASCII NOT NULL,
+            CONSTRAINT HZ$PK_COLUMNS PRIMARY KEY (TABLE_NAME, COLUMN_NAME))"),
+        ("HZ$TRIGGER_GUARDS", @"CREATE TABLE HZ$TRIGGER_GUARDS (
+            TRIGGER_NAME VARCHAR(63) CHARACTER SET UTF8 NOT NULL CONSTRAINT HZ$PK_TRIGGER_GUARDS PRIMARY KEY,
+            ORIGINAL_SOURCE BLOB SUB_TYPE TEXT CHARACTER SET UTF8,
+            GUARDED_AT TIMESTAMP)"),
         (RetiredSites, RetiredSitesDdl),
     };
 
@@ -58,6 +84,23 @@ internal static class CaptureObjects
             KEY_LOW BIGINT NOT NULL,
             KEY_HIGH BIGINT NOT NULL,
             RETIRED_AT TIMESTAMP)";
+
+    /// <summary>The origin under which a site keeps what the Siège last sent it of every other node's additive changes.</summary>
+    public const string OthersOrigin = "*";
+
+    /// <summary>HZ$A_n: per key and per node (HZ$ORIGIN), the running total of that node's changes of each additive column
+    /// (docs/sync-engine.md, "Derived values").</summary>
+    public static string TotalsTableDdl(SyncTable table)
+    {
+        var keys = string.Join(",\n    ", table.KeyColumns.Select(c => $"{c.Quoted} {c.SqlType} NOT NULL"));
+        var totals = string.Join(",\n    ", table.AdditiveColumns.Select(c => $"{c.Quoted} {c.TotalSqlType} DEFAULT 0 NOT NULL"));
+        var keyList = string.Join(", ", table.KeyColumns.Select(c => c.Quoted));
+        return $@"CREATE TABLE {table.TotalsTable} (
+    {keys},
+    HZ$ORIGIN VARCHAR(16) CHARACTER SET ASCII NOT NULL,
+    {totals},
+    CONSTRAINT HZ$PK_A_{table.Id} PRIMARY KEY ({keyList}, HZ$ORIGIN))";
+    }
 
     public static string VersionTableDdl(SyncTable table)
     {
@@ -80,21 +123,53 @@ internal static class CaptureObjects
         yield return $"CREATE INDEX HZ$IX_V_{table.Id}_TX ON {table.VersionTable} (TX)";
     }
 
-    /// <summary>The capture trigger: upserts the version row of the changed key, unless HeitzSync itself is applying.</summary>
-    public static string TriggerDdl(SyncTable table, string siteCode)
+    /// <summary>
+    /// The capture trigger: upserts the version row of the changed key, unless HeitzSync itself is applying. At the
+    /// Siège a local change also clears BASE_SEQ (there it marks a re-published version, see TableApplier). For additive
+    /// columns it adds this node's change to its running total in HZ$A_n: NEW − OLD for an update, and for a new row (or
+    /// a new key) whatever makes the totals of the key sum to the new value; a delete adds nothing.
+    /// </summary>
+    public static string TriggerDdl(SyncTable table, string siteCode, bool isSiege)
     {
+        var keyList = string.Join(", ", table.KeyColumns.Select(c => c.Quoted));
         string Upsert(string image, string op) =>
-            $"UPDATE OR INSERT INTO {table.VersionTable} ({string.Join(", ", table.KeyColumns.Select(c => c.Quoted))}, SEQ, TX, OP, CHANGED_AT, ORIGIN) " +
-            $"VALUES ({string.Join(", ", table.KeyColumns.Select(c => image + "." + c.Quoted))}, GEN_ID({Sequence}, 1), CURRENT_TRANSACTION, {op}, CURRENT_TIMESTAMP, '{siteCode}') " +
-            $"MATCHING ({string.Join(", ", table.KeyColumns.Select(c => c.Quoted))});";
+            $"UPDATE OR INSERT INTO {table.VersionTable} ({keyList}, SEQ, TX, OP, CHANGED_AT, ORIGIN{(isSiege ? ", BASE_SEQ" : "")}) " +
+            $"VALUES ({string.Join(", ", table.KeyColumns.Select(c => image + "." + c.Quoted))}, GEN_ID({Sequence}, 1), CURRENT_TRANSACTION, {op}, CURRENT_TIMESTAMP, '{siteCode}'{(isSiege ? ", 0" : "")}) " +
+            $"MATCHING ({keyList});";
         var keyChanged = string.Join(" OR ", table.KeyColumns.Select(c => $"OLD.{c.Quoted} IS DISTINCT FROM NEW.{c.Quoted}"));
+        var declarations = "";
+        var totals = "";
+        if (table.HasAdditive)
+        {
+            var additive = table.AdditiveColumns;
+            var newKey = string.Join(" AND ", table.KeyColumns.Select(c => $"{c.Quoted} = NEW.{c.Quoted}"));
+            declarations = string.Concat(additive.Select((c, i) => $"DECLARE HZ_D{i} {c.TotalSqlType};\n"));
+            var anyChange = string.Join(" OR ", additive.Select((_, i) => $"HZ_D{i} <> 0"));
+            totals = $@"
+    IF (INSERTING OR ({keyChanged})) THEN
+      SELECT {string.Join(", ", additive.Select(c => $"COALESCE(NEW.{c.Quoted}, 0) - COALESCE(SUM({c.Quoted}), 0)"))} FROM {table.TotalsTable} WHERE {newKey}
+        INTO {string.Join(", ", additive.Select((_, i) => $":HZ_D{i}"))};
+    ELSE
+    BEGIN
+      {string.Join("\n      ", additive.Select((c, i) => $"HZ_D{i} = COALESCE(NEW.{c.Quoted}, 0) - COALESCE(OLD.{c.Quoted}, 0);"))}
+    END
+    IF ({anyChange}) THEN
+    BEGIN
+      UPDATE {table.TotalsTable} SET {string.Join(", ", additive.Select((c, i) => $"{c.Quoted} = {c.Quoted} + :HZ_D{i}"))} WHERE {newKey} AND HZ$ORIGIN = '{siteCode}';
+      IF (ROW_COUNT = 0) THEN
+        INSERT INTO {table.TotalsTable} ({keyList}, HZ$ORIGIN, {string.Join(", ", additive.Select(c => c.Quoted))})
+          VALUES ({string.Join(", ", table.KeyColumns.Select(c => "NEW." + c.Quoted))}, '{siteCode}', {string.Join(", ", additive.Select((_, i) => $":HZ_D{i}"))});
+    END";
+        }
         return $@"CREATE OR ALTER TRIGGER {table.TriggerName} FOR {table.Quoted} ACTIVE AFTER INSERT OR UPDATE OR DELETE POSITION 32000 AS
-BEGIN
+{declarations}BEGIN
   IF (RDB$GET_CONTEXT('USER_TRANSACTION', '{ApplyingVariable}') IS NOT NULL) THEN EXIT;
   IF (DELETING OR (UPDATING AND ({keyChanged}))) THEN
     {Upsert("OLD", "'D'")}
   IF (NOT DELETING) THEN
-    {Upsert("NEW", "IIF(INSERTING, 'I', 'U')")}
+  BEGIN
+    {Upsert("NEW", "IIF(INSERTING, 'I', 'U')")}{totals}
+  END
 END";
     }
 

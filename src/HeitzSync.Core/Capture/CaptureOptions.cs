@@ -23,6 +23,19 @@ public sealed record CaptureOptions
     /// key of this site's range (above any key of the range already present), instead of refusing generators that
     /// sit in the other node's range.</summary>
     public bool ReseedGenerators { get; init; }
+
+    /// <summary>tables.additiveColumns: <c>TABLE.COLUMN</c> names (case-insensitive) whose changes travel as differences
+    /// and add up (docs/sync-engine.md, "Derived values").</summary>
+    public IReadOnlyCollection<string> AdditiveColumns { get; init; } = Array.Empty<string>();
+
+    /// <summary>tables.localColumns: <c>TABLE.COLUMN</c> names never carried; each node's own triggers maintain them.</summary>
+    public IReadOnlyCollection<string> LocalColumns { get; init; } = Array.Empty<string>();
+
+    /// <summary>tables.triggersRunDuringApply: business triggers that run for replicated rows too (no guard is added to them).</summary>
+    public IReadOnlyCollection<string> TriggersRunDuringApply { get; init; } = Array.Empty<string>();
+
+    /// <summary>tables.triggersOffDuringApply (deprecated): listed by init with its warning; switched off by the night.</summary>
+    public IReadOnlyCollection<string> TriggersOffDuringApply { get; init; } = Array.Empty<string>();
 }
 
 /// <summary>What an install did, for the cmdlet's output and the report.</summary>
@@ -32,7 +45,38 @@ public sealed record CaptureInstallResult(
     IReadOnlyList<string> TablesRemoved,
     long RowsQueued,
     IReadOnlyList<GeneratorMove> GeneratorsMoved,
-    string SchemaFingerprint);
+    string SchemaFingerprint)
+{
+    /// <summary>Every business trigger of the synchronised tables and what it does during an apply.</summary>
+    public IReadOnlyList<BusinessTriggerPlan> Triggers { get; init; } = Array.Empty<BusinessTriggerPlan>();
+}
+
+/// <summary>What a business trigger does while HeitzSync applies replicated rows.</summary>
+public enum TriggerDuringApply
+{
+    /// <summary>It returns at once (the guard on HZ$APPLYING, added by init or written by its author): the row arrives as it left its origin.</summary>
+    Skipped,
+    /// <summary>It runs for replicated rows too (tables.triggersRunDuringApply), e.g. to keep a local column.</summary>
+    Runs,
+    /// <summary>Deprecated tables.triggersOffDuringApply: switched off for the whole database, every user included, while the apply runs.</summary>
+    SwitchedOff,
+    /// <summary>init could not add the guard (the detail says why): it runs during applies.</summary>
+    Unguarded,
+}
+
+/// <summary>One business trigger of a synchronised table, as init found and left it.</summary>
+public sealed record BusinessTriggerPlan(string Name, string Table, string Event, bool IsActive, TriggerDuringApply DuringApply, string Detail)
+{
+    public override string ToString() => $"{Name} on {Table} ({Event}{(IsActive ? "" : ", inactive")}): {Describe(DuringApply)}; {Detail}";
+
+    private static string Describe(TriggerDuringApply what) => what switch
+    {
+        TriggerDuringApply.Skipped => "skipped during applies",
+        TriggerDuringApply.Runs => "runs during applies",
+        TriggerDuringApply.SwitchedOff => "switched off for every user during applies",
+        _ => "RUNS during applies (no guard)",
+    };
+}
 
 /// <summary>A generator moved into the site's key range.</summary>
 public sealed record GeneratorMove(string Name, long From, long To);

@@ -33,29 +33,56 @@ public sealed class SyncSchema
     public SyncTable? Find(string tableName) => _byName.TryGetValue(tableName, out var table) ? table : null;
 
     /// <summary>Describes the given tables (their ids as installed in HZ$TABLES, 0 when not installed).</summary>
-    public static SyncSchema Describe(IEnumerable<FbTableInfo> tables, IReadOnlyDictionary<string, int> ids)
+    public static SyncSchema Describe(IEnumerable<FbTableInfo> tables, IReadOnlyDictionary<string, int> ids) => Describe(tables, ids, ColumnDeclarations.None);
+
+    /// <summary>Describes the given tables with their additive and local columns.</summary>
+    public static SyncSchema Describe(IEnumerable<FbTableInfo> tables, IReadOnlyDictionary<string, int> ids, ColumnDeclarations declarations)
     {
         var list = tables.ToList();
-        var names = new HashSet<string>(list.Select(t => t.Name), StringComparer.Ordinal);
+        var byName = list.ToDictionary(t => t.Name, StringComparer.Ordinal);
         var described = new List<SyncTable>();
         foreach (var table in list)
         {
             var keys = new HashSet<string>(table.PrimaryKey, StringComparer.Ordinal);
-            var columns = table.Columns
-                .Where(c => !c.IsComputed)
-                .Select(c => new SyncColumn(c.Name, c.Type, SqlTypeText.Of(c), keys.Contains(c.Name)))
-                .ToList();
+            var columns = new List<SyncColumn>();
+            var local = new List<SyncColumn>();
+            foreach (var c in table.Columns.Where(c => !c.IsComputed))
+            {
+                var kind = keys.Contains(c.Name) ? ColumnKind.Key : declarations.KindOf(table.Name, c.Name) ?? ColumnKind.Ordinary;
+                var column = new SyncColumn(c.Name, c.Type, SqlTypeText.Of(c), kind);
+                if (kind == ColumnKind.Local) local.Add(column);
+                else columns.Add(column);
+            }
             var parents = table.ForeignKeys
                 .Select(fk => fk.ReferencedTable)
-                .Where(p => p != table.Name && names.Contains(p))
+                .Where(p => p != table.Name && byName.ContainsKey(p))
                 .Distinct(StringComparer.Ordinal)
                 .OrderBy(p => p, StringComparer.Ordinal)
                 .ToList();
             var selfReferencing = table.ForeignKeys.Any(fk => fk.ReferencedTable == table.Name);
+            var foreignKeys = table.ForeignKeys
+                .Where(fk => byName.ContainsKey(fk.ReferencedTable))
+                .Select(fk => new SyncForeignKey(fk.Name, fk.Columns, fk.ReferencedTable, fk.CascadesDelete, ParentKeyOrder(fk, byName[fk.ReferencedTable])))
+                .ToList();
             ids.TryGetValue(table.Name, out var id);
-            described.Add(new SyncTable(table.Name, id, columns, parents, selfReferencing));
+            described.Add(new SyncTable(table.Name, id, columns, parents, selfReferencing, local, foreignKeys));
         }
         return new SyncSchema(OrderParentsFirst(described));
+    }
+
+    /// <summary>Where each of the parent's primary key columns sits among the foreign key's columns (null: the key
+    /// references a unique constraint, not the primary key).</summary>
+    private static IReadOnlyList<int>? ParentKeyOrder(FbForeignKeyInfo fk, FbTableInfo parent)
+    {
+        if (parent.PrimaryKey.Count != fk.ReferencedColumns.Count) return null;
+        var order = new List<int>();
+        foreach (var keyColumn in parent.PrimaryKey)
+        {
+            var at = fk.ReferencedColumns.ToList().IndexOf(keyColumn);
+            if (at < 0) return null;
+            order.Add(at);
+        }
+        return order;
     }
 
     /// <summary>Kahn's algorithm; a cycle of foreign keys between tables is broken by name (the apply retries rows that hit it).</summary>
@@ -81,9 +108,12 @@ public sealed class SyncSchema
         {
             text.Append("TABLE ").Append(table.Name)
                 .Append(" KEY (").Append(string.Join(", ", table.KeyColumns.Select(c => c.Name))).Append(")\n");
-            foreach (var column in table.Columns)
+            // Additive and local columns are marked (every node must declare them alike); without any, the text (and the
+            // fingerprint) is what it was before they existed.
+            foreach (var column in table.Columns.Concat(table.LocalColumns))
             {
-                text.Append("  ").Append(table.Name).Append('.').Append(column.Name).Append(' ').Append(column.SqlType).Append('\n');
+                text.Append("  ").Append(table.Name).Append('.').Append(column.Name).Append(' ').Append(column.SqlType)
+                    .Append(column.Kind switch { ColumnKind.Additive => " ADDITIVE", ColumnKind.Local => " LOCAL", _ => "" }).Append('\n');
             }
         }
         return text.ToString();

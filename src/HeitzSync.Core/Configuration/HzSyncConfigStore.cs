@@ -237,6 +237,8 @@ public static class HzSyncConfigStore
             CheckSecretName(problems, "drop.passwordSecret", drop.PasswordSecret);
             if (config.Role == NodeRole.Siege && drop.Kind != DropKind.Folder)
                 problems.Add("drop.kind must be Folder at the Siège: it works on its drop (the FTP server's root) locally");
+            if (config.Role == NodeRole.Siege && drop.Scope != DropScope.Drop)
+                problems.Add("drop.scope must be Drop at the Siège (it works on the whole drop); Site is for a site whose FTP account sees only its own folder");
         }
 
         if (string.IsNullOrWhiteSpace(config.KeyFile)) problems.Add($"keyFile is required (the group key file made by {FrontCommands.NewKey}, the same on every node)");
@@ -255,6 +257,14 @@ public static class HzSyncConfigStore
             CheckPatterns(problems, "tables.localOnly", tables.LocalOnly);
             CheckPatterns(problems, "tables.siegeWins", tables.SiegeWins);
             CheckPatterns(problems, "tables.triggersOffDuringApply", tables.TriggersOffDuringApply);
+            CheckPatterns(problems, "tables.triggersRunDuringApply", tables.TriggersRunDuringApply);
+            CheckColumns(problems, "tables.additiveColumns", tables.AdditiveColumns);
+            CheckColumns(problems, "tables.localColumns", tables.LocalColumns);
+            if (tables.AdditiveColumns is not null && tables.LocalColumns is not null)
+            {
+                foreach (var both in tables.AdditiveColumns.Intersect(tables.LocalColumns, StringComparer.OrdinalIgnoreCase))
+                    problems.Add($"{both} is in both tables.additiveColumns and tables.localColumns: a column is one or the other");
+            }
         }
 
         var backup = config.Backup;
@@ -360,6 +370,20 @@ public static class HzSyncConfigStore
         for (var i = 0; i < patterns.Count; i++)
         {
             if (string.IsNullOrWhiteSpace(patterns[i])) problems.Add($"{property}[{i}] is empty: give a name or a pattern such as LOG_*");
+        }
+    }
+
+    private static void CheckColumns(List<string> problems, string property, IReadOnlyList<string>? columns)
+    {
+        if (columns is null)
+        {
+            problems.Add($"{property} must be a list of TABLE.COLUMN names (it may be empty: [])");
+            return;
+        }
+        for (var i = 0; i < columns.Count; i++)
+        {
+            if (Capture.ColumnDeclarations.Parse(columns[i]) is null)
+                problems.Add($"{property}[{i}] '{columns[i]}' must be TABLE.COLUMN, e.g. ARTICLE.STOCK");
         }
     }
 

@@ -22,8 +22,23 @@ public sealed record TableRules
     /// <summary>Tables where, in a conflict, the Siège's version wins.</summary>
     public IReadOnlyList<string> SiegeWins { get; init; } = Array.Empty<string>();
 
-    /// <summary>Business triggers (trigger names) switched off while HeitzSync applies replicated rows, so side effects do not run twice.</summary>
+    /// <summary>
+    /// Deprecated. Business triggers (trigger names) switched off for the whole database while HeitzSync applies
+    /// replicated rows: for every user, so a row a user writes meanwhile misses them. Not needed any more: init adds a
+    /// guard to every business trigger of the synchronised tables, which skips it for replicated rows only.
+    /// </summary>
     public IReadOnlyList<string> TriggersOffDuringApply { get; init; } = Array.Empty<string>();
+
+    /// <summary>Columns (<c>TABLE.COLUMN</c>) whose changes travel as differences and add up at every node: a stock, a
+    /// balance, a counter (docs/sync-engine.md, "Derived values"). The same on every node.</summary>
+    public IReadOnlyList<string> AdditiveColumns { get; init; } = Array.Empty<string>();
+
+    /// <summary>Columns (<c>TABLE.COLUMN</c>) never carried: each node's own triggers keep them. The same on every node.</summary>
+    public IReadOnlyList<string> LocalColumns { get; init; } = Array.Empty<string>();
+
+    /// <summary>Business triggers (trigger names) that run for replicated rows too (init adds no guard to them), e.g. the
+    /// trigger that keeps a local column.</summary>
+    public IReadOnlyList<string> TriggersRunDuringApply { get; init; } = Array.Empty<string>();
 
     public TableClass Classify(string table)
     {

@@ -44,6 +44,10 @@ public static class FaultPoints
     private static readonly bool Pauses = string.Equals(Environment.GetEnvironmentVariable(ModeVariable)?.Trim(), "pause", StringComparison.OrdinalIgnoreCase);
     private static int _hits;
 
+    /// <summary>Tests only: called at every point reached in this process, so a test can act while the engine is exactly
+    /// there (a user writing while an apply's transaction is open) instead of guessing with a delay.</summary>
+    internal static Action<string>? Observer { get; set; }
+
     /// <summary>A step of the engine was reached inside work that <paramref name="cancellationToken"/> can stop: kills the
     /// process when armed, or, in pause mode, waits until the token is cancelled and throws as a cancelled step does.</summary>
     public static void Hit(string name, CancellationToken cancellationToken)
@@ -64,6 +68,7 @@ public static class FaultPoints
     /// <summary>A step of the engine was reached: kills the process when the fault suite armed this point; otherwise nothing.</summary>
     public static void Hit(string name)
     {
+        Observer?.Invoke(name);
         if (Armed is null || !string.Equals(name, Armed, StringComparison.Ordinal)) return;
         if (Interlocked.Increment(ref _hits) <= PassesBeforeKill) return;
         Console.Error.WriteLine(Marker + name);

@@ -33,6 +33,10 @@ public static class NodeRunner
         KeyLow = config.KeyRange.Low,
         KeyHigh = config.KeyRange.High,
         IsSynchronised = t => config.Tables.Classify(t) == TableClass.Synchronised,
+        AdditiveColumns = config.Tables.AdditiveColumns,
+        LocalColumns = config.Tables.LocalColumns,
+        TriggersRunDuringApply = config.Tables.TriggersRunDuringApply,
+        TriggersOffDuringApply = config.Tables.TriggersOffDuringApply,
     };
 
     /// <summary>
@@ -81,6 +85,18 @@ public static class NodeRunner
                 var result = new CaptureInstaller(connection).Install(Identity(config));
                 report.Summary = $"capture installed: {result.TablesAdded.Count} table(s) added, {result.TablesKept.Count} kept, {result.TablesRemoved.Count} removed, {result.RowsQueued} existing row(s) queued, {result.GeneratorsMoved.Count} generator(s) moved into {range}";
                 report.RowsSent = result.RowsQueued;
+                // Each business trigger of a synchronised table, and what it does while replicated rows are applied.
+                foreach (var trigger in result.Triggers)
+                {
+                    progress?.Report(new SyncProgress("Init", "trigger " + trigger, 100));
+                    report.TriggerLines.Add(new TriggerReportLine(trigger.Name, trigger.Table, trigger.Event, trigger.IsActive, trigger.DuringApply.ToString(), trigger.Detail));
+                }
+                if (result.Triggers.Count > 0)
+                {
+                    var skipped = result.Triggers.Count(t => t.DuringApply == TriggerDuringApply.Skipped);
+                    var others = result.Triggers.Where(t => t.DuringApply != TriggerDuringApply.Skipped).Select(t => $"{t.Name}: {t.DuringApply}");
+                    AppendSummary(report, string.Join(", ", new[] { $"{result.Triggers.Count} business trigger(s), {skipped} skipped during applies" }.Concat(others)));
+                }
             }
             try
             {
@@ -656,7 +672,10 @@ public static class NodeRunner
     }
 
     private static SiegeNight SiegeNightOf(NodeContext context) =>
-        new(context.Database, context.Drop, context.Key, context.WorkFolder, context.Config.Tables.SiegeWins, context.Config.Tables.TriggersOffDuringApply);
+        new(context.Database, context.Drop, context.Key, context.WorkFolder, context.Config.Tables.SiegeWins, context.Config.Tables.TriggersOffDuringApply)
+        {
+            SiteFolders = SiteFoldersInDrop(context),
+        };
 
     /// <summary>Registers the sites whose registration waits in the drop; each refused one is an error line. Returns how many were refused.</summary>
     private static async Task<int> RegisterSitesAsync(NodeContext context, SyncReport report, CancellationToken cancellationToken)
@@ -686,9 +705,18 @@ public static class NodeRunner
         return codes.Where(c => SiteCode.TryParse(c, out _)).Select(SiteCode.Parse).ToList();
     }
 
+    /// <summary>The folders of the Siège's drop (a local folder: validated) named like a site, the Siège's own excepted.</summary>
+    private static IReadOnlyCollection<SiteCode> SiteFoldersInDrop(NodeContext context)
+    {
+        var drop = context.Config.Resolve(context.Config.Drop.Path);
+        if (!Directory.Exists(drop)) return Array.Empty<SiteCode>();
+        return Directory.GetDirectories(drop).Select(Path.GetFileName).Where(c => SiteCode.TryParse(c, out _)).Select(c => SiteCode.Parse(c!))
+            .Where(s => s != context.Site).ToList();
+    }
+
     /// <summary>
     /// The sites a Siège's configuration can name without opening its database (what Invoke-HzConsolidation
-    /// -FullPackageFor and Unregister-HzSite complete): the sites registered in its drop (a site.json in their folder,
+    /// -FullPackageFor and Unregister-HzSite complete): the sites registered in its drop (a site.json in their up/ folder,
     /// written by their init) and in siege.json, and schedule.sites.
     /// </summary>
     public static IReadOnlyCollection<SiteCode> KnownSites(HzSyncConfig config)
@@ -700,7 +728,7 @@ public static class NodeRunner
         {
             foreach (var folder in Directory.GetDirectories(drop))
             {
-                if (File.Exists(Path.Combine(folder, "site.json"))) codes.Add(Path.GetFileName(folder));
+                if (SiteCode.TryParse(Path.GetFileName(folder), out var site) && File.Exists(DropLayout.Registration(site).ToLocalPath(drop))) codes.Add(site.Value);
             }
             try
             {

@@ -63,6 +63,39 @@ public sealed class SyncReport
     public List<TableReportLine> TableLines { get; set; } = new();
     public List<ConflictLine> ConflictLines { get; set; } = new();
     public List<ErrorLine> Errors { get; set; } = new();
+
+    /// <summary>Init: each business trigger of the synchronised tables and what it does while replicated rows are applied.</summary>
+    public List<TriggerReportLine> TriggerLines { get; set; } = new();
+}
+
+/// <summary>A business trigger of a synchronised table, as init left it (docs/sync-engine.md, "Business triggers").</summary>
+public sealed record TriggerReportLine
+{
+    public TriggerReportLine() { }
+
+    public TriggerReportLine(string trigger, string table, string @event, bool isActive, string duringApply, string detail)
+    {
+        Trigger = trigger;
+        Table = table;
+        Event = @event;
+        IsActive = isActive;
+        DuringApply = duringApply;
+        Detail = detail;
+    }
+
+    public string Trigger { get; init; } = "";
+    public string Table { get; init; } = "";
+
+    /// <summary>"BEFORE INSERT OR UPDATE"...</summary>
+    public string Event { get; init; } = "";
+
+    public bool IsActive { get; init; }
+
+    /// <summary>Skipped (the guard returns at once for replicated rows), Runs (tables.triggersRunDuringApply), SwitchedOff
+    /// (deprecated tables.triggersOffDuringApply) or Unguarded (no guard could be added).</summary>
+    public string DuringApply { get; init; } = "";
+
+    public string Detail { get; init; } = "";
 }
 
 /// <summary>One site's part in the run (at the Siège: one per expected site; on a site: what it sent and received).</summary>

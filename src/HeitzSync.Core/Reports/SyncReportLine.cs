@@ -3,7 +3,7 @@ using System.Globalization;
 namespace HeitzSync.Core.Reports;
 
 /// <summary>What a <see cref="SyncReportLine"/> describes.</summary>
-public enum ReportLineKind { Site, Table, Conflict, Error }
+public enum ReportLineKind { Site, Table, Conflict, Error, Trigger }
 
 /// <summary>
 /// One detail line of a run, flat: a site's part, a table's counts, a conflict or an error. Every kind has the same
@@ -78,11 +78,13 @@ public sealed class SyncReportLine
         ReportLineKind.Site => $"Site {Site} {State} {Rows} row(s) {PackageName}".TrimEnd(),
         ReportLineKind.Table => $"Table {Site} {Table} {State} {Upserts} upsert(s) {Deletes} delete(s) {Skipped} skipped",
         ReportLineKind.Conflict => $"Conflict {Table} {Key}: {Site} won ({State}); {Message}",
+        ReportLineKind.Trigger => $"Trigger {Key} on {Table}: {State}; {Message}",
         _ => $"Error {(Site.Length > 0 ? Site + " " : "")}{State} [{ErrorId}] {Message}",
     };
 
     /// <summary>
-    /// The detail lines of a run, in a fixed order: its sites, then its tables, then its conflicts, then its errors.
+    /// The detail lines of a run, in a fixed order: its sites, then its tables, then its conflicts, then its errors, then
+    /// (init) the business triggers of the synchronised tables with what each does during an apply.
     /// </summary>
     public static IReadOnlyList<SyncReportLine> From(SyncReport report)
     {
@@ -108,6 +110,11 @@ public sealed class SyncReportLine
         foreach (var e in report.Errors)
         {
             lines.Add(new SyncReportLine(report.Id, ReportLineKind.Error, e.Site, state: e.Step, errorId: e.ErrorId, message: e.Message));
+        }
+        foreach (var t in report.TriggerLines ?? new List<TriggerReportLine>())
+        {
+            lines.Add(new SyncReportLine(report.Id, ReportLineKind.Trigger, report.Node, t.Table, t.Trigger, t.DuringApply,
+                message: $"{t.Event}{(t.IsActive ? "" : ", inactive")}: {t.Detail}"));
         }
         return lines;
     }

@@ -8,16 +8,20 @@ namespace HeitzSync.Core.Sync;
 /// <summary>One change as the apply loop sees it.</summary>
 internal sealed class IncomingChange
 {
-    public IncomingChange(TableApplier table, SectionKind kind, object?[] key, object?[] values, ChangeHeader header)
+    public IncomingChange(TableApplier table, SectionKind kind, object?[] key, object?[] values, ChangeHeader header, Func<string, TableApplier?> tables)
     {
         Table = table;
         Kind = kind;
         Key = key;
         Values = values;
         Header = header;
+        Tables = tables;
     }
 
     public TableApplier Table { get; }
+
+    /// <summary>The statements of another synchronised table of the same apply (null when it is not synchronised).</summary>
+    public Func<string, TableApplier?> Tables { get; }
     public SectionKind Kind { get; }
     public object?[] Key { get; }
     public object?[] Values { get; }
@@ -32,11 +36,18 @@ internal interface IApplyPolicy
     /// <summary>True to apply; false to skip (the policy records why).</summary>
     bool ShouldApply(IncomingChange change);
 
-    /// <summary>Called after the business row was written: records the version row.</summary>
+    /// <summary>Called after the business row was written (or, for a delete, once the row is gone): records the version row.</summary>
     void Applied(IncomingChange change);
+
+    /// <summary>Called for a skipped row whose additive totals still changed the row's value (it must reach the others).</summary>
+    void ContributionsApplied(IncomingChange change);
 
     /// <summary>Called for a change that still breaks a foreign key after every other change was applied.</summary>
     void CannotApply(IncomingChange change, FbException error);
+
+    /// <summary>Called for the delete of a child row that the refused delete of its parent would have taken by ON DELETE
+    /// CASCADE: the child stays with its parent.</summary>
+    void KeptWithParent(IncomingChange change);
 }
 
 /// <summary>Per-table counts of one apply, for the report.</summary>
@@ -51,6 +62,10 @@ public sealed class AppliedTableCounts
 /// Applies a change stream inside one transaction: sections in the order they come (parents first for upserts,
 /// children first for deletes); a row refused by a foreign key is retried once everything else is in, in case its
 /// parent came later (self-references, cycles) and is then handed to the policy.
+/// The delete of a row whose parent may take it by ON DELETE CASCADE waits until the parents' deletes are settled:
+/// when its parent's delete goes through, the parent's cascade deletes it here as at its origin; when that delete is
+/// refused, the child stays too, as if the delete had never come (DESIGN.md §6). A child deleted on its own (its parent
+/// stays) is deleted then.
 /// </summary>
 internal sealed class ChangeApplier : IDisposable
 {
@@ -60,14 +75,17 @@ internal sealed class ChangeApplier : IDisposable
     private readonly FbTransaction _transaction;
     private readonly SyncSchema _schema;
     private readonly bool _masterVersions;
+    private readonly string _contributor;
     private readonly Dictionary<string, TableApplier> _tables = new(StringComparer.Ordinal);
 
-    public ChangeApplier(FbConnection connection, FbTransaction transaction, SyncSchema schema, bool masterVersions)
+    /// <param name="contributor">Under which origin incoming additive totals are kept (see <see cref="TableApplier"/>).</param>
+    public ChangeApplier(FbConnection connection, FbTransaction transaction, SyncSchema schema, bool masterVersions, string contributor)
     {
         _connection = connection;
         _transaction = transaction;
         _schema = schema;
         _masterVersions = masterVersions;
+        _contributor = contributor;
     }
 
     public Dictionary<string, AppliedTableCounts> Counts { get; } = new(StringComparer.Ordinal);
@@ -75,6 +93,7 @@ internal sealed class ChangeApplier : IDisposable
     public void Apply(ChangeReader reader, IApplyPolicy policy, CancellationToken cancellationToken)
     {
         var deferred = new List<IncomingChange>();
+        var cascadable = new List<IncomingChange>();
         var header = new ChangeHeader();
         while (reader.NextSection())
         {
@@ -85,39 +104,134 @@ internal sealed class ChangeApplier : IDisposable
             {
                 if ((++rows & 255) == 0) cancellationToken.ThrowIfCancellationRequested();
                 var key = reader.SectionKind == SectionKind.Upserts ? table.KeyOf(values) : (object?[])values.Clone();
-                var change = new IncomingChange(table, reader.SectionKind, key, values, header);
+                var change = new IncomingChange(table, reader.SectionKind, key, values, header, TableNamed);
                 if (!policy.ShouldApply(change))
                 {
                     Count(table).Skipped++;
+                    // The row image stays out, never the changes an additive column carries: they add up whoever wins.
+                    if (!change.IsDelete && table.Table.HasAdditive && table.ApplyContributions(values)) policy.ContributionsApplied(change);
                     continue;
                 }
-                if (!TryWrite(change, policy, out var error))
+                if (change.IsDelete && table.Table.HasCascadeParents)
+                {
+                    cascadable.Add(Detach(change));
+                    continue;
+                }
+                if (!TryWrite(change, policy, out _))
                 {
                     deferred.Add(Detach(change));
-                    _ = error;
                 }
             }
         }
+        Settle(deferred, cascadable, policy, cancellationToken);
+    }
 
-        // Retry what a foreign key refused, while that makes progress.
-        while (deferred.Count > 0)
+    /// <summary>Retries what a foreign key refused and settles the deletes that wait for their parents, while that makes
+    /// progress; then hands what is left to the policy.</summary>
+    private void Settle(List<IncomingChange> deferred, List<IncomingChange> cascadable, IApplyPolicy policy, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<IncomingChange, FbException>();
+        while (deferred.Count > 0 || cascadable.Count > 0)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var stillFailing = new List<(IncomingChange Change, FbException Error)>();
-            foreach (var change in deferred)
+            var progress = false;
+            foreach (var change in deferred.ToList())
             {
-                if (!TryWrite(change, policy, out var error)) stillFailing.Add((change, error!));
-            }
-            if (stillFailing.Count == deferred.Count)
-            {
-                foreach (var (change, error) in stillFailing)
+                if (TryWrite(change, policy, out var error))
                 {
-                    policy.CannotApply(change, error);
+                    deferred.Remove(change);
+                    progress = true;
                 }
-                break;
+                else
+                {
+                    errors[change] = error!;
+                }
             }
-            deferred = stillFailing.Select(f => f.Change).ToList();
+            var pendingDeletes = PendingDeletes(deferred.Concat(cascadable));
+            foreach (var change in cascadable.ToList())
+            {
+                if (!change.Table.Exists(change.Key))
+                {
+                    Record(change, policy);   // its parent's cascade took it, here as at its origin
+                    cascadable.Remove(change);
+                    progress = true;
+                }
+                else if (!WaitsForParent(change, pendingDeletes) && TryDelete(change, cascadable, errors, policy))
+                {
+                    progress = true;
+                }
+            }
+            if (progress) continue;
+
+            // No progress: the deletes still refused are final. A row that hangs on one of them (or on a row kept with
+            // one, and so on) stays with it; any other waiting row waited on a parent that is itself only waiting (a
+            // cycle of cascades): it is deleted now.
+            var kept = KeptWithRefusedParents(deferred, cascadable);
+            foreach (var change in cascadable.Where(c => !kept.Contains(Identity(c))).ToList())
+            {
+                progress |= TryDelete(change, cascadable, errors, policy);
+            }
+            if (progress) continue;
+
+            foreach (var change in deferred) policy.CannotApply(change, errors[change]);
+            foreach (var change in cascadable)
+            {
+                if (kept.Contains(Identity(change))) policy.KeptWithParent(change);
+                else policy.CannotApply(change, errors[change]);   // its own delete failed in the pass just above
+            }
+            return;
         }
+    }
+
+    private bool TryDelete(IncomingChange change, List<IncomingChange> cascadable, Dictionary<IncomingChange, FbException> errors, IApplyPolicy policy)
+    {
+        if (TryWrite(change, policy, out var error))
+        {
+            cascadable.Remove(change);
+            return true;
+        }
+        errors[change] = error!;
+        return false;
+    }
+
+    /// <summary>The refused deletes, and the waiting child deletes that hang on one of them, transitively.</summary>
+    private static HashSet<string> KeptWithRefusedParents(IEnumerable<IncomingChange> deferred, List<IncomingChange> cascadable)
+    {
+        var kept = PendingDeletes(deferred);
+        bool grew;
+        do
+        {
+            grew = false;
+            foreach (var change in cascadable)
+            {
+                var id = Identity(change);
+                if (!kept.Contains(id) && WaitsForParent(change, kept))
+                {
+                    kept.Add(id);
+                    grew = true;
+                }
+            }
+        }
+        while (grew);
+        return kept;
+    }
+
+    private static string Identity(IncomingChange change) => TableApplier.Identity(change.Table.Table.Name, change.Key);
+
+    private static HashSet<string> PendingDeletes(IEnumerable<IncomingChange> changes) =>
+        new(changes.Where(c => c.IsDelete).Select(Identity), StringComparer.Ordinal);
+
+    /// <summary>Whether the row hangs, by an ON DELETE CASCADE key, on a parent row whose delete is still pending.</summary>
+    private static bool WaitsForParent(IncomingChange change, HashSet<string> pendingDeletes)
+    {
+        foreach (var foreignKey in change.Table.Table.ForeignKeys.Where(fk => fk.CascadesDelete))
+        {
+            if (change.Table.ParentKeyOf(change.Key, foreignKey) is { } parent && pendingDeletes.Contains(TableApplier.Identity(foreignKey.ParentTable, parent)))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private bool TryWrite(IncomingChange change, IApplyPolicy policy, out FbException? error)
@@ -132,17 +246,30 @@ internal sealed class ChangeApplier : IDisposable
             error = ex;
             return false;
         }
-        policy.Applied(change);
-        var counts = Count(change.Table);
-        if (change.IsDelete) counts.Deletes++;
-        else counts.Upserts++;
+        Record(change, policy);
         error = null;
         return true;
     }
 
+    private void Record(IncomingChange change, IApplyPolicy policy)
+    {
+        policy.Applied(change);
+        var counts = Count(change.Table);
+        if (change.IsDelete) counts.Deletes++;
+        else counts.Upserts++;
+    }
+
+    private TableApplier? TableNamed(string name)
+    {
+        if (_tables.TryGetValue(name, out var existing)) return existing;
+        if (_schema.Find(name) is not { } table) return null;
+        var applier = new TableApplier(_connection, _transaction, table, _masterVersions, _contributor);
+        _tables[name] = applier;
+        return applier;
+    }
+
     private TableApplier TableFor(ChangeReader reader)
     {
-        if (_tables.TryGetValue(reader.TableName, out var existing)) return existing;
         var table = _schema.Find(reader.TableName)
             ?? throw new SchemaMismatchException($"The package carries table {reader.TableName}, which is not synchronised in this database.", Array.Empty<string>());
         var expected = reader.SectionKind == SectionKind.Upserts ? table.Columns : table.KeyColumns;
@@ -152,9 +279,7 @@ internal sealed class ChangeApplier : IDisposable
                 $"The package's columns of {table.Name} ({string.Join(", ", reader.ColumnNames)}) differ from this database's ({string.Join(", ", expected.Select(c => c.Name))}).",
                 Array.Empty<string>());
         }
-        var applier = new TableApplier(_connection, _transaction, table, _masterVersions);
-        _tables[table.Name] = applier;
-        return applier;
+        return TableNamed(table.Name)!;
     }
 
     private AppliedTableCounts Count(TableApplier table)
@@ -168,7 +293,7 @@ internal sealed class ChangeApplier : IDisposable
     }
 
     /// <summary>Copies a change so it survives the reader moving on (blob streams become byte arrays).</summary>
-    private static IncomingChange Detach(IncomingChange change)
+    internal static IncomingChange Detach(IncomingChange change)
     {
         object? Copy(object? value)
         {
@@ -188,7 +313,7 @@ internal sealed class ChangeApplier : IDisposable
             Origin = change.Header.Origin,
             BaseSequence = change.Header.BaseSequence,
         };
-        return new IncomingChange(change.Table, change.Kind, change.Key.Select(Copy).ToArray(), change.Values.Select(Copy).ToArray(), header);
+        return new IncomingChange(change.Table, change.Kind, change.Key.Select(Copy).ToArray(), change.Values.Select(Copy).ToArray(), header, change.Tables);
     }
 
     /// <summary>A key as text for reports: numbers and dates invariant, text decoded (UTF-8, else Latin-1).</summary>

@@ -46,7 +46,7 @@ public sealed class ChangeExtractor
         }
         var from = acknowledgedByDrop is { } dropAck ? Watermark.Latest(identity.Acknowledged, dropAck) : identity.Acknowledged;
         var writer = new ChangeWriter(payload, schema.CanonicalText);
-        var produced = new ChangeProducer(_site).Write(schema, writer, from, excludeOrigin: null, cancellationToken);
+        var produced = new ChangeProducer(_site).Write(schema, writer, from, excludeOrigin: null, cancellationToken, ownSite: identity.Site.Value);
         FaultPoints.Hit("extract.during");
         writer.Complete();
         return new ExtractResult

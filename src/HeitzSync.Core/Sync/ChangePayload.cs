@@ -8,7 +8,8 @@ namespace HeitzSync.Core.Sync;
 /// <code>
 /// "HZCH" version:byte  schemaText:string
 /// section*  (kind:byte 1=upserts 2=deletes, table:string, columnCount:int, columnName:string*, row*, 0:byte)
-/// row       = 1:byte seq:long changedAtTicks:long origin:string baseSeq:long value*   (upserts: every column; deletes: key columns)
+/// row       = 1:byte seq:long changedAtTicks:long origin:string baseSeq:long value*   (upserts: every carried column; deletes: key columns)
+///             (an additive column holds a running total, as Int64 or Decimal; local columns are not carried)
 /// 0:byte    end of stream
 /// value     = tag:byte data (see <see cref="ValueTag"/>); blob data = (length:int bytes)* 0:int
 /// </code>

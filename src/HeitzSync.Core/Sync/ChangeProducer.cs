@@ -1,4 +1,3 @@
-using System.Globalization;
 using HeitzSync.Core.Capture;
 using HeitzSync.Firebird;
 
@@ -26,22 +25,35 @@ internal sealed class ChangeProducer
 
     public ChangeProducer(FbConnection connection) => _connection = connection;
 
-    public ProducedChanges Write(SyncSchema schema, ChangeWriter writer, Watermark acknowledged, string? excludeOrigin, CancellationToken cancellationToken)
+    /// <param name="ownSite">A site extracting: its code, whose running totals its additive columns carry.</param>
+    public ProducedChanges Write(SyncSchema schema, ChangeWriter writer, Watermark acknowledged, string? excludeOrigin, CancellationToken cancellationToken, string? ownSite = null)
     {
+        // The transactions' guard is read before the snapshot starts (TransactionGuard says why).
+        var transactions = TransactionGuard.Read(_connection);
         using var snapshot = _connection.BeginTransaction(new FbTransactionOptions { Isolation = FbIsolation.Snapshot, ReadOnly = true });
-        var result = new ProducedChanges { Covered = ReadCoverage(snapshot) };
-        var filter = "(v.SEQ > ? OR (v.TX >= ? AND v.SEQ > 0))" + (excludeOrigin is null ? "" : " AND v.ORIGIN <> ?");
-        object?[] FilterArgs() => excludeOrigin is null
-            ? new object?[] { acknowledged.Sequence, acknowledged.ResendFromTx }
-            : new object?[] { acknowledged.Sequence, acknowledged.ResendFromTx, excludeOrigin };
+        var result = new ProducedChanges { Covered = transactions.Cover(_connection, snapshot) };
+        var guard = acknowledged.SqlStillToSend("v", out var guardArgs);
+        object?[] GuardArgs() => guardArgs;
+        var filter = guard + (excludeOrigin is null ? "" : " AND v.ORIGIN <> ?");
+        object?[] FilterArgs() => excludeOrigin is null ? GuardArgs() : GuardArgs().Append(excludeOrigin).ToArray();
 
         foreach (var table in schema.Tables)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var columns = string.Join(", ", table.Columns.Select(c => "t." + c.Quoted));
-            var sql = $"SELECT v.SEQ, v.CHANGED_AT, v.ORIGIN, v.BASE_SEQ, {columns} FROM {table.VersionTable} v " +
+            string sql;
+            object?[] args;
+            if (table.HasAdditive)
+            {
+                (sql, args) = AdditiveUpserts(table, guard, GuardArgs(), excludeOrigin, ownSite);
+            }
+            else
+            {
+                var columns = string.Join(", ", table.Columns.Select(c => "t." + c.Quoted));
+                sql = $"SELECT v.SEQ, v.CHANGED_AT, v.ORIGIN, v.BASE_SEQ, {columns} FROM {table.VersionTable} v " +
                       $"JOIN {table.Quoted} t ON {KeyJoin(table)} WHERE {filter}";
-            var count = WriteSection(snapshot, writer, SectionKind.Upserts, table, table.Columns, sql, FilterArgs(), cancellationToken);
+                args = FilterArgs();
+            }
+            var count = WriteSection(snapshot, writer, SectionKind.Upserts, table, table.Columns, sql, args, cancellationToken);
             result.Upserts += count;
             Add(result, table.Name, count);
         }
@@ -57,6 +69,26 @@ internal sealed class ChangeProducer
         }
         snapshot.Commit();
         return result;
+    }
+
+    /// <summary>
+    /// Upserts of a table with additive columns, which carry running totals instead of the values (docs/sync-engine.md,
+    /// "Derived values"): a site sends its own totals; the Siège sends a site the value less that site's own totals (all
+    /// the other nodes' changes). The Siège sends such rows back to their origin too: the origin needs the others'
+    /// changes that came in meanwhile, and the rest of the row is its own (or newer).
+    /// </summary>
+    private static (string Sql, object?[] Args) AdditiveUpserts(SyncTable table, string filter, object?[] filterArgs, string? target, string? ownSite)
+    {
+        var totalsOf = target ?? ownSite ?? throw new InvalidOperationException($"{table.Name} has additive columns: the extract must name its own site.");
+        var columns = string.Join(", ", table.Columns.Select(c => !c.IsAdditive
+            ? "t." + c.Quoted
+            : target is null
+                ? $"CAST(COALESCE(a.{c.Quoted}, 0) AS {c.TotalSqlType})"
+                : $"CAST(COALESCE(t.{c.Quoted}, 0) - COALESCE(a.{c.Quoted}, 0) AS {c.TotalSqlType})"));
+        var totalsJoin = string.Join(" AND ", table.KeyColumns.Select(c => $"a.{c.Quoted} = v.{c.Quoted}"));
+        var sql = $"SELECT v.SEQ, v.CHANGED_AT, v.ORIGIN, v.BASE_SEQ, {columns} FROM {table.VersionTable} v " +
+                  $"JOIN {table.Quoted} t ON {KeyJoin(table)} LEFT JOIN {table.TotalsTable} a ON {totalsJoin} AND a.HZ$ORIGIN = ? WHERE {filter}";
+        return (sql, new object?[] { totalsOf }.Concat(filterArgs).ToArray());
     }
 
     private static void Add(ProducedChanges result, string table, long count)
@@ -88,30 +120,6 @@ internal sealed class ChangeProducer
         }
         if (started) writer.EndSection();
         return count;
-    }
-
-    private Watermark ReadCoverage(FbTransaction snapshot) => ReadCoverage(_connection, snapshot);
-
-    /// <summary>
-    /// The range a snapshot covers: every sequence handed out so far (a fresh value is taken, so each package ends
-    /// strictly above every earlier package of the same producer: it is the package's own number, which the receiver
-    /// compares to decide whether it is already in, whatever the clocks say), and the oldest transaction that may still
-    /// commit version rows this snapshot cannot see: our own, or an older one still open that can write. Idle open
-    /// transactions count (MON$STATE says only whether a statement is running); read-only ones and the engine's own
-    /// system attachments cannot write version rows, so they do not hold the guard back.
-    /// </summary>
-    internal static Watermark ReadCoverage(FbConnection connection, FbTransaction snapshot)
-    {
-        using var command = connection.Prepare(snapshot,
-            "SELECT GEN_ID(HZ$SEQ, 1), CURRENT_TRANSACTION, " +
-            "(SELECT MIN(t.MON$TRANSACTION_ID) FROM MON$TRANSACTIONS t JOIN MON$ATTACHMENTS a ON a.MON$ATTACHMENT_ID = t.MON$ATTACHMENT_ID " +
-            " WHERE t.MON$READ_ONLY = 0 AND a.MON$SYSTEM_FLAG = 0) FROM RDB$DATABASE");
-        using var reader = command.ExecuteReader();
-        reader.Read();
-        var sequence = reader.GetInt64(0);
-        var ours = reader.GetInt64(1);
-        var oldestWriter = reader.IsDBNull(2) ? ours : Convert.ToInt64(reader.GetValue(2), CultureInfo.InvariantCulture);
-        return new Watermark(sequence, Math.Min(ours, oldestWriter));
     }
 
     internal static string KeyJoin(SyncTable table) =>

@@ -50,7 +50,7 @@ internal sealed class ChangeWriter
             _out.Write((byte)ValueTag.Null);
             return;
         }
-        switch (column.Type)
+        switch (column.CarriedType)
         {
             case FbDbType.SmallInt:
                 _out.Write((byte)ValueTag.Int16); _out.Write(reader.GetInt16(ordinal)); break;

@@ -9,8 +9,12 @@ public enum ConflictResolution
     MasterKept,
     /// <summary>The incoming row needed a parent the master no longer has: it was deleted everywhere.</summary>
     OrphanRemoved,
-    /// <summary>The incoming delete hit a row still referenced at the Siège: the row was re-published everywhere.</summary>
+    /// <summary>The incoming delete hit a row still referenced at the Siège (or the row was a child that its refused
+    /// parent's cascade took): the row stays, as if the delete had never come, and goes back to the site that deleted it.</summary>
     DeleteRefused,
+    /// <summary>At a join: the site held this key with other values than the row already at the Siège (its own, or that
+    /// of a site that joined before); the Siège's row was kept and sent to the site.</summary>
+    JoinMasterKept,
 }
 
 /// <summary>One conflict, with both sides' origin and time (DESIGN.md §6).</summary>

@@ -94,7 +94,7 @@ public sealed class Consolidator
 
         _master.ExecuteScalar(tx, CaptureObjects.MarkApplying);
         var policy = new SiegePolicy(identity, registry, facts.Site, _siegeWins);
-        using (var applier = new ChangeApplier(_master, tx, schema, masterVersions: true))
+        using (var applier = new ChangeApplier(_master, tx, schema, masterVersions: true, contributor: facts.Site.Value))
         {
             applier.Apply(reader, policy, cancellationToken);
             reader.VerifyEnd();
@@ -118,6 +118,7 @@ public sealed class Consolidator
         private readonly SiteRegistry _registry;
         private readonly SiteCode _from;
         private readonly TableRules _siegeWins;
+        private IncomingChange? _republished;
 
         public SiegePolicy(NodeIdentity siege, SiteRegistry registry, SiteCode from, TableRules siegeWins)
         {
@@ -132,13 +133,42 @@ public sealed class Consolidator
         public bool ShouldApply(IncomingChange change)
         {
             var master = change.Table.ReadVersion(change.Key);
-            if (master is null || master.Origin == _from.Value || master.Sequence <= change.Header.BaseSequence)
+            if (master is null || master.Origin == _from.Value || master.RealSequence <= change.Header.BaseSequence)
             {
                 return true;   // no concurrent change: the site changed the version it had
             }
+            var table = change.Table.Table.Name;
             var incomingTime = change.Header.ChangedAtUtc;
+            var masterJoined = master.ChangedAtUtc <= CaptureObjects.InitialLoadTime;
+            if (incomingTime <= CaptureObjects.InitialLoadTime)
+            {
+                // A row the site brought when it joined, under a key the master holds already (the Siège's own row, or
+                // that of a site that joined before): that row stands. The same row is a silent merge; another is a
+                // conflict, and the site gets the master's row. Additive columns still add up (ChangeApplier).
+                if (!change.IsDelete && change.Table.HoldsSameRow(change.Values))
+                {
+                    // The same row: a silent merge. When the master's is a real edit, the site gets it again, as the base
+                    // of its own later edits (otherwise they would pass for conflicting with that edit).
+                    if (!masterJoined)
+                    {
+                        Republish(change.Table, change.Key, master);
+                        _republished = change;
+                    }
+                    return false;
+                }
+                Conflicts.Add(new Conflict(table, change.KeyText, master.Origin, master.ChangedAtUtc, _from.Value, incomingTime,
+                    masterJoined ? ConflictResolution.JoinMasterKept : ConflictResolution.MasterKept));
+                Republish(change.Table, change.Key, master);
+                _republished = change;
+                return false;
+            }
+            var siegeWins = _siegeWins.IsSiegeWins(table);
+            if (masterJoined && !siegeWins)
+            {
+                return true;   // a real edit of a row nobody has edited since it joined: no edit is lost, no conflict
+            }
             bool incomingWins;
-            if (_siegeWins.IsSiegeWins(change.Table.Table.Name))
+            if (siegeWins)
             {
                 incomingWins = false;
             }
@@ -150,20 +180,16 @@ public sealed class Consolidator
             {
                 incomingWins = _registry.NumberOf(_from.Value) < _registry.NumberOf(master.Origin);
             }
-            // Rows queued by two sites' initial loads are a merge of existing data, not a conflict anyone made.
-            var bothInitial = incomingTime <= CaptureObjects.InitialLoadTime && master.ChangedAtUtc <= CaptureObjects.InitialLoadTime;
-            if (!bothInitial)
-            {
-                Conflicts.Add(incomingWins
-                    ? new Conflict(change.Table.Table.Name, change.KeyText, _from.Value, incomingTime, master.Origin, master.ChangedAtUtc, ConflictResolution.IncomingWon)
-                    : new Conflict(change.Table.Table.Name, change.KeyText, master.Origin, master.ChangedAtUtc, _from.Value, incomingTime, ConflictResolution.MasterKept));
-            }
+            Conflicts.Add(incomingWins
+                ? new Conflict(table, change.KeyText, _from.Value, incomingTime, master.Origin, master.ChangedAtUtc, ConflictResolution.IncomingWon)
+                : new Conflict(table, change.KeyText, master.Origin, master.ChangedAtUtc, _from.Value, incomingTime, ConflictResolution.MasterKept));
             if (!incomingWins)
             {
-                // The master's version stands: stamp it anew so it is published again to every site but its origin. The
-                // losing site may have skipped it earlier while its own change was pending (its package came a night
-                // late); without this it would keep its losing version for good.
-                change.Table.WriteVersion(change.Key, master.Op, master.ChangedAtUtc, master.Origin, 0);
+                // The master's version stands: published again to every site but its origin. The losing site may have
+                // skipped it earlier while its own change was pending (its package came a night late); without this it
+                // would keep its losing version for good.
+                Republish(change.Table, change.Key, master);
+                _republished = change;
             }
             return incomingWins;
         }
@@ -171,14 +197,69 @@ public sealed class Consolidator
         public void Applied(IncomingChange change) =>
             change.Table.WriteVersion(change.Key, change.IsDelete ? 'D' : 'U', change.Header.ChangedAtUtc, _from.Value, 0);
 
+        /// <summary>The row's additive value changed although its image did not: every site must get the new value.</summary>
+        public void ContributionsApplied(IncomingChange change)
+        {
+            if (ReferenceEquals(_republished, change)) return;
+            Republish(change.Table, change.Key, change.Table.ReadVersion(change.Key));
+        }
+
         public void CannotApply(IncomingChange change, FbException error)
         {
-            // The master's state wins and is re-published to everyone (the origin site included): a row that lost
-            // its parent is deleted everywhere; a delete of a row still referenced brings the row back everywhere.
-            var now = DateTime.UtcNow;
-            var resolution = change.IsDelete ? ConflictResolution.DeleteRefused : ConflictResolution.OrphanRemoved;
-            change.Table.WriteVersion(change.Key, change.IsDelete ? 'U' : 'D', now, _siege.Site.Value, 0);
-            Conflicts.Add(new Conflict(change.Table.Table.Name, change.KeyText, _siege.Site.Value, now, _from.Value, change.Header.ChangedAtUtc, resolution));
+            var master = change.Table.ReadVersion(change.Key);
+            if (change.IsDelete)
+            {
+                // A delete of a row still referenced here: the row stays as if the delete had never come, with the version
+                // of its last real edit (a later real edit from anywhere still wins), and goes back to the site that deleted it.
+                Republish(change.Table, change.Key, master);
+                Conflicts.Add(new Conflict(change.Table.Table.Name, change.KeyText, master?.Origin ?? _siege.Site.Value, master?.ChangedAtUtc ?? CaptureObjects.InitialLoadTime,
+                    _from.Value, change.Header.ChangedAtUtc, ConflictResolution.DeleteRefused));
+                return;
+            }
+            // A row whose parent the master no longer has: the master's state (no such row) goes back to every site, the
+            // origin included; and the parent's delete goes out again, for a site that kept the parent because this very
+            // row, not yet sent, referred to it there.
+            if (master is not null) Republish(change.Table, change.Key, master);
+            else change.Table.WriteVersion(change.Key, 'D', change.Header.ChangedAtUtc, _siege.Site.Value, 0);
+            RepublishMissingParents(change);
+            Conflicts.Add(new Conflict(change.Table.Table.Name, change.KeyText, _siege.Site.Value, master?.ChangedAtUtc ?? change.Header.ChangedAtUtc,
+                _from.Value, change.Header.ChangedAtUtc, ConflictResolution.OrphanRemoved));
+        }
+
+        /// <summary>A child the cascade of a refused delete would have taken stays with its parent, and goes back to the site that deleted it.</summary>
+        public void KeptWithParent(IncomingChange change)
+        {
+            var master = change.Table.ReadVersion(change.Key);
+            Republish(change.Table, change.Key, master);
+            Conflicts.Add(new Conflict(change.Table.Table.Name, change.KeyText, master?.Origin ?? _siege.Site.Value, master?.ChangedAtUtc ?? CaptureObjects.InitialLoadTime,
+                _from.Value, change.Header.ChangedAtUtc, ConflictResolution.DeleteRefused));
+        }
+
+        /// <summary>
+        /// Publishes the master's version of a key again without making it a new edit: a new sequence (so it goes out), the
+        /// origin and time of its last real edit, and that edit's sequence kept in BASE_SEQ (conflicts compare real edits
+        /// only). When that origin is the site being answered, the Siège stands as origin, so the site gets it too.
+        /// A key the master has no version of is stamped with the initial-load time: any real edit wins over it.
+        /// </summary>
+        private void Republish(TableApplier table, object?[] key, VersionRow? master)
+        {
+            if (master is null)
+            {
+                table.WriteVersion(key, 'U', CaptureObjects.InitialLoadTime, _siege.Site.Value, 0);
+                return;
+            }
+            var origin = master.Origin == _from.Value ? _siege.Site.Value : master.Origin;
+            table.WriteVersion(key, master.Op, master.ChangedAtUtc, origin, master.RealSequence);
+        }
+
+        private void RepublishMissingParents(IncomingChange change)
+        {
+            foreach (var foreignKey in change.Table.Table.ForeignKeys)
+            {
+                if (change.Table.ParentKeyIn(change.Values, foreignKey) is not { } parentKey || change.Tables(foreignKey.ParentTable) is not { } parent) continue;
+                if (parent.Exists(parentKey)) continue;
+                if (parent.ReadVersion(parentKey) is { } deleted) Republish(parent, parentKey, deleted);
+            }
         }
     }
 }

@@ -69,12 +69,13 @@ public sealed class SiteApplier
         var acknowledged = Watermark.Latest(identity.Acknowledged, facts.ConsolidatedFromTarget);
         _site.ExecuteScalar(tx, CaptureObjects.MarkApplying);
         var policy = new SitePolicy(acknowledged);
-        using var applier = new ChangeApplier(_site, tx, schema, masterVersions: false);
+        using var applier = new ChangeApplier(_site, tx, schema, masterVersions: false, contributor: CaptureObjects.OthersOrigin);
         applier.Apply(reader, policy, cancellationToken);
         reader.VerifyEnd();
         _site.Execute(tx,
-            "UPDATE HZ$NODE SET APPLIED_SEQ = ?, APPLIED_TX = ?, APPLIED_CYCLE = ?, ACKED_SEQ = ?, ACKED_TX = ? WHERE ID = 1",
-            facts.Covered.Sequence, facts.Covered.ResendFromTx, facts.Cycle.Value, acknowledged.Sequence, acknowledged.ResendFromTx);
+            "UPDATE HZ$NODE SET APPLIED_SEQ = ?, APPLIED_TX = ?, APPLIED_OPEN = ?, APPLIED_CYCLE = ?, ACKED_SEQ = ?, ACKED_TX = ?, ACKED_OPEN = ? WHERE ID = 1",
+            facts.Covered.Sequence, facts.Covered.ResendFromTx, facts.Covered.Open.ToString(), facts.Cycle.Value,
+            acknowledged.Sequence, acknowledged.ResendFromTx, acknowledged.Open.ToString());
         FaultPoints.Hit("apply.inside-tx", cancellationToken);
         tx.Commit();
         return new SiteApplyResult { CycleId = facts.Cycle.Value, Tables = applier.Counts, Unapplied = policy.Unapplied };
@@ -93,14 +94,25 @@ public sealed class SiteApplier
         {
             var local = change.Table.ReadVersion(change.Key);
             if (local is null) return true;
-            var pending = local.Sequence > _acknowledged.Sequence || (local.Sequence > 0 && local.Tx >= _acknowledged.ResendFromTx);
-            return !pending;
+            return !_acknowledged.StillToSend(local.Sequence, local.Tx);
         }
 
         public void Applied(IncomingChange change) =>
             change.Table.WriteVersion(change.Key, change.IsDelete ? 'D' : 'U', change.Header.ChangedAtUtc, change.Header.Origin, change.Header.Sequence);
 
+        public void ContributionsApplied(IncomingChange change)
+        {
+            // Its version stays as it is: the local change is still to be sent, and the Siège answers it next night.
+        }
+
         public void CannotApply(IncomingChange change, FbException error) =>
-            Unapplied.Add($"{change.Table.Table.Name} ({change.KeyText}): {error.Message}");
+            Unapplied.Add(change.IsDelete
+                ? $"{change.Table.Table.Name} ({change.KeyText}): the Siège deleted it, but a row of this site still refers to it, so it was kept ({FirstLine(error.Message)}). Once that row has gone up, the Siège sends the delete again."
+                : $"{change.Table.Table.Name} ({change.KeyText}): {error.Message}");
+
+        public void KeptWithParent(IncomingChange change) =>
+            Unapplied.Add($"{change.Table.Table.Name} ({change.KeyText}): kept with the row it belongs to, whose delete could not be applied here.");
+
+        private static string FirstLine(string text) => text.Split('\n')[0].Trim();
     }
 }

@@ -33,7 +33,8 @@ public class ConfigStoreTests : IDisposable
     {
         var config = Valid() with
         {
-            Tables = new TableRules { Include = new[] { "*" }, Exclude = new[] { "LOG_*" }, LocalOnly = new[] { "WORKSTATION_*" }, SiegeWins = new[] { "PRICE_LIST" }, TriggersOffDuringApply = new[] { "TRG_STOCK" } },
+            Tables = new TableRules { Include = new[] { "*" }, Exclude = new[] { "LOG_*" }, LocalOnly = new[] { "WORKSTATION_*" }, SiegeWins = new[] { "PRICE_LIST" }, TriggersOffDuringApply = new[] { "TRG_STOCK" },
+                AdditiveColumns = new[] { "ARTICLE.STOCK" }, LocalColumns = new[] { "ARTICLE.LINES_SOLD" }, TriggersRunDuringApply = new[] { "SALE_LINE_COUNT" } },
             Schedule = new ScheduleConfig { StartTime = "01:30", RestartHour = "06:00", ExpectedSites = 3, Sites = new[] { "LYON01", "NICE02" }, StaggerMinutes = 7 },
             Mail = new MailConfig { SmtpHost = "smtp.example.net", From = "hz@club.example", To = new[] { "it@club.example" }, User = "hz", PasswordSecret = "smtp" },
             Drop = new DropConfig { Kind = DropKind.Ftp, Path = "/drop", Host = "siege.example.net", User = "LYON01", PasswordSecret = "ftp", CertificateThumbprint = new string('a', 64), Retries = 3 },
@@ -228,11 +229,15 @@ public class ConfigStoreTests : IDisposable
         { "drop.timeoutSeconds", "drop.timeoutSeconds 0 must be between 1 and 3600" },
         { "drop.retries", "drop.retries -1 must be between 0 and 100" },
         { "drop.kind.siege", "drop.kind must be Folder at the Siège" },
+        { "drop.scope.siege", "drop.scope must be Drop at the Siège" },
         { "keyFile", "keyFile is required" },
         { "workFolder", "workFolder is required" },
         { "tables.include", "tables.include is empty, so no table would be synchronised" },
         { "tables.exclude", "tables.exclude[1] is empty" },
         { "tables.localOnly", "tables.localOnly must be a list of name patterns" },
+        { "tables.additiveColumns", "tables.additiveColumns[0] 'STOCK' must be TABLE.COLUMN, e.g. ARTICLE.STOCK" },
+        { "tables.localColumns", "ARTICLE.STOCK is in both tables.additiveColumns and tables.localColumns" },
+        { "tables.triggersRunDuringApply", "tables.triggersRunDuringApply[0] is empty" },
         { "backup.folder", "backup.folder is required" },
         { "backup.keep", "backup.keep 0 must be at least 1" },
         { "schedule.startTime", "schedule.startTime '2h' must be a time of day, HH:mm" },
@@ -282,11 +287,15 @@ public class ConfigStoreTests : IDisposable
             "drop.timeoutSeconds" => c with { Drop = c.Drop with { TimeoutSeconds = 0 } },
             "drop.retries" => c with { Drop = c.Drop with { Retries = -1 } },
             "drop.kind.siege" => ftp with { Role = NodeRole.Siege },
+            "drop.scope.siege" => c with { Role = NodeRole.Siege, Drop = c.Drop with { Scope = DropScope.Site } },
             "keyFile" => c with { KeyFile = "" },
             "workFolder" => c with { WorkFolder = " " },
             "tables.include" => c with { Tables = new TableRules { Include = Array.Empty<string>() } },
             "tables.exclude" => c with { Tables = new TableRules { Exclude = new[] { "LOG_*", "" } } },
             "tables.localOnly" => c with { Tables = new TableRules { LocalOnly = null! } },
+            "tables.additiveColumns" => c with { Tables = new TableRules { AdditiveColumns = new[] { "STOCK" } } },
+            "tables.localColumns" => c with { Tables = new TableRules { AdditiveColumns = new[] { "ARTICLE.STOCK" }, LocalColumns = new[] { "article.stock" } } },
+            "tables.triggersRunDuringApply" => c with { Tables = new TableRules { TriggersRunDuringApply = new[] { " " } } },
             "backup.folder" => c with { Backup = c.Backup with { Folder = "" } },
             "backup.keep" => c with { Backup = c.Backup with { Keep = 0 } },
             "schedule.startTime" => c with { Schedule = c.Schedule with { StartTime = "2h" } },
@@ -398,12 +407,12 @@ public class ConfigStoreTests : IDisposable
 
         Assert.Equal(new[]
         {
-            "'drop.hots' is not a setting: drop has certificateThumbprint, host, kind, passive, passwordSecret, path, port, retries, security, timeoutSeconds, user",
+            "'drop.hots' is not a setting: drop has certificateThumbprint, host, kind, passive, passwordSecret, path, port, retries, scope, security, timeoutSeconds, user",
             "backup.keep: 'many' is not a whole number",
             "site.number: '2.5' is not a whole number",
             "role: 'Branch' is not one of Site, Siege",
             "drop.passive: 'sometimes' is not true or false",
-            "drop is a section: set its properties one by one (certificateThumbprint, host, kind, passive, passwordSecret, path, port, retries, security, timeoutSeconds, user), give a dictionary of them, or null to remove it",
+            "drop is a section: set its properties one by one (certificateThumbprint, host, kind, passive, passwordSecret, path, port, retries, scope, security, timeoutSeconds, user), give a dictionary of them, or null to remove it",
             "'keyFile.name' is not a setting: keyFile holds text, not properties",
             "tables.include: '[A, null]' is not a list of text, e.g. [\"A\", \"B\"]",
         }, error.Problems);

@@ -2,6 +2,7 @@ using HeitzSync.Core.Capture;
 using HeitzSync.Core.Model;
 using HeitzSync.Core.Sync;
 using HeitzSync.Firebird;
+using HeitzSync.Testing.Customer;
 
 namespace HeitzSync.Core.Tests.Sync;
 
@@ -16,13 +17,51 @@ internal sealed class EngineWorld : IDisposable
     private readonly string _root;
 
     public EngineWorld(int siteCount, string? schemaSql = null)
+        : this(siteCount, connection => RunScript(connection, schemaSql ?? TestSchema.Sql))
+    {
+    }
+
+    /// <param name="createSchema">Creates the business schema in a new database (its NONE attachment is given).</param>
+    /// <param name="placeDatabase">Where node <c>code</c>'s database lives (default: an embedded file in the world's folder).</param>
+    public EngineWorld(int siteCount, Action<FbConnection> createSchema, Func<string, FbConnectionSettings>? placeDatabase = null)
     {
         _root = Path.Combine(Path.GetTempPath(), "hz-engine-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(_root);
-        Siege = CreateNode("SIEGE", 1, isSiege: true, schemaSql ?? TestSchema.Sql);
+        var place = placeDatabase ?? (code => new FbConnectionSettings { Database = Path.Combine(_root, code + ".fdb") });
+        Siege = CreateNode("SIEGE", 1, isSiege: true, place, createSchema);
         for (var i = 0; i < siteCount; i++)
         {
-            Sites.Add(CreateNode($"SITE{i + 2:00}", i + 2, isSiege: false, schemaSql ?? TestSchema.Sql));
+            Sites.Add(CreateNode($"SITE{i + 2:00}", i + 2, isSiege: false, place, createSchema));
+        }
+    }
+
+    /// <summary>A world of the customer's schema (tests/HeitzSync.Testing/Customer), rules as <see cref="CustomerRules"/> says.</summary>
+    public static EngineWorld Customer(int siteCount, Func<string, FbConnectionSettings>? placeDatabase = null) =>
+        new(siteCount, connection => CustomerSchema.Create(connection.Settings), placeDatabase)
+        {
+            IsSynchronised = t => t != CustomerSchema.LocalTable,
+            Configure = CustomerRules,
+        };
+
+    /// <summary>The customer's declarations: ARTICLE.STOCK additive, ARTICLE.LINES_SOLD local, its counting trigger run during applies.</summary>
+    public static CaptureOptions CustomerRules(CaptureOptions options) => options with
+    {
+        AdditiveColumns = CustomerSchema.AdditiveColumns,
+        LocalColumns = CustomerSchema.LocalColumns,
+        TriggersRunDuringApply = CustomerSchema.TriggersRunDuringApply,
+    };
+
+    /// <summary>Which tables <see cref="InitializeAll()"/> synchronises.</summary>
+    public Func<string, bool> IsSynchronised { get; init; } = t => t != "LOCAL_SETTINGS";
+
+    /// <summary>Adds declarations (additive and local columns, triggers) to every node's capture options.</summary>
+    public Func<CaptureOptions, CaptureOptions> Configure { get; init; } = o => o;
+
+    internal static void RunScript(FbConnection connection, string schemaSql)
+    {
+        foreach (var statement in schemaSql.Split(new[] { ";;" }, StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (statement.Trim().Length > 0) connection.ExecuteInNewTransaction(statement);
         }
     }
 
@@ -34,14 +73,11 @@ internal sealed class EngineWorld : IDisposable
     public IEnumerable<EngineNode> All => new[] { Siege }.Concat(Sites);
     public List<Conflict> Conflicts { get; } = new();
 
-    private EngineNode CreateNode(string code, int number, bool isSiege, string schemaSql)
+    private EngineNode CreateNode(string code, int number, bool isSiege, Func<string, FbConnectionSettings> place, Action<FbConnection> createSchema)
     {
-        var settings = new FbConnectionSettings { Database = Path.Combine(_root, code + ".fdb"), Charset = "NONE" };
+        var settings = place(code) with { Charset = "NONE" };
         var connection = FbConnection.CreateDatabase(settings, "UTF8");
-        foreach (var statement in schemaSql.Split(new[] { ";;" }, StringSplitOptions.RemoveEmptyEntries))
-        {
-            if (statement.Trim().Length > 0) connection.ExecuteInNewTransaction(statement);
-        }
+        createSchema(connection);
         return new EngineNode(code, number, isSiege, connection);
     }
 
@@ -50,7 +86,7 @@ internal sealed class EngineWorld : IDisposable
     {
         foreach (var node in All)
         {
-            node.Initialize(isSynchronised ?? (t => t != "LOCAL_SETTINGS"));
+            node.Initialize(isSynchronised ?? IsSynchronised, Configure);
         }
     }
 
@@ -104,16 +140,33 @@ internal sealed class EngineNode : IDisposable
     public FbConnection Connection { get; }
     public long KeyLow => Number * EngineWorld.RangeSize;
 
-    public CaptureInstallResult Initialize(Func<string, bool> isSynchronised) =>
-        new CaptureInstaller(Connection).Install(new CaptureOptions
-        {
-            Site = SiteCode.Parse(Code),
-            SiteNumber = Number,
-            IsSiege = IsSiege,
-            KeyLow = KeyLow,
-            KeyHigh = KeyLow + EngineWorld.RangeSize - 1,
-            IsSynchronised = isSynchronised,
-        });
+    public CaptureInstallResult Initialize(Func<string, bool> isSynchronised, Func<CaptureOptions, CaptureOptions>? configure = null) =>
+        new CaptureInstaller(Connection).Install((configure ?? (o => o))(Options(isSynchronised)));
+
+    /// <summary>This node's capture options with the world's range size.</summary>
+    public CaptureOptions Options(Func<string, bool> isSynchronised) => new()
+    {
+        Site = SiteCode.Parse(Code),
+        SiteNumber = Number,
+        IsSiege = IsSiege,
+        KeyLow = KeyLow,
+        KeyHigh = KeyLow + EngineWorld.RangeSize - 1,
+        IsSynchronised = isSynchronised,
+    };
+
+    /// <summary>Moves the recorded time of this node's last change of one key (as if its clock had said so), so a test
+    /// orders two nodes' edits without waiting for the clock.</summary>
+    public void SetChangeTime(string table, string keyColumn, object key, DateTime local)
+    {
+        var id = Convert.ToInt32(Scalar("SELECT ID FROM HZ$TABLES WHERE TABLE_NAME = ?", table));
+        Sql($"UPDATE {FbSql.QuoteIdentifier("HZ$V_" + id)} SET CHANGED_AT = ? WHERE {FbSql.QuoteIdentifier(keyColumn)} = ?", local, key);
+    }
+
+    public DateTime ChangeTime(string table, string keyColumn, object key)
+    {
+        var id = Convert.ToInt32(Scalar("SELECT ID FROM HZ$TABLES WHERE TABLE_NAME = ?", table));
+        return (DateTime)Scalar($"SELECT CHANGED_AT FROM {FbSql.QuoteIdentifier("HZ$V_" + id)} WHERE {FbSql.QuoteIdentifier(keyColumn)} = ?", key)!;
+    }
 
     public string Extract(string folder, CycleId cycle, out ExtractResult result)
     {

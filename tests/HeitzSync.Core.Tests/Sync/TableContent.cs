@@ -42,9 +42,12 @@ internal static class TableContent
     }
 
     /// <summary>Asserts that every synchronised table holds the same rows in every database.</summary>
-    public static void AssertConverged(EngineWorld world, string because)
+    public static void AssertConverged(EngineWorld world, string because) => AssertConverged(world, because, SynchronisedTables);
+
+    /// <summary>Asserts that each of <paramref name="tables"/> holds the same rows (full content) in every database.</summary>
+    public static void AssertConverged(EngineWorld world, string because, IEnumerable<string> tables)
     {
-        foreach (var table in SynchronisedTables)
+        foreach (var table in tables)
         {
             var expected = Read(world.Siege.Connection, table);
             foreach (var site in world.Sites)

@@ -1,0 +1,113 @@
+using HeitzSync.Core.Capture;
+using HeitzSync.Firebird;
+using HeitzSync.Testing.Customer;
+using HeitzSync.Testing.Firebird;
+
+namespace HeitzSync.Core.Tests.Sync;
+
+/// <summary>
+/// Business triggers are safe by default (DESIGN.md §3): init adds the guard on HZ$APPLYING to the business triggers of
+/// synchronised tables (except those listed to run during applies), lists each with what it does during an apply, and
+/// capture removal takes the guard out again; users working during an apply still run every trigger exactly once.
+/// </summary>
+[Trait("Category", "EndToEnd")]
+public class TriggerGuardTests
+{
+    private static string Source(FbConnection connection, string trigger)
+    {
+        using var utf8 = FbConnection.Open(connection.Settings with { Charset = "UTF8" });
+        using var tx = utf8.BeginTransaction();
+        return Convert.ToString(utf8.ExecuteScalar(tx, "SELECT RDB$TRIGGER_SOURCE FROM RDB$TRIGGERS WHERE RDB$TRIGGER_NAME = ?", trigger))!;
+    }
+
+    [Fact]
+    public void Init_guards_and_lists_the_business_triggers_idempotently_and_capture_removal_restores_their_source()
+    {
+        using var world = EngineWorld.Customer(siteCount: 0);
+        var node = world.Siege;
+        node.Sql("CREATE TRIGGER TILL_LOG_BI FOR TILL_LOG ACTIVE BEFORE INSERT AS BEGIN NEW.AT_TIME = COALESCE(NEW.AT_TIME, CURRENT_TIMESTAMP); END");
+        node.Sql("CREATE TRIGGER ON_CONNECT_NOTE ACTIVE ON CONNECT AS BEGIN END");
+        node.Sql("CREATE TRIGGER ENTRY_BI FOR ENTRY ACTIVE BEFORE INSERT AS BEGIN IF (rdb$get_context('USER_TRANSACTION', 'HZ$APPLYING') IS NOT NULL) THEN EXIT; NEW.GATE = COALESCE(NEW.GATE, 1); END");
+        var names = CustomerSchema.BusinessTriggers.Append("ENTRY_BI").Append("TILL_LOG_BI").Append("ON_CONNECT_NOTE").ToList();
+        var before = names.ToDictionary(n => n, n => Source(node.Connection, n));
+
+        var installed = node.Initialize(world.IsSynchronised, EngineWorld.CustomerRules);
+
+        Assert.Equal(CustomerSchema.BusinessTriggers.Append("ENTRY_BI").OrderBy(n => n), installed.Triggers.Select(t => t.Name).OrderBy(n => n));
+        Assert.Equal(TriggerDuringApply.Runs, installed.Triggers.Single(t => t.Name == CustomerSchema.LineCountTrigger).DuringApply);
+        Assert.All(installed.Triggers.Where(t => t.Name != CustomerSchema.LineCountTrigger), t => Assert.Equal(TriggerDuringApply.Skipped, t.DuringApply));
+        Assert.Equal("MEMBER", installed.Triggers.Single(t => t.Name == CustomerSchema.StampTrigger).Table);
+        foreach (var name in new[] { CustomerSchema.StampTrigger, CustomerSchema.StockTrigger, CustomerSchema.TillLogTrigger, "ARTICLE_BIU" })
+        {
+            Assert.NotEqual(before[name], Source(node.Connection, name));
+            Assert.Contains("HZ$APPLYING", Source(node.Connection, name));
+        }
+        foreach (var untouched in new[] { CustomerSchema.LineCountTrigger, "ENTRY_BI", "TILL_LOG_BI", "ON_CONNECT_NOTE" })
+        {
+            Assert.Equal(before[untouched], Source(node.Connection, untouched));
+        }
+        Assert.Contains("n°", Source(node.Connection, CustomerSchema.TillLogTrigger));
+
+        var guarded = names.ToDictionary(n => n, n => Source(node.Connection, n));
+        var again = node.Initialize(world.IsSynchronised, EngineWorld.CustomerRules);
+        Assert.Equal(installed.Triggers, again.Triggers);
+        Assert.All(names, n => Assert.Equal(guarded[n], Source(node.Connection, n)));
+
+        // Listed to run during applies: the guard comes out again.
+        node.Initialize(world.IsSynchronised, o => EngineWorld.CustomerRules(o) with { TriggersRunDuringApply = new[] { CustomerSchema.LineCountTrigger, CustomerSchema.StampTrigger } });
+        Assert.Equal(before[CustomerSchema.StampTrigger], Source(node.Connection, CustomerSchema.StampTrigger));
+
+        new CaptureInstaller(node.Connection).Remove();
+        Assert.All(names, n => Assert.Equal(before[n], Source(node.Connection, n)));
+    }
+
+    [Fact]
+    public async Task A_till_selling_through_the_server_while_its_package_is_applied_stamps_its_rows_and_takes_stock_out_once()
+    {
+        using var server = new FirebirdServer();
+        using var world = EngineWorld.Customer(siteCount: 1, code => server.Settings(code + ".fdb"));
+        CustomerSchema.AddArticles(world.Siege.Connection, 1, 2, stock: 100);
+        world.InitializeAll();
+        world.Night();
+        world.Night();   // the Siège knows what the site applied: tonight's package holds only what follows
+        var site = world.Sites[0];
+        CustomerSchema.Sell(world.Siege.Connection, (int)world.Siege.KeyLow + 1, null, (1, 5));   // the site's package takes 5 off article 1
+        world.Siege.Sql("INSERT INTO MEMBER (ID, NAME) VALUES (?, ?)", (int)world.Siege.KeyLow + 1, CustomerSchema.Win1252("Zoé Siège"));
+
+        // A user at the site's till, on its own attachment through the server, while the apply's transaction is open:
+        // one sale of an article the apply does not hold, completed at once, and one of the article it holds, which
+        // waits for the apply's commit and then goes through.
+        using var till = FbConnection.Open(site.Connection.Settings);
+        var neverForEver = new FbTransactionOptions { LockTimeoutSeconds = 30 };   // a lock the apply holds fails the test, never hangs it
+        Task? contended = null;
+        var firstDone = false;
+        FaultPoints.Observer = point =>
+        {
+            if (point != "apply.inside-tx" || firstDone) return;
+            firstDone = true;
+            till.ExecuteInNewTransaction("INSERT INTO MEMBER (ID, NAME) VALUES (?, ?)", (int)site.KeyLow + 1, CustomerSchema.Win1252("Léa au comptoir"));
+            CustomerSchema.Sell(till, neverForEver, (int)site.KeyLow + 1, (int)site.KeyLow + 1, (2, 3));
+            contended = Task.Run(() => CustomerSchema.Sell(till, neverForEver, (int)site.KeyLow + 2, null, (1, 2)));
+        };
+        try
+        {
+            site.ApplyFrom(world.Siege, world.Folder, world.NextCycle());
+        }
+        finally
+        {
+            FaultPoints.Observer = null;
+        }
+        Assert.True(firstDone, "the till sold while the apply's transaction was open");
+        await contended!.WaitAsync(TimeSpan.FromSeconds(60));   // the sale that waited for the apply's lock went through
+
+        Assert.NotNull(site.Scalar("SELECT DATE_MODIF FROM MEMBER WHERE ID = ?", (int)site.KeyLow + 1));   // stamped by its trigger
+        Assert.Equal(100 - 5 - 2, Convert.ToInt32(site.Scalar("SELECT STOCK FROM ARTICLE WHERE ID = 1")));
+        Assert.Equal(100 - 3, Convert.ToInt32(site.Scalar("SELECT STOCK FROM ARTICLE WHERE ID = 2")));
+        Assert.Equal(2L, Convert.ToInt64(site.Scalar("SELECT COUNT(*) FROM TILL_LOG")));   // the till's two sales, not the Siège's
+
+        world.Night();
+        Assert.All(world.All, node => Assert.Equal(93, Convert.ToInt32(node.Scalar("SELECT STOCK FROM ARTICLE WHERE ID = 1"))));
+        Assert.All(world.All, node => Assert.Equal(97, Convert.ToInt32(node.Scalar("SELECT STOCK FROM ARTICLE WHERE ID = 2"))));
+        TableContent.AssertConverged(world, "after the till's sales", CustomerSchema.SynchronisedTables);
+    }
+}
