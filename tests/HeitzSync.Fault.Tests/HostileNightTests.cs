@@ -211,7 +211,7 @@ public class HostileNightTests
         Assert.Matches(@"(?m)^Failed\s+KeyMatch\s+siege.json was signed with group key [0-9a-f]{16}, but this node holds group key [0-9a-f]{16}", wrongKey.Stdout);
         var refused = world.Run(nice, "send");
         Assert.True(refused.ExitCode == 2 && refused.Stderr.Contains("[KeyMismatch]", StringComparison.Ordinal), refused.ToString());
-        Assert.Empty(Directory.GetFiles(Path.Combine(world.DropFolder, "NICE02", "up")));
+        Assert.Empty(Directory.GetFiles(Path.Combine(world.DropFolder, "NICE02", "up"), "*.hzp"));
 
         // A forged ack.json far beyond anything METZ03 produced: named, ignored, and the Siège's next one replaces it.
         var ack = Path.Combine(world.DropFolder, "METZ03", "ack.json");

@@ -710,7 +710,9 @@ public static class NodeRunner
     {
         var drop = context.Config.Resolve(context.Config.Drop.Path);
         if (!Directory.Exists(drop)) return Array.Empty<SiteCode>();
-        return Directory.GetDirectories(drop).Select(Path.GetFileName).Where(c => SiteCode.TryParse(c, out _)).Select(c => SiteCode.Parse(c!))
+        // Plain folders only: a link named like a site is no site's folder (NoteLinkedSiteFolders says so once).
+        return Directory.GetDirectories(drop).Where(f => Transport.LocalEntry.KindOf(f) == Transport.EntryKind.Folder)
+            .Select(Path.GetFileName).Where(c => SiteCode.TryParse(c, out _)).Select(c => SiteCode.Parse(c!))
             .Where(s => s != context.Site).ToList();
     }
 
