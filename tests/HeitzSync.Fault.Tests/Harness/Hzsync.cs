@@ -83,6 +83,7 @@ public static class Hzsync
         start.Environment.Remove(FaultPoints.AtVariable);
         start.Environment.Remove(FaultPoints.AfterVariable);
         start.Environment.Remove(FaultPoints.ModeVariable);
+        start.Environment.Remove(FaultPoints.HoldVariable);
         start.Environment.Remove("HEITZSYNC_CONFIG");
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         foreach (var pair in environment ?? new Dictionary<string, string>()) start.Environment[pair.Key] = pair.Value;
