@@ -51,9 +51,13 @@ public sealed class CaptureInstaller
         {
             if (!TableExistsNow(name)) _connection.ExecuteInNewTransaction(ddl);
         }
-        if (!GeneratorExistsNow(CaptureObjects.Sequence))
+        foreach (var (table, column, type) in CaptureObjects.AddedColumns)
         {
-            _connection.ExecuteInNewTransaction($"CREATE SEQUENCE {CaptureObjects.Sequence}");
+            if (!ColumnExistsNow(table, column)) _connection.ExecuteInNewTransaction($"ALTER TABLE {table} ADD {column} {type}");
+        }
+        foreach (var generator in new[] { CaptureObjects.Sequence, CaptureObjects.BaseSequence })
+        {
+            if (!GeneratorExistsNow(generator)) _connection.ExecuteInNewTransaction($"CREATE SEQUENCE {generator}");
         }
 
         var wantedNames = new HashSet<string>(wanted.Select(t => t.Name), StringComparer.Ordinal);
@@ -79,14 +83,8 @@ public sealed class CaptureInstaller
         var newTotals = new List<SyncTable>();
         foreach (var table in schema.Tables)
         {
-            if (!TableExistsNow("HZ$V_" + table.Id))
-            {
-                _connection.ExecuteInNewTransaction(CaptureObjects.VersionTableDdl(table));
-                foreach (var index in CaptureObjects.VersionTableIndexes(table))
-                {
-                    _connection.ExecuteInNewTransaction(index);
-                }
-            }
+            if (!TableExistsNow("HZ$V_" + table.Id)) _connection.ExecuteInNewTransaction(CaptureObjects.VersionTableDdl(table));
+            EnsureVersionIndexes(table, options.IsSiege);
             // Running totals of additive columns: kept while the declaration stays; made anew (and seeded) when it changes.
             var totalsExist = TableExistsNow("HZ$A_" + table.Id);
             var sameDeclaration = previous.Additive.TryGetValue(table.Name, out var before)
@@ -120,7 +118,7 @@ public sealed class CaptureInstaller
                 if (loaded is true) continue;
                 if (options.InitialLoad)
                 {
-                    queued += QueueExistingRows(tx, table, options.Site.Value);
+                    queued += HoldExistingRows(tx, table);
                     loadedNow.Add(table.Name);
                 }
                 _connection.Execute(tx, "UPDATE HZ$TABLES SET LOADED = TRUE WHERE ID = ?", table.Id);
@@ -139,6 +137,14 @@ public sealed class CaptureInstaller
             }
             moves = options.ReseedGenerators ? ReseedGenerators(tx, options, schema) : MoveGeneratorsIntoRange(tx, options);
             tx.Commit();
+        }
+        if (!options.IsSiege)
+        {
+            // A site's new version rows take the master sequence it has applied as their base (an upgraded site: what it had).
+            using var tx = _connection.BeginTransaction(new FbTransactionOptions { ReadOnly = true });
+            var applied = Convert.ToInt64(_connection.ExecuteScalar(tx, "SELECT APPLIED_SEQ FROM HZ$NODE WHERE ID = 1"), System.Globalization.CultureInfo.InvariantCulture);
+            tx.Commit();
+            Sync.VersionRows.RaiseBase(_connection, applied);
         }
 
         var triggers = BusinessTriggerGuards.Apply(_connection.Settings, schema, options);
@@ -164,9 +170,9 @@ public sealed class CaptureInstaller
         {
             if (TableExistsNow(name)) _connection.ExecuteInNewTransaction($"DROP TABLE {name}");
         }
-        if (GeneratorExistsNow(CaptureObjects.Sequence))
+        foreach (var generator in new[] { CaptureObjects.Sequence, CaptureObjects.BaseSequence })
         {
-            _connection.ExecuteInNewTransaction($"DROP SEQUENCE {CaptureObjects.Sequence}");
+            if (GeneratorExistsNow(generator)) _connection.ExecuteInNewTransaction($"DROP SEQUENCE {generator}");
         }
     }
 
@@ -388,14 +394,31 @@ public sealed class CaptureInstaller
             "WHERE rf.RDB$RELATION_NAME = ? AND rf.RDB$FIELD_NAME = ? AND (rf.RDB$DEFAULT_SOURCE IS NOT NULL OR f.RDB$DEFAULT_SOURCE IS NOT NULL)", table, column),
             System.Globalization.CultureInfo.InvariantCulture) > 0;
 
-    private long QueueExistingRows(FbTransaction tx, SyncTable table, string siteCode)
+    /// <summary>
+    /// The initial load (DESIGN.md §3): every row the table holds now is this node's to send, as a row it brings when it
+    /// joins. Nothing is written per row (a Firebird file never shrinks, and the load would double it): the rows are
+    /// <em>held</em>, marked by one sequence in HZ$TABLES.HELD_SEQ, and the extract reads them from the table itself
+    /// (every row without a version row) until the Siège acknowledges that sequence (docs/sync-engine.md, "What each
+    /// node keeps"). Returns how many rows that is.
+    /// </summary>
+    private long HoldExistingRows(FbTransaction tx, SyncTable table)
     {
-        var keys = string.Join(", ", table.KeyColumns.Select(c => c.Quoted));
-        return _connection.Execute(tx,
-            $"INSERT INTO {table.VersionTable} ({keys}, SEQ, TX, OP, CHANGED_AT, ORIGIN, BASE_SEQ) " +
-            $"SELECT {keys}, GEN_ID({CaptureObjects.Sequence}, 1), CURRENT_TRANSACTION, 'I', ?, ?, 0 FROM {table.Quoted} t " +
-            $"WHERE NOT EXISTS (SELECT 1 FROM {table.VersionTable} v WHERE {string.Join(" AND ", table.KeyColumns.Select(c => $"v.{c.Quoted} = t.{c.Quoted}"))})",
-            DateTime.SpecifyKind(CaptureObjects.InitialLoadTime, DateTimeKind.Unspecified), siteCode);
+        _connection.Execute(tx, $"UPDATE HZ$TABLES SET HELD_SEQ = GEN_ID({CaptureObjects.Sequence}, 1) WHERE ID = ?", table.Id);
+        return Convert.ToInt64(_connection.ExecuteScalar(tx, $"SELECT COUNT(*) FROM {table.Quoted}"), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The version table's indexes for this node's role (<see cref="CaptureObjects.VersionTableIndexes"/>): those
+    /// missing are made, those of the other role dropped (a database restored from the Siège's full package, a role change).</summary>
+    private void EnsureVersionIndexes(SyncTable table, bool isSiege)
+    {
+        var wanted = CaptureObjects.VersionTableIndexes(table, isSiege);
+        foreach (var name in CaptureObjects.AllVersionTableIndexNames(table))
+        {
+            var exists = IndexExistsNow(name);
+            var ddl = wanted.FirstOrDefault(i => i.Name == name).Ddl;
+            if (ddl is not null && !exists) _connection.ExecuteInNewTransaction(ddl);
+            else if (ddl is null && exists) _connection.ExecuteInNewTransaction($"DROP INDEX {name}");
+        }
     }
 
     private void CheckGenerators(FbTransaction tx, CaptureOptions options)
@@ -479,6 +502,18 @@ public sealed class CaptureInstaller
     {
         using var tx = _connection.BeginTransaction();
         return TableExists(tx, name);
+    }
+
+    private bool ColumnExistsNow(string table, string column)
+    {
+        using var tx = _connection.BeginTransaction();
+        return Convert.ToInt64(_connection.ExecuteScalar(tx, "SELECT COUNT(*) FROM RDB$RELATION_FIELDS WHERE RDB$RELATION_NAME = ? AND RDB$FIELD_NAME = ?", table, column), System.Globalization.CultureInfo.InvariantCulture) > 0;
+    }
+
+    private bool IndexExistsNow(string name)
+    {
+        using var tx = _connection.BeginTransaction();
+        return Convert.ToInt64(_connection.ExecuteScalar(tx, "SELECT COUNT(*) FROM RDB$INDICES WHERE RDB$INDEX_NAME = ?", name), System.Globalization.CultureInfo.InvariantCulture) > 0;
     }
 
     private bool GeneratorExistsNow(string name)

@@ -125,19 +125,22 @@ public static class FullPackage
             CaptureInstallResult installed;
             using (var connection = FbConnection.Open(restoredSettings))
             {
-                // Every row came from the master: nothing to send, and the master's sequence is each row's base.
+                // Every row came from the master: nothing to send, nothing held, and the master's sequence is the base of
+                // every change the site makes from now on (docs/sync-engine.md, "What each node keeps").
+                VersionRows.ForgetForRestoredSite(connection);
                 using (var tx = connection.BeginTransaction())
                 {
-                    foreach (var table in CaptureInstaller.ReadInstalledSchema(connection, tx).Tables)
-                    {
-                        connection.Execute(tx, $"UPDATE {table.VersionTable} SET BASE_SEQ = SEQ, SEQ = 0, TX = 0");
-                    }
                     connection.Execute(tx, "DELETE FROM HZ$SITES");
                     connection.Execute(tx, "UPDATE HZ$NODE SET ACKED_SEQ = 0, ACKED_TX = 0, APPLIED_SEQ = ?, APPLIED_TX = ?, APPLIED_CYCLE = ? WHERE ID = 1",
                         manifest.ToSequence, manifest.ResendFromTx, manifest.CycleId);
                     tx.Commit();
                 }
                 installed = new CaptureInstaller(connection).Install(identity with { InitialLoad = false, ReseedGenerators = true });
+                using (var tx = connection.BeginTransaction())
+                {
+                    VersionRows.SetBase(connection, tx, manifest.ToSequence);
+                    tx.Commit();
+                }
                 using (var check = connection.BeginTransaction(new FbTransactionOptions { ReadOnly = true }))
                 {
                     if (NodeIdentity.Read(connection, check).Site != identity.Site) throw new InvalidDataException("The restored database did not take this site's identity.");

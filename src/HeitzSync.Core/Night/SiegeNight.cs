@@ -201,6 +201,8 @@ public sealed class SiegeNight
             publications.Add(new Publication(site.Value, name, published.Rows, bytes) { FullWaiting = fullWaiting });
         }
         await WriteSiegeDocumentAsync(connection, cycle, cancellationToken).ConfigureAwait(false);
+        // Version rows every site has applied are no longer needed (docs/sync-engine.md, "What each node keeps").
+        VersionRows.FoldAtSiege(connection, cancellationToken);
         progress?.Report(new SyncProgress("Publish", $"{publications.Count} package(s) published", 100));
         return publications;
     }

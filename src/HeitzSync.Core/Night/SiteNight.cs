@@ -222,6 +222,7 @@ public sealed class SiteNight
     {
         using var connection = FbConnection.Open(_database);
         using var tx = connection.BeginTransaction(new FbTransactionOptions { ReadOnly = true });
+        if (VersionRows.HeldSequences(connection, tx).Values.Any(held => held > covered.Sequence)) return true;
         foreach (var table in CaptureInstaller.ReadInstalledSchema(connection, tx).Tables)
         {
             if (connection.ExecuteScalar(tx, $"SELECT FIRST 1 1 FROM {table.VersionTable} WHERE SEQ > ? OR (TX >= ? AND SEQ > 0)", covered.Sequence, covered.ResendFromTx) is not null) return true;

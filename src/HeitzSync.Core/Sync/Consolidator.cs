@@ -132,7 +132,10 @@ public sealed class Consolidator
 
         public bool ShouldApply(IncomingChange change)
         {
-            var master = change.Table.ReadVersion(change.Key);
+            // A row the master holds without a version row (held: its own initial load, or folded) matters only to a
+            // change made on no master version at all (base 0): a row a site brings when it joins, or edits before it.
+            var master = change.Table.ReadVersion(change.Key)
+                ?? (change.Header.BaseSequence == 0 && change.Table.Exists(change.Key) ? VersionRow.Held(_siege.Site.Value) : null);
             if (master is null || master.Origin == _from.Value || master.RealSequence <= change.Header.BaseSequence)
             {
                 return true;   // no concurrent change: the site changed the version it had

@@ -68,37 +68,33 @@ public sealed class SiteApplier
 
         var acknowledged = Watermark.Latest(identity.Acknowledged, facts.ConsolidatedFromTarget);
         _site.ExecuteScalar(tx, CaptureObjects.MarkApplying);
-        var policy = new SitePolicy(acknowledged);
+        using var versions = new SiteVersions(_site, tx, acknowledged, identity.Site.Value);
+        var policy = new SitePolicy(versions);
         using var applier = new ChangeApplier(_site, tx, schema, masterVersions: false, contributor: CaptureObjects.OthersOrigin);
         applier.Apply(reader, policy, cancellationToken);
         reader.VerifyEnd();
+        versions.Compact(schema);
         _site.Execute(tx,
             "UPDATE HZ$NODE SET APPLIED_SEQ = ?, APPLIED_TX = ?, APPLIED_CYCLE = ?, ACKED_SEQ = ?, ACKED_TX = ? WHERE ID = 1",
             facts.Covered.Sequence, facts.Covered.ResendFromTx, facts.Cycle.Value, acknowledged.Sequence, acknowledged.ResendFromTx);
         FaultPoints.Hit("apply.inside-tx");
         tx.Commit();
+        VersionRows.RaiseBase(_site, facts.Covered.Sequence);
         return new SiteApplyResult { CycleId = facts.Cycle.Value, Tables = applier.Counts, Unapplied = policy.Unapplied };
     }
 
     private sealed class SitePolicy : IApplyPolicy
     {
-        private readonly Watermark _acknowledged;
+        private readonly SiteVersions _versions;
 
-        public SitePolicy(Watermark acknowledged) => _acknowledged = acknowledged;
+        public SitePolicy(SiteVersions versions) => _versions = versions;
 
         public List<string> Unapplied { get; } = new();
 
         /// <summary>A key changed here and not yet consolidated keeps its local version: it goes up next night and wins or loses there.</summary>
-        public bool ShouldApply(IncomingChange change)
-        {
-            var local = change.Table.ReadVersion(change.Key);
-            if (local is null) return true;
-            var pending = local.Sequence > _acknowledged.Sequence || (local.Sequence > 0 && local.Tx >= _acknowledged.ResendFromTx);
-            return !pending;
-        }
+        public bool ShouldApply(IncomingChange change) => !_versions.KeepsLocalVersion(change);
 
-        public void Applied(IncomingChange change) =>
-            change.Table.WriteVersion(change.Key, change.IsDelete ? 'D' : 'U', change.Header.ChangedAtUtc, change.Header.Origin, change.Header.Sequence);
+        public void Applied(IncomingChange change) => _versions.Applied(change);
 
         public void ContributionsApplied(IncomingChange change)
         {

@@ -12,6 +12,10 @@ internal sealed record VersionRow(long Sequence, long Tx, string Origin, DateTim
     /// edit (a conflict the master's version won, a refused delete) gets a new sequence and keeps its edit's one in
     /// BASE_SEQ, so that conflicts are decided between real edits only.</summary>
     public long RealSequence => BaseSequence > 0 ? BaseSequence : Sequence;
+
+    /// <summary>At the Siège, a row held without a version row (docs/sync-engine.md, "What each node keeps"): as a row of
+    /// the Siège's initial load, at the first sequence (older than any base a site that received it carries).</summary>
+    public static VersionRow Held(string siege) => new(1, 0, siege, CaptureObjects.InitialLoadTime, 'U', 0);
 }
 
 /// <summary>
