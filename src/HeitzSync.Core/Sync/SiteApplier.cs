@@ -75,8 +75,9 @@ public sealed class SiteApplier
         reader.VerifyEnd();
         versions.Compact(schema);
         _site.Execute(tx,
-            "UPDATE HZ$NODE SET APPLIED_SEQ = ?, APPLIED_TX = ?, APPLIED_CYCLE = ?, ACKED_SEQ = ?, ACKED_TX = ? WHERE ID = 1",
-            facts.Covered.Sequence, facts.Covered.ResendFromTx, facts.Cycle.Value, acknowledged.Sequence, acknowledged.ResendFromTx);
+            "UPDATE HZ$NODE SET APPLIED_SEQ = ?, APPLIED_TX = ?, APPLIED_OPEN = ?, APPLIED_CYCLE = ?, ACKED_SEQ = ?, ACKED_TX = ?, ACKED_OPEN = ? WHERE ID = 1",
+            facts.Covered.Sequence, facts.Covered.ResendFromTx, facts.Covered.Open.ToString(), facts.Cycle.Value,
+            acknowledged.Sequence, acknowledged.ResendFromTx, acknowledged.Open.ToString());
         FaultPoints.Hit("apply.inside-tx");
         tx.Commit();
         VersionRows.RaiseBase(_site, facts.Covered.Sequence);

@@ -41,7 +41,7 @@ internal sealed class SiteVersions : IDisposable
     public bool KeepsLocalVersion(IncomingChange change)
     {
         var local = change.Table.ReadVersion(change.Key);
-        if (local is not null) return StillToSend(local.Sequence, local.Tx);
+        if (local is not null) return _acknowledged.StillToSend(local.Sequence, local.Tx);
         if (!LoadPending(change.Table.Table, out var load) || !change.Table.Exists(change.Key)) return false;
         WriteLoadRow(change.Table.Table, change.Key, load);
         return true;
@@ -54,10 +54,6 @@ internal sealed class SiteVersions : IDisposable
         if (!LoadPending(change.Table.Table, out _)) return;
         change.Table.WriteVersion(change.Key, change.IsDelete ? 'D' : 'U', change.Header.ChangedAtUtc, change.Header.Origin, change.Header.Sequence);
     }
-
-    /// <summary>The watermark test of docs/sync-engine.md ("Watermarks"), as <see cref="VersionRows.StillToSend"/> in SQL.</summary>
-    private bool StillToSend(long sequence, long transaction) =>
-        sequence > _acknowledged.Sequence || (sequence > 0 && transaction >= _acknowledged.ResendFromTx);
 
     /// <summary>Once the package is in: drops what the acknowledgement made useless (<see cref="VersionRows.CompactAtSite"/>).</summary>
     public long Compact(SyncSchema schema) => VersionRows.CompactAtSite(_connection, _transaction, schema, _acknowledged);

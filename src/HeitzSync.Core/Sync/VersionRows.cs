@@ -28,14 +28,6 @@ internal static class VersionRows
     public static string HeldRowCondition(SyncTable table) =>
         $"NOT EXISTS (SELECT 1 FROM {table.VersionTable} v WHERE {ChangeProducer.KeyJoin(table)})";
 
-    /// <summary>The SQL form of "still to be sent to a receiver that acknowledged <paramref name="acknowledged"/>" over a
-    /// version table aliased <paramref name="alias"/> (<see cref="Watermark"/>), with its arguments.</summary>
-    public static string StillToSend(Watermark acknowledged, string alias, out object?[] arguments)
-    {
-        arguments = new object?[] { acknowledged.Sequence, acknowledged.ResendFromTx };
-        return $"({alias}.SEQ > ? OR ({alias}.SEQ > 0 AND {alias}.TX >= ?))";
-    }
-
     /// <summary>
     /// Site, inside the apply's transaction, once the package is applied: deletes every version row the Siège has
     /// acknowledged (its change is consolidated, and this package, built after that, carried the master's answer), in
@@ -49,7 +41,7 @@ internal static class VersionRows
         foreach (var table in schema.Tables)
         {
             if (held.TryGetValue(table.Id, out var load) && load > acknowledged.Sequence) continue;
-            var pending = StillToSend(acknowledged, "v", out var arguments);
+            var pending = acknowledged.SqlStillToSend("v", out var arguments);
             removed += connection.Execute(transaction, $"DELETE FROM {table.VersionTable} v WHERE NOT {pending}", arguments);
             if (load > 0) connection.Execute(transaction, "UPDATE HZ$TABLES SET HELD_SEQ = 0 WHERE ID = ?", table.Id);
         }
@@ -123,6 +115,10 @@ internal static class VersionRows
     /// <summary>What a fold at the Siège did.</summary>
     public sealed record FoldResult(long Folded, long FoldedUpTo);
 
+    /// <summary>Version rows deleted per transaction by a fold: a user who changes one of them meanwhile waits for one
+    /// chunk at most.</summary>
+    private const int FoldChunk = 20_000;
+
     /// <summary>
     /// Siège, after a night's publish: deletes the version rows of existing rows that every registered site has applied
     /// (by sequence and by transaction guard, as recorded in HZ$SITES): no site will be sent them again, and no change a
@@ -131,50 +127,58 @@ internal static class VersionRows
     /// Siège before the site can report having applied past it). The table's HELD_SEQ rises to that line, so that a site
     /// that joins later (applied 0) gets every held row. Delete versions stay: a site that joins later with an old copy
     /// of such a row gets the delete. Nothing is folded while a registered site has applied nothing.
-    /// A user holding one of the rows makes the fold give up until the next night (it is only housekeeping).
+    /// Deletes go by chunks, each committed; a user holding one of the rows makes the fold leave that table until the
+    /// next night (it is only housekeeping).
     /// </summary>
     public static FoldResult FoldAtSiege(FbConnection master, CancellationToken cancellationToken)
     {
-        long folded = 0;
-        long line;
-        var touched = new List<SyncTable>();
-        try
+        List<Watermark> applied;
+        SyncSchema schema;
+        using (var tx = master.BeginTransaction(new FbTransactionOptions { ReadOnly = true }))
         {
-            using var tx = master.BeginTransaction(new FbTransactionOptions { Wait = false });
             var identity = NodeIdentity.Read(master, tx);
             if (!identity.IsSiege) throw new CaptureSetupException($"{master.Settings} is site {identity.Site}, not the Siège: only the Siège folds version rows.");
-            var applied = SiteRegistry.Read(master, tx, identity).Sites.Select(s => s.AppliedFromSiege).ToList();
-            if (applied.Count == 0 || applied.Any(w => w.Sequence == 0)) return new FoldResult(0, 0);
-            line = applied.Min(w => w.Sequence);
-            var schema = CaptureInstaller.ReadInstalledSchema(master, tx);
-            var taken = new List<string>();
-            var arguments = new List<object?> { line };
-            foreach (var watermark in applied)
-            {
-                taken.Add("NOT " + StillToSend(watermark, "v", out var args));
-                arguments.AddRange(args);
-            }
-            foreach (var table in schema.Tables)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var count = master.Execute(tx,
-                    $"DELETE FROM {table.VersionTable} v WHERE v.SEQ <= ? AND {string.Join(" AND ", taken)} " +
-                    $"AND EXISTS (SELECT 1 FROM {table.Quoted} t WHERE {ChangeProducer.KeyJoin(table)})",
-                    arguments.ToArray());
-                master.Execute(tx, "UPDATE HZ$TABLES SET HELD_SEQ = ? WHERE ID = ? AND HELD_SEQ < ?", line, table.Id, line);
-                folded += count;
-                if (count > 0) touched.Add(table);
-            }
-            tx.Commit();
+            applied = SiteRegistry.Read(master, tx, identity).Sites.Select(s => s.AppliedFromSiege).ToList();
+            schema = CaptureInstaller.ReadInstalledSchema(master, tx);
         }
-        catch (FbException ex) when (Consolidator.IsLockConflict(ex))
+        if (applied.Count == 0 || applied.Any(w => w.Sequence == 0)) return new FoldResult(0, 0);
+        var line = applied.Min(w => w.Sequence);
+        var taken = new List<string>();
+        var arguments = new List<object?> { line };
+        foreach (var watermark in applied)
         {
-            return new FoldResult(0, 0);
+            taken.Add("NOT " + watermark.SqlStillToSend("v", out var args));
+            arguments.AddRange(args);
         }
-        // The deleted rows' space is reused once garbage-collected: done now, not by the next night's consolidation.
-        using (var sweep = master.BeginTransaction(new FbTransactionOptions { ReadOnly = true }))
+        long folded = 0;
+        foreach (var table in schema.Tables)
         {
-            foreach (var table in touched) master.ExecuteScalar(sweep, $"SELECT COUNT(*) FROM {table.VersionTable}");
+            var sql = $"DELETE FROM {table.VersionTable} v WHERE v.SEQ <= ? AND {string.Join(" AND ", taken)} " +
+                      $"AND EXISTS (SELECT 1 FROM {table.Quoted} t WHERE {ChangeProducer.KeyJoin(table)}) ROWS {FoldChunk}";
+            long fromTable = 0;
+            try
+            {
+                int count;
+                do
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    using var tx = master.BeginTransaction(new FbTransactionOptions { Wait = false });
+                    count = master.Execute(tx, sql, arguments.ToArray());
+                    master.Execute(tx, "UPDATE HZ$TABLES SET HELD_SEQ = ? WHERE ID = ? AND HELD_SEQ < ?", line, table.Id, line);
+                    tx.Commit();
+                    fromTable += count;
+                }
+                while (count == FoldChunk);
+            }
+            catch (FbException ex) when (Consolidator.IsLockConflict(ex))
+            {
+                // A user changes one of its rows right now: the rest of this table waits for the next night.
+            }
+            if (fromTable == 0) continue;
+            folded += fromTable;
+            // The deleted rows' space is reused once garbage-collected: done now, not by the next night's consolidation.
+            using var sweep = master.BeginTransaction(new FbTransactionOptions { ReadOnly = true });
+            master.ExecuteScalar(sweep, $"SELECT COUNT(*) FROM {table.VersionTable}");
         }
         return new FoldResult(folded, line);
     }

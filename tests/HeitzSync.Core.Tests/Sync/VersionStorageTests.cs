@@ -177,16 +177,19 @@ public class VersionStorageTests
         Assert.Equal(0L, VersionRows(site));
     }
 
-    [Fact]
-    public void Init_upgrades_a_database_of_capture_version_2_and_its_pending_changes_still_go()
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Init_upgrades_a_database_of_an_earlier_capture_version_and_its_pending_changes_still_go(int version)
     {
         using var world = new EngineWorld(siteCount: 1);
         var site = world.Sites[0];
         for (var i = 1; i <= 4; i++) site.Sql("INSERT INTO MEMBER (ID, NAME) VALUES (?, 'own')", site.KeyLow + i);
         world.InitializeAll();
-        MakeVersion2(site);
+        MakeEarlierVersion(site, version);
         var refused = Assert.Throws<CaptureSetupException>(() => site.Extract(world.Folder, world.NextCycle(), out _));
-        Assert.Contains("capture version 2", refused.Message);
+        Assert.Contains($"capture version {version}", refused.Message);
+        Assert.Contains("hzsync init", refused.Message);
 
         site.Initialize(world.IsSynchronised);
         Assert.Equal(0L, Convert.ToInt64(site.Scalar("SELECT COUNT(*) FROM RDB$INDICES WHERE RDB$INDEX_NAME STARTING WITH 'HZ$IX_V_'")));
@@ -198,9 +201,9 @@ public class VersionStorageTests
         TableContent.AssertConverged(world, "after the upgraded site's night");
     }
 
-    /// <summary>Makes a version-3 site database look as version 2 left it: a version row per row of its initial load,
-    /// SEQ and TX indexes, no HELD_SEQ, no base generator, its old capture version.</summary>
-    private static void MakeVersion2(EngineNode node)
+    /// <summary>Makes a version-4 site database look as an earlier version left it: a version row per row of its initial
+    /// load, SEQ and TX indexes, no HELD_SEQ, no base generator, and for version 2 no open-transaction columns either.</summary>
+    private static void MakeEarlierVersion(EngineNode node, int version)
     {
         var ids = new List<int>();
         using (var tx = node.Connection.BeginTransaction())
@@ -217,6 +220,13 @@ public class VersionStorageTests
         node.Sql($"CREATE INDEX HZ$IX_V_{memberTable}_TX ON HZ$V_{memberTable} (TX)");
         node.Sql("ALTER TABLE HZ$TABLES DROP HELD_SEQ");
         node.Sql($"DROP SEQUENCE {CaptureObjects.BaseSequence}");
-        node.Sql("UPDATE HZ$NODE SET CAPTURE_VERSION = 2");
+        if (version < 3)
+        {
+            foreach (var (table, column, _) in CaptureObjects.AddedColumns.Where(c => c.Column.EndsWith("_OPEN", StringComparison.Ordinal)))
+            {
+                node.Sql($"ALTER TABLE {table} DROP {column}");
+            }
+        }
+        node.Sql("UPDATE HZ$NODE SET CAPTURE_VERSION = ?", version);
     }
 }
