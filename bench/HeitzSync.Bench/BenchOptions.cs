@@ -29,8 +29,17 @@ internal sealed record BenchOptions
     public string? WorkFolder { get; init; }
     public bool Keep { get; init; }
 
-    /// <summary>Run one measure alone ("held-transaction"), after the database and the night's kit; null: all of them.</summary>
+    /// <summary>Run one measure alone ("held-transaction", after the database and the night's kit; "storage", on a database of
+    /// its own); null: all of them.</summary>
     public string? Only { get; init; }
+
+    /// <summary>The storage measure's site (7): a club of its own at this scale; by default the chain's scale × 4.3/3.7, so
+    /// that --full gives the issue's 4.3M-row site.</summary>
+    public double? StorageScale { get; init; }
+
+    public double SiteScale => StorageScale ?? Scale * 4.3 / 3.7;
+
+    public static readonly string[] Measures = { "held-transaction", "storage" };
     public IReadOnlyList<string> Arguments { get; init; } = Array.Empty<string>();
 
     public const string Usage = """
@@ -51,6 +60,10 @@ internal sealed record BenchOptions
           --only held-transaction
                                 only the night with a transaction held open since the previous day (measure 6),
                                 written to bench/results/<date>-held-transaction-<machine>.md
+          --only storage        only what capture costs on disk and the first send after a full restore (measure 7),
+                                written to bench/results/<date>-storage-<machine>.md
+          --storage-scale <x>   the storage measure's site, one club at this scale (default scale × 4.3/3.7: with
+                                --full, a 4.3M-row site)
           --seed <n>
         """;
 
@@ -79,7 +92,8 @@ internal sealed record BenchOptions
                 "--work" => options with { WorkFolder = Value() },
                 "--keep" => options with { Keep = true },
                 "--seed" => options with { Seed = Int() },
-                "--only" => options with { Only = Value() is "held-transaction" ? "held-transaction" : throw new ArgumentException($"--only takes held-transaction.\n\n{Usage}") },
+                "--only" => options with { Only = Value() is var only && Measures.Contains(only) ? only : throw new ArgumentException($"--only takes {string.Join(" or ", Measures)}.\n\n{Usage}") },
+                "--storage-scale" => options with { StorageScale = Double() },
                 _ => throw new ArgumentException($"Unknown argument {args[i]}.\n\n{Usage}"),
             };
         }

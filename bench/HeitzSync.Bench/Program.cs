@@ -40,6 +40,12 @@ Log($"work folder {work}; {machine.Summary}");
 
 try
 {
+    if (options.Only == "storage")
+    {
+        await StorageAsync();
+        return Finish();
+    }
+
     // The database.
     Log($"Generating the chain database at scale {options.Scale} ({options.Clubs} clubs)");
     var chain = Chain.Create(Path.Combine(work, "chain.fdb"), options.Scale, options.Clubs, options.Seed, Log);
@@ -138,6 +144,8 @@ try
             report.NightComputed(hzFolder, oldLocal, oldFolder, options.LinkRate);
             report.NoThroughput();
         }
+
+        await StorageAsync();
     }
 }
 finally
@@ -149,13 +157,29 @@ finally
     }
 }
 
-var text = report.Render(machine, clock.Elapsed, loadAtStart, Machine.LoadAverage());
-var output = options.Output ?? Path.Combine(Machine.RepositoryRoot(), "bench", "results", $"{started:yyyy-MM-dd}-{(options.Only is null ? "" : options.Only + "-")}{machine.ShortName}.md");
-Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
-File.WriteAllText(output, text);
-Console.WriteLine(text);
-Log($"written to {output}");
-return 0;
+return Finish();
+
+// What capture costs on disk, and the first send after a full restore (measure 7).
+async Task StorageAsync()
+{
+    Log($"Capture on disk: a club of its own at scale {options.SiteScale:0.###} joins a Siège, a week of 1 % days, a full restore");
+    var storage = await StorageBench.RunAsync(options.SiteScale, Path.Combine(work, "storage"), key, options.Seed, Log, cancel);
+    if (machine.Firebird == "not read yet") machine = machine with { Firebird = storage.Firebird };
+    report.Storage(storage);
+    try { Directory.Delete(Path.Combine(work, "storage"), recursive: true); }
+    catch (IOException ex) { Log($"could not remove the storage work folder: {ex.Message}"); }
+}
+
+int Finish()
+{
+    var text = report.Render(machine, clock.Elapsed, loadAtStart, Machine.LoadAverage());
+    var output = options.Output ?? Path.Combine(Machine.RepositoryRoot(), "bench", "results", $"{started:yyyy-MM-dd}-{(options.Only is null ? "" : options.Only + "-")}{machine.ShortName}.md");
+    Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
+    File.WriteAllText(output, text);
+    Console.WriteLine(text);
+    Log($"written to {output}");
+    return 0;
+}
 
 static int FreePort()
 {
