@@ -21,14 +21,14 @@ public sealed record NodeIdentity(
         if (!CaptureInstaller.IsInstalled(connection, transaction))
         {
             throw new CaptureSetupException(
-                $"HeitzSync is not installed in {connection.Settings}: run Initialize-HzSite (or 'hzsync init') on this database first.");
+                $"HeitzSync is not installed in {connection.Settings}: run {FrontCommands.Initialize} on this database first.");
         }
         using var command = connection.Prepare(transaction,
             "SELECT SITE_CODE, SITE_NUMBER, IS_SIEGE, KEY_LOW, KEY_HIGH, ACKED_SEQ, ACKED_TX, APPLIED_SEQ, APPLIED_TX, APPLIED_CYCLE, CAPTURE_VERSION FROM HZ$NODE WHERE ID = 1");
         using var reader = command.ExecuteReader();
         if (!reader.Read())
         {
-            throw new CaptureSetupException($"HZ$NODE in {connection.Settings} has no identity row: run Initialize-HzSite again.");
+            throw new CaptureSetupException($"HZ$NODE in {connection.Settings} has no identity row: run {FrontCommands.Initialize} again.");
         }
         var version = reader.GetInt32(10);
         if (version != CaptureObjects.Version)
@@ -36,7 +36,7 @@ public sealed record NodeIdentity(
             throw new CaptureSetupException(
                 $"{connection.Settings} was initialised by a HeitzSync with capture version {version}; this one uses {CaptureObjects.Version}. " +
                 (version < CaptureObjects.Version
-                    ? "Run Initialize-HzSite (or 'hzsync init') with this version on it to upgrade it."
+                    ? $"Run {FrontCommands.Initialize} with this version on it to upgrade it."
                     : "Use a HeitzSync of that capture version or later on it."));
         }
         var identity = new NodeIdentity(

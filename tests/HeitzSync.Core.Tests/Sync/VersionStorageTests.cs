@@ -189,7 +189,7 @@ public class VersionStorageTests
         MakeEarlierVersion(site, version);
         var refused = Assert.Throws<CaptureSetupException>(() => site.Extract(world.Folder, world.NextCycle(), out _));
         Assert.Contains($"capture version {version}", refused.Message);
-        Assert.Contains("hzsync init", refused.Message);
+        Assert.Contains("Run Initialize-HzSite", refused.Message);   // the fix, named for the front in use (PowerShell here)
 
         site.Initialize(world.IsSynchronised);
         Assert.Equal(0L, Convert.ToInt64(site.Scalar("SELECT COUNT(*) FROM RDB$INDICES WHERE RDB$INDEX_NAME STARTING WITH 'HZ$IX_V_'")));
