@@ -35,6 +35,7 @@ public sealed class CaptureInstaller
         List<FbTableInfo> wanted;
         Dictionary<string, int> installedIds;
         PreviousInstall previous;
+        HashSet<string> unused;
         using (var tx = _connection.BeginTransaction())
         {
             wanted = SelectTables(tx, options);
@@ -43,7 +44,8 @@ public sealed class CaptureInstaller
                 : new Dictionary<string, int>(StringComparer.Ordinal);
             CheckKeysFitTheRange(wanted, options);
             CheckDeclarations(tx, wanted, declarations);
-            if (!options.ReseedGenerators) CheckGenerators(tx, options);
+            unused = UnusedInPreviousRange(tx, wanted, options);
+            if (!options.ReseedGenerators) CheckGenerators(tx, options, unused);
             previous = ReadPreviousInstall(tx);
         }
 
@@ -137,7 +139,7 @@ public sealed class CaptureInstaller
             {
                 foreach (var table in schema.Tables.Where(t => t.HasAdditive && !newTotals.Contains(t))) AdoptSiegeTotals(tx, table, options.Site.Value);
             }
-            moves = options.ReseedGenerators ? ReseedGenerators(tx, options, schema) : MoveGeneratorsIntoRange(tx, options);
+            moves = options.ReseedGenerators ? ReseedGenerators(tx, options, schema) : MoveGeneratorsIntoRange(tx, options, unused);
             tx.Commit();
         }
 
@@ -398,9 +400,38 @@ public sealed class CaptureInstaller
             DateTime.SpecifyKind(CaptureObjects.InitialLoadTime, DateTimeKind.Unspecified), siteCode);
     }
 
-    private void CheckGenerators(FbTransaction tx, CaptureOptions options)
+    /// <summary>
+    /// The generators an earlier init put at the start of this node's previous key range and that never handed out a key
+    /// since (each still stands at that start, and no synchronised key lies in that range): keyRangeSize or site.number
+    /// was corrected before the node's first key, e.g. at a Siège set up with the default before its first site was
+    /// refused for INTEGER keys (README: init at the Siège first). Init may move them into the new range; a range a key
+    /// was taken from stays the node's, and is refused below.
+    /// </summary>
+    private HashSet<string> UnusedInPreviousRange(FbTransaction tx, IEnumerable<FbTableInfo> tables, CaptureOptions options)
     {
-        var beyond = UserGenerators(tx).Where(g => g.CurrentValue > options.KeyHigh).ToList();
+        var none = new HashSet<string>(StringComparer.Ordinal);
+        if (!TableExists(tx, "HZ$NODE")) return none;
+        long previousLow, previousHigh;
+        using (var command = _connection.Prepare(tx, "SELECT KEY_LOW, KEY_HIGH FROM HZ$NODE WHERE ID = 1"))
+        using (var reader = command.ExecuteReader())
+        {
+            if (!reader.Read()) return none;
+            (previousLow, previousHigh) = (reader.GetInt64(0), reader.GetInt64(1));
+        }
+        if (previousLow == options.KeyLow && previousHigh == options.KeyHigh) return none;
+        foreach (var table in tables.Where(t => t.PrimaryKey.Count == 1))
+        {
+            var key = table.Columns.First(c => c.Name == table.PrimaryKey[0]);
+            if (GeneratedKeyLimit(key) is null) continue;
+            var quoted = FbSql.QuoteIdentifier(key.Name);
+            if (_connection.ExecuteScalar(tx, $"SELECT FIRST 1 1 FROM {FbSql.QuoteIdentifier(table.Name)} WHERE {quoted} BETWEEN ? AND ?", previousLow, previousHigh) is not null) return none;
+        }
+        return new HashSet<string>(UserGenerators(tx).Where(g => g.CurrentValue == previousLow).Select(g => g.Name), StringComparer.Ordinal);
+    }
+
+    private void CheckGenerators(FbTransaction tx, CaptureOptions options, HashSet<string> unused)
+    {
+        var beyond = UserGenerators(tx).Where(g => g.CurrentValue > options.KeyHigh && !unused.Contains(g.Name)).ToList();
         if (beyond.Count > 0)
         {
             throw new CaptureSetupException(
@@ -410,12 +441,12 @@ public sealed class CaptureInstaller
         }
     }
 
-    private IReadOnlyList<GeneratorMove> MoveGeneratorsIntoRange(FbTransaction tx, CaptureOptions options)
+    private IReadOnlyList<GeneratorMove> MoveGeneratorsIntoRange(FbTransaction tx, CaptureOptions options, HashSet<string> unused)
     {
         var moves = new List<GeneratorMove>();
         foreach (var generator in UserGenerators(tx))
         {
-            if (generator.CurrentValue >= options.KeyLow) continue;
+            if (generator.CurrentValue >= options.KeyLow && !(unused.Contains(generator.Name) && generator.CurrentValue != options.KeyLow)) continue;
             // GEN_ID moves the value within this transaction's commit; ALTER SEQUENCE would need its own DDL transaction.
             _connection.ExecuteScalar(tx, $"SELECT GEN_ID({FbSql.QuoteIdentifier(generator.Name)}, {options.KeyLow - generator.CurrentValue}) FROM RDB$DATABASE");
             moves.Add(new GeneratorMove(generator.Name, generator.CurrentValue, options.KeyLow));
