@@ -225,7 +225,7 @@ public static class FullPackage
 
         public void CannotApply(IncomingChange change, FbException error) => Refused.Add($"{change.Table.Table.Name} ({change.KeyText}): {error.Message}");
 
-        public void ContributionsApplied(IncomingChange change)
+        public void Skipped(IncomingChange change, bool contributionsApplied)
         {
             // Never called: every kept change is applied whole.
         }

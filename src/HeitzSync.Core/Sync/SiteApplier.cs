@@ -100,7 +100,7 @@ public sealed class SiteApplier
         public void Applied(IncomingChange change) =>
             change.Table.WriteVersion(change.Key, change.IsDelete ? 'D' : 'U', change.Header.ChangedAtUtc, change.Header.Origin, change.Header.Sequence);
 
-        public void ContributionsApplied(IncomingChange change)
+        public void Skipped(IncomingChange change, bool contributionsApplied)
         {
             // Its version stays as it is: the local change is still to be sent, and the Siège answers it next night.
         }

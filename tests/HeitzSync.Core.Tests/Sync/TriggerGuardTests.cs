@@ -1,4 +1,5 @@
 using HeitzSync.Core.Capture;
+using HeitzSync.Core.Sync;
 using HeitzSync.Firebird;
 using HeitzSync.Testing.Customer;
 using HeitzSync.Testing.Firebird;
@@ -109,5 +110,77 @@ public class TriggerGuardTests
         Assert.All(world.All, node => Assert.Equal(93, Convert.ToInt32(node.Scalar("SELECT STOCK FROM ARTICLE WHERE ID = 1"))));
         Assert.All(world.All, node => Assert.Equal(97, Convert.ToInt32(node.Scalar("SELECT STOCK FROM ARTICLE WHERE ID = 2"))));
         TableContent.AssertConverged(world, "after the till's sales", CustomerSchema.SynchronisedTables);
+    }
+
+    /// <summary>
+    /// The Siège's till sells an article while the consolidation handles a site's change of it that loses (the Siège's
+    /// own sale is later): the consolidation keeps the master's row, publishes it again (its version row) and adds the
+    /// site's stock movement (the business row). A user's sale takes the business row first and the version row after
+    /// (its capture trigger): the consolidation must take them in that order too, or the two wait on each other and
+    /// Firebird kills one (seen in the customer's week: the sale failed with "deadlock"). Each side is held at the right
+    /// instant by a lock the test takes on the consolidation's next row (the site's running total).
+    /// </summary>
+    [Fact]
+    public async Task A_till_selling_the_article_whose_losing_change_the_siege_consolidates_does_not_deadlock_with_it()
+    {
+        using var server = new FirebirdServer();
+        using var world = EngineWorld.Customer(siteCount: 1, code => server.Settings(code + ".fdb"));
+        var (siege, site) = (world.Siege, world.Sites[0]);
+        CustomerSchema.AddArticles(siege.Connection, 1, 2, stock: 100);
+        world.InitializeAll();
+        world.Night();
+        CustomerSchema.Sell(site.Connection, (int)site.KeyLow + 1, null, (1, 1));   // the Siège keeps a running total of the site's for article 1
+        world.Night();
+        CustomerSchema.Sell(site.Connection, (int)site.KeyLow + 2, null, (1, 2));
+        CustomerSchema.Sell(siege.Connection, (int)siege.KeyLow + 1, null, (1, 4));
+        siege.SetChangeTime("ARTICLE", "ID", 1, DateTime.Now.AddMinutes(1));   // the Siège's edit of the row is the later one
+        var cycle = world.NextCycle();
+        var file = site.Extract(world.Folder, cycle, out var extracted);
+
+        var totals = "HZ$A_" + Convert.ToInt32(siege.Scalar("SELECT ID FROM HZ$TABLES WHERE TABLE_NAME = 'ARTICLE'"));
+        using var holder = FbConnection.Open(siege.Connection.Settings);
+        using var monitor = FbConnection.Open(siege.Connection.Settings);
+        using var till = FbConnection.Open(siege.Connection.Settings);
+        var held = holder.BeginTransaction();
+        Assert.Equal(1, holder.Execute(held, $"UPDATE {totals} SET STOCK = STOCK WHERE ID = 1 AND HZ$ORIGIN = ?", site.Code));
+
+        bool Waiting(string sqlStart)
+        {
+            using var tx = monitor.BeginTransaction(new FbTransactionOptions { ReadOnly = true });
+            return Convert.ToInt64(monitor.ExecuteScalar(tx, "SELECT COUNT(*) FROM MON$STATEMENTS WHERE MON$STATE = 1 AND MON$ATTACHMENT_ID <> CURRENT_CONNECTION AND MON$SQL_TEXT STARTING WITH ?", sqlStart)) > 0;
+        }
+        async Task Until(Func<bool> condition, string what)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (!condition())
+            {
+                Assert.True(DateTime.UtcNow < deadline, "waited 60 s for " + what);
+                await Task.Delay(100);
+            }
+        }
+
+        var consolidation = Task.Run(() => siege.Consolidate(file, extracted, cycle));
+        Exception? refused = null;
+        try
+        {
+            await Until(() => Waiting("EXECUTE BLOCK") || consolidation.IsCompleted, "the consolidation to wait for the site's running total");
+            Assert.False(consolidation.IsCompleted, "the consolidation did not wait for the row the test holds");
+            // The till does not wait (NO WAIT): a row the consolidation holds would fail the sale at once instead of stalling
+            // it until one side's lock timeout (30 s) made the consolidation start the package over.
+            CustomerSchema.Sell(till, new FbTransactionOptions { Wait = false }, (int)siege.KeyLow + 2, null, (1, 3));
+        }
+        catch (FbException ex)
+        {
+            refused = ex;
+        }
+        finally
+        {
+            held.Rollback();
+        }
+        var result = await consolidation.WaitAsync(TimeSpan.FromSeconds(90));   // the consolidation's own connection is in use until then
+        Assert.Null(refused);
+        Assert.Contains(result.Conflicts, c => c.Table == "ARTICLE" && c.Resolution == ConflictResolution.MasterKept);
+        site.ApplyFrom(siege, world.Folder, cycle);
+        Assert.All(world.All, node => Assert.Equal(100 - 1 - 2 - 4 - 3, Convert.ToInt32(node.Scalar("SELECT STOCK FROM ARTICLE WHERE ID = 1"))));
     }
 }

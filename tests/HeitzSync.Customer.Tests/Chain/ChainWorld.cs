@@ -246,16 +246,17 @@ public sealed class ChainWorld : IDisposable
     /// A business day at every node (an offline site works as usual): two members join (the second sponsored by the
     /// first, a self reference inside one package), a subscription, two entries, two sales, a balance; from the third day
     /// a sale and a subscription of an earlier day are cancelled; a trial member joins on day 2 and leaves on day 4
-    /// (its subscription goes with it by cascade). Every transaction goes into the ledger.
+    /// (its subscription goes with it by cascade). Every transaction goes into the ledger. The tills sell articles from
+    /// <paramref name="firstArticle"/> on.
     /// </summary>
-    public void BusinessDay(int day)
+    public void BusinessDay(int day, int firstArticle = 1)
     {
         foreach (var node in Nodes)
         {
             using var connection = node.Open();
             var random = new Random(day * 100 + node.Number);
             var members = Business.ReferableMembers(connection);
-            var articles = ClubBusiness.Articles(connection);
+            var articles = ClubBusiness.Articles(connection).Where(a => a >= firstArticle).ToList();
             var date = new DateTime(2026, 3, 1).AddDays(day);
             var sales = _daySales.TryGetValue(node.Code, out var s) ? s : _daySales[node.Code] = new Queue<int>();
             var subscriptions = _daySubscriptions.TryGetValue(node.Code, out var q) ? q : _daySubscriptions[node.Code] = new Queue<int>();
