@@ -193,12 +193,17 @@ public sealed class Consolidator
             change.Table.WriteVersion(change.Key, change.IsDelete ? 'D' : 'U', change.Header.ChangedAtUtc, _from.Value, 0);
 
         /// <summary>The master's version stands (published again), or the row's additive value changed although its image
-        /// did not: every site must get it. Written after the business row, as a user's capture trigger does.</summary>
+        /// did not: every site must get it. The version row is written with the business row held, after it, as a user's
+        /// capture trigger takes them: the row is locked here when no additive total wrote it (a till holding the row and
+        /// waiting for its version would otherwise deadlock with a later statement of this package on that row, such as
+        /// a local column's trigger).</summary>
         public void Skipped(IncomingChange change, bool contributionsApplied)
         {
-            if (_republish is { } pending && ReferenceEquals(pending.Change, change)) Republish(change.Table, change.Key, pending.Master);
-            else if (contributionsApplied) Republish(change.Table, change.Key, change.Table.ReadVersion(change.Key));
+            var pending = _republish is { } p && ReferenceEquals(p.Change, change) ? p.Master : null;
             _republish = null;
+            if (pending is null && !contributionsApplied) return;
+            if (!contributionsApplied) change.Table.Lock(change.Key);
+            Republish(change.Table, change.Key, pending ?? change.Table.ReadVersion(change.Key));
         }
 
         public void CannotApply(IncomingChange change, FbException error)
