@@ -63,6 +63,8 @@
 - Get-HzSyncCredential and Remove-HzSyncCredential, Get-HzSyncTask and Unregister-HzSyncTask.
 - A run refused because another one holds the node''s lock is an error (RunInProgress), no longer a failed run in the reports.
 - Sites join by their init (registered in the drop) and leave by Unregister-HzSite (hzsync unregister); a night waits for tonight''s packages, a site for the answer to what it sent; full restores keep a site''s unsent changes; damaged packages are set aside once; a cut upload resumes.
+- Sites over FTPS with one account per site that sees only its own folder: drop.scope (Site or Drop), the Siège''s copy of siege.json in every site folder, Test-HzSiege''s SiteFolder check naming the setting when the site''s view is wrong, and docs/ftp-siege.md, a complete vsftpd setup the tests run (IIS FTP and FileZilla Server notes).
+- A transaction held open for days no longer makes every night resend everything since it began: acknowledgements list the transactions that were open (capture version 3: run init on every node after upgrading).
 '
         }
     }

@@ -28,6 +28,9 @@ internal sealed record BenchOptions
     public string? Output { get; init; }
     public string? WorkFolder { get; init; }
     public bool Keep { get; init; }
+
+    /// <summary>Run one measure alone ("held-transaction"), after the database and the night's kit; null: all of them.</summary>
+    public string? Only { get; init; }
     public IReadOnlyList<string> Arguments { get; init; } = Array.Empty<string>();
 
     public const string Usage = """
@@ -45,6 +48,9 @@ internal sealed record BenchOptions
           --no-network          folder drop only (no vsftpd, no namespace); --no-shaped: no namespace
           --out <file>          results file (default bench/results/<date>-<machine>.md under the repository)
           --work <dir>          work folder (default a new folder under /tmp, removed at the end unless --keep)
+          --only held-transaction
+                                only the night with a transaction held open since the previous day (measure 6),
+                                written to bench/results/<date>-held-transaction-<machine>.md
           --seed <n>
         """;
 
@@ -73,6 +79,7 @@ internal sealed record BenchOptions
                 "--work" => options with { WorkFolder = Value() },
                 "--keep" => options with { Keep = true },
                 "--seed" => options with { Seed = Int() },
+                "--only" => options with { Only = Value() is "held-transaction" ? "held-transaction" : throw new ArgumentException($"--only takes held-transaction.\n\n{Usage}") },
                 _ => throw new ArgumentException($"Unknown argument {args[i]}.\n\n{Usage}"),
             };
         }

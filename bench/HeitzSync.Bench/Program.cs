@@ -49,87 +49,95 @@ try
     var kit = NightKit.Prepare(chain, Path.Combine(work, "kit"), options.Sites, options.DailyShare, options.Seed, Log);
     report.Day(kit);
 
-    // Bytes and the whole night through a folder drop, both ways, back to back.
-    Log("HeitzSync night through a folder drop");
-    var folderRun = Path.Combine(work, "night-folder");
-    var folderDrop = Path.Combine(folderRun, "drop");
-    Directory.CreateDirectory(folderDrop);
-    var hzFolder = await Nights.RunHeitzSyncAsync(kit, folderRun, folderDrop, () => new FolderDropTransport(folderDrop), key, null, cancel);
-    var differences = Nights.CountDifferences(kit, Path.Combine(folderRun, "db"));
-    if (differences.Count > 0) throw new InvalidOperationException("After the night the databases differ: " + string.Join("; ", differences));
-    Log($"  {hzFolder.Total.TotalSeconds:0.0} s; row counts equal everywhere");
-    Log("Old way: full backups, gzip, restores");
-    var oldLocal = await Nights.RunOldWayLocalAsync(kit, Path.Combine(work, "oldway"), cancel);
-    var oldFolder = await Nights.RunOldWayTransfersAsync(kit, oldLocal, folderDrop, () => new FolderDropTransport(folderDrop), Path.Combine(work, "oldway", "scratch"), cancel);
-    Log($"  {oldLocal.Total.TotalSeconds + oldFolder.Total.TotalSeconds:0.0} s");
-    Log("HeitzSync safety backup of one site (gbak + verified restore), for reference");
-    var safety = await new HeitzSync.Core.Backup.SafetyBackup().RunAsync(Chain.Settings(kit.PathOf(kit.Sites.First())), Path.Combine(work, "safety"), 1, null, cancel);
-    report.Bytes(hzFolder, oldLocal);
-    report.NightFolder(hzFolder, oldLocal, oldFolder, safety);
-    Directory.Delete(folderRun, recursive: true);
-
-    // Apply rate.
-    Log($"Apply rate: {options.ApplySites} sites × {options.ApplyChanges:N0} rows");
-    var apply = await ApplyRateBench.RunAsync(kit, Path.Combine(work, "apply"), options.ApplySites, options.ApplyChanges, key, options.Seed, Log, cancel);
-    report.ApplyRate(apply);
-    Directory.Delete(Path.Combine(work, "apply"), recursive: true);
-
-    // Peak memory as the database grows 10×.
-    Log($"Siège memory at scale {options.Scale / 10} (a chain of its own)");
-    var smallChain = Chain.Create(Path.Combine(work, "chain-small.fdb"), options.Scale / 10, options.Clubs, options.Seed + 1, _ => { });
-    var smallKit = NightKit.Prepare(smallChain, Path.Combine(work, "kit-small"), options.Sites, options.DailyShare, options.Seed + 1, _ => { });
-    var small = await MemoryBench.MeasureAsync(smallKit, Path.Combine(work, "memory-small"), key, cancel);
-    Log($"  peak {small.PeakKb:N0} kB");
-    Log($"Siège memory at scale {options.Scale}");
-    var large = await MemoryBench.MeasureAsync(kit, Path.Combine(work, "memory-large"), key, cancel);
-    Log($"  peak {large.PeakKb:N0} kB");
-    report.Memory(small, large);
-
-    // The network: loopback FTPS, then a shaped link.
-    if (options.Network)
+    // A night with a transaction held open since the previous day, both ways, back to back.
+    Log("A night with a transaction held open since the previous day");
+    var held = HeldTransactionBench.Run(kit, Path.Combine(work, "held"), key, (long)Math.Round(chain.TotalRows * options.DailyShare / options.Sites), options.Seed, Log, cancel);
+    report.HeldTransaction(held);
+    Directory.Delete(Path.Combine(work, "held"), recursive: true);
+    if (options.Only is null)
     {
-        Log("HeitzSync night and the old way's transfers over FTPS on loopback");
-        var ftpRun = Path.Combine(work, "night-ftp");
-        var ftpDrop = Path.Combine(ftpRun, "drop");
-        using (var server = new BenchFtpServer(ftpDrop, "127.0.0.1", FreePort(), networkNamespace: null))
-        {
-            var hz = await Nights.RunHeitzSyncAsync(kit, ftpRun, ftpDrop, () => new FtpDropTransport(server.Settings()), key, server.OpenUp, cancel);
-            server.OpenUp();
-            var old = await Nights.RunOldWayTransfersAsync(kit, oldLocal, ftpDrop, () => new FtpDropTransport(server.Settings()), Path.Combine(work, "oldway", "scratch"), cancel);
-            report.NightNetwork("FTPS on loopback (measured)", hz, oldLocal, old);
-        }
-        Directory.Delete(ftpRun, recursive: true);
+        // Bytes and the whole night through a folder drop, both ways, back to back.
+        Log("HeitzSync night through a folder drop");
+        var folderRun = Path.Combine(work, "night-folder");
+        var folderDrop = Path.Combine(folderRun, "drop");
+        Directory.CreateDirectory(folderDrop);
+        var hzFolder = await Nights.RunHeitzSyncAsync(kit, folderRun, folderDrop, () => new FolderDropTransport(folderDrop), key, null, cancel);
+        var differences = Nights.CountDifferences(kit, Path.Combine(folderRun, "db"));
+        if (differences.Count > 0) throw new InvalidOperationException("After the night the databases differ: " + string.Join("; ", differences));
+        Log($"  {hzFolder.Total.TotalSeconds:0.0} s; row counts equal everywhere");
+        Log("Old way: full backups, gzip, restores");
+        var oldLocal = await Nights.RunOldWayLocalAsync(kit, Path.Combine(work, "oldway"), cancel);
+        var oldFolder = await Nights.RunOldWayTransfersAsync(kit, oldLocal, folderDrop, () => new FolderDropTransport(folderDrop), Path.Combine(work, "oldway", "scratch"), cancel);
+        Log($"  {oldLocal.Total.TotalSeconds + oldFolder.Total.TotalSeconds:0.0} s");
+        Log("HeitzSync safety backup of one site (gbak + verified restore), for reference");
+        var safety = await new HeitzSync.Core.Backup.SafetyBackup().RunAsync(Chain.Settings(kit.PathOf(kit.Sites.First())), Path.Combine(work, "safety"), 1, null, cancel);
+        report.Bytes(hzFolder, oldLocal);
+        report.NightFolder(hzFolder, oldLocal, oldFolder, safety);
+        Directory.Delete(folderRun, recursive: true);
 
-        if (options.Shaped)
+        // Apply rate.
+        Log($"Apply rate: {options.ApplySites} sites × {options.ApplyChanges:N0} rows");
+        var apply = await ApplyRateBench.RunAsync(kit, Path.Combine(work, "apply"), options.ApplySites, options.ApplyChanges, key, options.Seed, Log, cancel);
+        report.ApplyRate(apply);
+        Directory.Delete(Path.Combine(work, "apply"), recursive: true);
+
+        // Peak memory as the database grows 10×.
+        Log($"Siège memory at scale {options.Scale / 10} (a chain of its own)");
+        var smallChain = Chain.Create(Path.Combine(work, "chain-small.fdb"), options.Scale / 10, options.Clubs, options.Seed + 1, _ => { });
+        var smallKit = NightKit.Prepare(smallChain, Path.Combine(work, "kit-small"), options.Sites, options.DailyShare, options.Seed + 1, _ => { });
+        var small = await MemoryBench.MeasureAsync(smallKit, Path.Combine(work, "memory-small"), key, cancel);
+        Log($"  peak {small.PeakKb:N0} kB");
+        Log($"Siège memory at scale {options.Scale}");
+        var large = await MemoryBench.MeasureAsync(kit, Path.Combine(work, "memory-large"), key, cancel);
+        Log($"  peak {large.PeakKb:N0} kB");
+        report.Memory(small, large);
+
+        // The network: loopback FTPS, then a shaped link.
+        if (options.Network)
         {
-            Log($"The same over a link shaped to {options.LinkRate} (network namespace, tc tbf both ways)");
-            var shapedRun = Path.Combine(work, "night-shaped");
-            var shapedDrop = Path.Combine(shapedRun, "drop");
-            using var link = new ShapedLink(options.LinkRate);
-            using var server = new BenchFtpServer(shapedDrop, link.RemoteAddress, 2121, link.Namespace);
-            var hz = await Nights.RunHeitzSyncAsync(kit, shapedRun, shapedDrop, () => new FtpDropTransport(server.Settings()), key, server.OpenUp, cancel);
-            Log($"  HeitzSync {hz.Total.TotalSeconds:0.0} s; now the old way's transfers");
-            server.OpenUp();
-            var old = await Nights.RunOldWayTransfersAsync(kit, oldLocal, shapedDrop, () => new FtpDropTransport(server.Settings()), Path.Combine(work, "oldway", "scratch"), cancel);
-            report.NightNetwork($"FTPS over a link shaped to {options.LinkRate} (measured)", hz, oldLocal, old);
-            Directory.Delete(shapedRun, recursive: true);
+            Log("HeitzSync night and the old way's transfers over FTPS on loopback");
+            var ftpRun = Path.Combine(work, "night-ftp");
+            var ftpDrop = Path.Combine(ftpRun, "drop");
+            using (var server = new BenchFtpServer(ftpDrop, "127.0.0.1", FreePort(), networkNamespace: null))
+            {
+                var hz = await Nights.RunHeitzSyncAsync(kit, ftpRun, ftpDrop, () => new FtpDropTransport(server.Settings()), key, server.OpenUp, cancel);
+                server.OpenUp();
+                var old = await Nights.RunOldWayTransfersAsync(kit, oldLocal, ftpDrop, () => new FtpDropTransport(server.Settings()), Path.Combine(work, "oldway", "scratch"), cancel);
+                report.NightNetwork("FTPS on loopback (measured)", hz, oldLocal, old);
+            }
+            Directory.Delete(ftpRun, recursive: true);
+
+            if (options.Shaped)
+            {
+                Log($"The same over a link shaped to {options.LinkRate} (network namespace, tc tbf both ways)");
+                var shapedRun = Path.Combine(work, "night-shaped");
+                var shapedDrop = Path.Combine(shapedRun, "drop");
+                using var link = new ShapedLink(options.LinkRate);
+                using var server = new BenchFtpServer(shapedDrop, link.RemoteAddress, 2121, link.Namespace);
+                var hz = await Nights.RunHeitzSyncAsync(kit, shapedRun, shapedDrop, () => new FtpDropTransport(server.Settings()), key, server.OpenUp, cancel);
+                Log($"  HeitzSync {hz.Total.TotalSeconds:0.0} s; now the old way's transfers");
+                server.OpenUp();
+                var old = await Nights.RunOldWayTransfersAsync(kit, oldLocal, shapedDrop, () => new FtpDropTransport(server.Settings()), Path.Combine(work, "oldway", "scratch"), cancel);
+                report.NightNetwork($"FTPS over a link shaped to {options.LinkRate} (measured)", hz, oldLocal, old);
+                Directory.Delete(shapedRun, recursive: true);
+            }
+            else
+            {
+                report.NightComputed(hzFolder, oldLocal, oldFolder, options.LinkRate);
+            }
+
+            Log($"FTPS throughput against curl: {options.FtpMiB} MiB × {options.FtpRounds} rounds on loopback");
+            var throughputRoot = Path.Combine(work, "ftp-throughput", "root");
+            using (var server = new BenchFtpServer(throughputRoot, "127.0.0.1", FreePort(), networkNamespace: null))
+            {
+                report.Throughput(await FtpThroughput.RunAsync(server, Path.Combine(work, "ftp-throughput", "local"), options.FtpMiB, options.FtpRounds, cancel));
+            }
         }
         else
         {
             report.NightComputed(hzFolder, oldLocal, oldFolder, options.LinkRate);
+            report.NoThroughput();
         }
-
-        Log($"FTPS throughput against curl: {options.FtpMiB} MiB × {options.FtpRounds} rounds on loopback");
-        var throughputRoot = Path.Combine(work, "ftp-throughput", "root");
-        using (var server = new BenchFtpServer(throughputRoot, "127.0.0.1", FreePort(), networkNamespace: null))
-        {
-            report.Throughput(await FtpThroughput.RunAsync(server, Path.Combine(work, "ftp-throughput", "local"), options.FtpMiB, options.FtpRounds, cancel));
-        }
-    }
-    else
-    {
-        report.NightComputed(hzFolder, oldLocal, oldFolder, options.LinkRate);
-        report.NoThroughput();
     }
 }
 finally
@@ -142,7 +150,7 @@ finally
 }
 
 var text = report.Render(machine, clock.Elapsed, loadAtStart, Machine.LoadAverage());
-var output = options.Output ?? Path.Combine(Machine.RepositoryRoot(), "bench", "results", $"{started:yyyy-MM-dd}-{machine.ShortName}.md");
+var output = options.Output ?? Path.Combine(Machine.RepositoryRoot(), "bench", "results", $"{started:yyyy-MM-dd}-{(options.Only is null ? "" : options.Only + "-")}{machine.ShortName}.md");
 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
 File.WriteAllText(output, text);
 Console.WriteLine(text);

@@ -219,7 +219,7 @@ internal static class NodeCommands
 
     private static Command TestCommand()
     {
-        var command = new Command("test", "Checks everything a night needs (drop reachable, TLS, login, write right, versions, schema, key ranges, clock skew); one line per check.")
+        var command = new Command("test", "Checks everything a night needs (drop reachable, TLS, login, site folder, write right, versions, schema, key ranges, clock skew); one line per check.")
             { ConfigOption, JsonOption };
         command.SetAction(async (ParseResult parse, CancellationToken cancellationToken) =>
         {

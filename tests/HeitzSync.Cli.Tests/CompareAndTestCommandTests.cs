@@ -131,20 +131,20 @@ public class CompareAndTestCommandTests : IDisposable
     {
         var config = Node();
         var text = Hzsync.Run("test", "--config", config.ConfigPath!);
-        // A folder drop where the Siège never consolidated: siege.json is missing, which is a warning.
-        Assert.True(text.ExitCode == 1, text.ToString());
+        // A folder drop where the Siège has not run yet: no siege.json for the site, so its folder cannot be checked.
+        Assert.True(text.ExitCode == 2, text.ToString());
         var lines = text.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd()).ToList();
         Assert.Matches(@"^Passed\s+GroupKey\s+group key [0-9a-f]{16}$", lines[0]);
         Assert.Matches(@"^Passed\s+Database\s+", lines[1]);
         Assert.Contains(lines, l => l.StartsWith("Passed   WriteRight", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.StartsWith("Warning  SiegeDocument", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.TrimStart().StartsWith("fix: It appears after the Siège's first night.", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("Failed   SiteFolder       no siege.json for LYON01 in LYON01/ in the drop (drop.scope Drop)", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.TrimStart().StartsWith("fix: If LYON01's folder exists in the Siège's drop and the Siège has run init or a night since", StringComparison.Ordinal));
         Assert.Empty(Directory.GetFiles(Path.Combine(_temp.Path, "drop"), "probe-*", SearchOption.AllDirectories));
 
         var json = Hzsync.Run("test", "--config", config.ConfigPath!, "--json");
-        Assert.True(json.ExitCode == 1, json.ToString());
+        Assert.True(json.ExitCode == 2, json.ToString());
         var checks = JsonDocument.Parse(json.Stdout).RootElement.EnumerateArray().ToList();
-        Assert.Equal(new[] { "GroupKey", "Database", "Login", "WriteRight", "ClockSkew", "SiegeDocument" }, checks.Select(c => c.GetProperty("check").GetString()));
+        Assert.Equal(new[] { "GroupKey", "Database", "Login", "SiteFolder", "WriteRight", "ClockSkew" }, checks.Select(c => c.GetProperty("check").GetString()));
         Assert.All(checks, c => Assert.Equal("LYON01", c.GetProperty("node").GetString()));
 
         File.Delete(config.Resolve(config.KeyFile));

@@ -52,7 +52,7 @@ Describe 'Start-HzBackup' {
         $delta.ReportId | Should -Be $files[0].ReportId
         ($verbose.Message -join "`n") | Should -Match 'Delta: .*change\(s\)'
         (Get-HzSyncReport -ConfigPath $lyon -Last 1).Operation | Should -Be 'Backup'
-        Test-Path -LiteralPath (Join-HzPath $root 'drop/LYON01/up') | Should -BeFalse
+        @(Get-ChildItem -LiteralPath (Join-HzPath $root 'drop/LYON01/up') -Filter '*.hzp*' -ErrorAction SilentlyContinue).Count | Should -Be 0   # up/ holds only its registration
         ($files | Format-Table | Out-String) | Should -Match 'Kind\s+Created \(local\)\s+Size \(KB\)\s+Rows\s+Name'
     }
 

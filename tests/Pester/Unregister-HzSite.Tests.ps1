@@ -18,7 +18,7 @@ Describe 'Unregister-HzSite' {
 
     It 'changes nothing with -WhatIf and refuses a malformed code' {
         Unregister-HzSite NICE02 -ConfigPath $siege -WhatIf | Should -BeNullOrEmpty
-        Test-Path -LiteralPath (Join-HzPath $root 'drop/NICE02/site.json') | Should -BeTrue
+        Test-Path -LiteralPath (Join-HzPath $root 'drop/NICE02/up/site.json') | Should -BeTrue
         { Unregister-HzSite 'nice' -ConfigPath $siege -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId "SiteCodeInvalid,$cmd"
     }
 
@@ -29,7 +29,7 @@ Describe 'Unregister-HzSite' {
         $run.Operation | Should -Be 'Unregister'
         $run.State | Should -Be 'OK'
         $run.Summary | Should -Match 'NICE02 removed.*number 3'
-        Test-Path -LiteralPath (Join-HzPath $root 'drop/NICE02/site.json') | Should -BeFalse
+        Test-Path -LiteralPath (Join-HzPath $root 'drop/NICE02/up/site.json') | Should -BeFalse
         (Invoke-HzConsolidation -ConfigPath $siege -ReceptionMinutes 0 -WarningAction SilentlyContinue).SitesExpected | Should -Be 1
 
         $pau = New-HzTestNode -Root $root -Code PAU03 -Number 3

@@ -53,6 +53,10 @@ public sealed class CaptureInstaller
         {
             if (!TableExistsNow(name)) _connection.ExecuteInNewTransaction(ddl);
         }
+        foreach (var (table, column, type) in CaptureObjects.AddedColumns)
+        {
+            if (!ColumnExistsNow(table, column)) _connection.ExecuteInNewTransaction($"ALTER TABLE {table} ADD {column} {type}");
+        }
         if (!GeneratorExistsNow(CaptureObjects.Sequence))
         {
             _connection.ExecuteInNewTransaction($"CREATE SEQUENCE {CaptureObjects.Sequence}");
@@ -534,6 +538,12 @@ public sealed class CaptureInstaller
     {
         using var tx = _connection.BeginTransaction();
         return TableExists(tx, name);
+    }
+
+    private bool ColumnExistsNow(string table, string column)
+    {
+        using var tx = _connection.BeginTransaction();
+        return Convert.ToInt64(_connection.ExecuteScalar(tx, "SELECT COUNT(*) FROM RDB$RELATION_FIELDS WHERE RDB$RELATION_NAME = ? AND RDB$FIELD_NAME = ?", table, column), System.Globalization.CultureInfo.InvariantCulture) > 0;
     }
 
     private bool GeneratorExistsNow(string name)

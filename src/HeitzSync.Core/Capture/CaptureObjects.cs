@@ -4,13 +4,26 @@ namespace HeitzSync.Core.Capture;
 internal static class CaptureObjects
 {
     /// <summary>Raised when the capture objects change shape; a database installed by another version is refused.</summary>
-    public const int Version = 2;
+    public const int Version = 3;
 
     public const string Sequence = "HZ$SEQ";
     public const string ApplyingVariable = "HZ$APPLYING";
 
     /// <summary>Change time given to rows queued by the initial load, so any real edit wins over them.</summary>
     public static readonly DateTime InitialLoadTime = new(1900, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+
+    /// <summary>A watermark's open transactions in their text form (<see cref="Sync.OpenTransactions"/>), bounded.</summary>
+    private const string OpenTransactionsType = "VARCHAR(4000) CHARACTER SET ASCII DEFAULT '' NOT NULL";
+
+    /// <summary>Columns added to HeitzSync's tables after their first version: Initialize-HzSite adds those missing
+    /// from a database installed by an earlier version (existing rows take the default: no open transaction listed).</summary>
+    public static readonly (string Table, string Column, string Type)[] AddedColumns =
+    {
+        ("HZ$NODE", "ACKED_OPEN", OpenTransactionsType),
+        ("HZ$NODE", "APPLIED_OPEN", OpenTransactionsType),
+        ("HZ$SITES", "CONSOLIDATED_OPEN", OpenTransactionsType),
+        ("HZ$SITES", "APPLIED_OPEN", OpenTransactionsType),
+    };
 
     public static readonly (string Name, string Ddl)[] Tables =
     {
@@ -27,7 +40,9 @@ internal static class CaptureObjects
             APPLIED_SEQ BIGINT DEFAULT 0 NOT NULL,
             APPLIED_TX BIGINT DEFAULT 0 NOT NULL,
             APPLIED_CYCLE VARCHAR(32) CHARACTER SET ASCII,
-            INSTALLED_AT TIMESTAMP)"),
+            INSTALLED_AT TIMESTAMP,
+            ACKED_OPEN " + OpenTransactionsType + @",
+            APPLIED_OPEN " + OpenTransactionsType + @")"),
         ("HZ$TABLES", @"CREATE TABLE HZ$TABLES (
             ID INTEGER NOT NULL CONSTRAINT HZ$PK_TABLES PRIMARY KEY,
             TABLE_NAME VARCHAR(63) CHARACTER SET UTF8 NOT NULL CONSTRAINT HZ$UQ_TABLES UNIQUE,
@@ -42,7 +57,9 @@ internal static class CaptureObjects
             CONSOLIDATED_CYCLE VARCHAR(32) CHARACTER SET ASCII,
             APPLIED_SEQ BIGINT DEFAULT 0 NOT NULL,
             APPLIED_TX BIGINT DEFAULT 0 NOT NULL,
-            LAST_CONTACT TIMESTAMP)"),
+            LAST_CONTACT TIMESTAMP,
+            CONSOLIDATED_OPEN " + OpenTransactionsType + @",
+            APPLIED_OPEN " + OpenTransactionsType + @")"),
         ("HZ$TRIGGERS_OFF", @"CREATE TABLE HZ$TRIGGERS_OFF (
             TRIGGER_NAME VARCHAR(63) CHARACTER SET UTF8 NOT NULL CONSTRAINT HZ$PK_TRIGGERS_OFF PRIMARY KEY)"),
         ("HZ$COLUMNS", @"CREATE TABLE HZ$COLUMNS (

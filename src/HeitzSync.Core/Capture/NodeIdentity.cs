@@ -36,7 +36,7 @@ public sealed record NodeIdentity(
             throw new CaptureSetupException(
                 $"{connection.Settings} was initialised by a HeitzSync with capture version {version}; this one uses {CaptureObjects.Version}. Run Initialize-HzSite with this version.");
         }
-        return new NodeIdentity(
+        var identity = new NodeIdentity(
             SiteCode.Parse(reader.GetString(0).Trim()),
             reader.GetInt32(1),
             reader.GetBoolean(2),
@@ -45,5 +45,14 @@ public sealed record NodeIdentity(
             new Watermark(reader.GetInt64(5), reader.GetInt64(6)),
             new Watermark(reader.GetInt64(7), reader.GetInt64(8)),
             reader.IsDBNull(9) ? null : reader.GetString(9).Trim());
+        // Read apart: a database of the previous capture version lacks these columns, and is refused above by its version.
+        using var open = connection.Prepare(transaction, "SELECT ACKED_OPEN, APPLIED_OPEN FROM HZ$NODE WHERE ID = 1");
+        using var openReader = open.ExecuteReader();
+        openReader.Read();
+        return identity with
+        {
+            Acknowledged = identity.Acknowledged with { Open = OpenTransactions.Parse(openReader.GetString(0)) },
+            AppliedFromSiege = identity.AppliedFromSiege with { Open = OpenTransactions.Parse(openReader.GetString(1)) },
+        };
     }
 }

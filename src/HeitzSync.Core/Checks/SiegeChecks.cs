@@ -136,6 +136,7 @@ public static class SiegeChecks
             try
             {
                 await context.Drop.ListAsync(DropPath.Root, cancellationToken).ConfigureAwait(false);
+                AddTls(config, add);
                 add("Login", CheckStatus.Passed, $"{context.Drop.Description}: logged in and listed", null);
             }
             catch (DropTransportException ex)
@@ -146,25 +147,42 @@ public static class SiegeChecks
                     DropTransportErrorKind.LoginFailed => ("Login", "Check drop.user and the stored password (Set-HzSyncCredential)."),
                     _ => ("Login", "Check that the Siège's drop is reachable."),
                 };
+                if (ex.Kind == DropTransportErrorKind.LoginFailed) AddTls(config, add);   // the login is refused inside the TLS session
                 add(check, CheckStatus.Failed, ex.Message, fix);
                 return;
             }
+
+            SiegeDocument? siege = null;
+            var wrongPlace = false;
+            if (config.Role == NodeRole.Site)
+            {
+                (siege, wrongPlace) = await CheckSiteFolder(config, context.Drop, site, add, cancellationToken).ConfigureAwait(false);
+            }
+
             var probeWritten = false;
             try
             {
-                await context.Drop.CreateFolderAsync(folder, cancellationToken).ConfigureAwait(false);
-                probeWritten = true;   // from here on, a half-written probe may exist: the finally below removes it
-                await context.Drop.WriteSmallFileAsync(probe, new byte[] { 1 }, cancellationToken).ConfigureAwait(false);
-                var serverTime = await context.Drop.GetLastModifiedAsync(probe, cancellationToken).ConfigureAwait(false);
-                await context.Drop.DeleteAsync(probe, cancellationToken).ConfigureAwait(false);
-                probeWritten = false;
-                add("WriteRight", CheckStatus.Passed, $"wrote and deleted a probe file in {(folder.IsRoot ? "the drop's root" : folder.ToString())}", null);
-                if (serverTime is { } written)
+                if (wrongPlace)
                 {
-                    var skew = DateTimeOffset.UtcNow - written;
-                    var status = skew.Duration() > SkewWarning ? CheckStatus.Warning : CheckStatus.Passed;
-                    add("ClockSkew", status, $"this node's clock is {skew.TotalSeconds:+0;-0} s from the drop's",
-                        status == CheckStatus.Passed ? null : "Synchronise the clocks (NTP): conflicts are decided by change time.");
+                    // Creating up/ there would only make a folder the Siège never reads.
+                    add("WriteRight", CheckStatus.Failed, $"not tried: {site}'s folder is not where drop.scope {config.Drop.Scope} puts it (see SiteFolder)", "Fix SiteFolder first.");
+                }
+                else
+                {
+                    await context.Drop.CreateFolderAsync(folder, cancellationToken).ConfigureAwait(false);
+                    probeWritten = true;   // from here on, a half-written probe may exist: the finally below removes it
+                    await context.Drop.WriteSmallFileAsync(probe, new byte[] { 1 }, cancellationToken).ConfigureAwait(false);
+                    var serverTime = await context.Drop.GetLastModifiedAsync(probe, cancellationToken).ConfigureAwait(false);
+                    await context.Drop.DeleteAsync(probe, cancellationToken).ConfigureAwait(false);
+                    probeWritten = false;
+                    add("WriteRight", CheckStatus.Passed, $"wrote and deleted a probe file in {(folder.IsRoot ? "the drop's root" : folder.ToString())}", null);
+                    if (serverTime is { } written)
+                    {
+                        var skew = DateTimeOffset.UtcNow - written;
+                        var status = skew.Duration() > SkewWarning ? CheckStatus.Warning : CheckStatus.Passed;
+                        add("ClockSkew", status, $"this node's clock is {skew.TotalSeconds:+0;-0} s from the drop's",
+                            status == CheckStatus.Passed ? null : "Synchronise the clocks (NTP): conflicts are decided by change time.");
+                    }
                 }
             }
             catch (DropTransportException ex)
@@ -176,22 +194,7 @@ public static class SiegeChecks
                 if (probeWritten) await RemoveProbe(context, probe).ConfigureAwait(false);
             }
 
-            if (config.Role == NodeRole.Siege) return;
-            SiegeDocument? siege;
-            try
-            {
-                siege = DropJson.Deserialize<SiegeDocument>(await context.Drop.ReadSmallFileAsync(DropLayout.SiegeFile, cancellationToken).ConfigureAwait(false), "siege.json");
-            }
-            catch (Exception ex) when (ex is InvalidDataException or DropTransportException)
-            {
-                add("SiegeDocument", CheckStatus.Failed, ex.Message, "Run a consolidation at the Siège: it rewrites siege.json.");
-                return;
-            }
-            if (siege is null)
-            {
-                add("SiegeDocument", CheckStatus.Warning, "siege.json is not in the drop yet (the Siège has not consolidated since it was set up)", "It appears after the Siège's first night.");
-                return;
-            }
+            if (siege is null) return;
             add("ModuleVersion", siege.ModuleVersion == ModuleInfo.Version ? CheckStatus.Passed : CheckStatus.Failed,
                 $"this node runs {ModuleInfo.Version}, the Siège {siege.ModuleVersion}",
                 siege.ModuleVersion == ModuleInfo.Version ? null : "Install the same HeitzSync version on every node.");
@@ -210,6 +213,112 @@ public static class SiegeChecks
                 overlap.Code is null ? null : "Give this site its own site.number (no two nodes may share a range), then run Initialize-HzSite.");
         }
     }
+
+    /// <summary>The TLS line: always printed for an FTP drop, so a passing test says how the Siège was authenticated.</summary>
+    private static void AddTls(HzSyncConfig config, Action<string, CheckStatus, string, string?> add)
+    {
+        if (config.Drop.Kind != DropKind.Ftp) return;
+        if (config.Drop.Security == "None")
+        {
+            add("Tls", CheckStatus.Warning, "plain FTP (drop.security None): the password and every package cross the network unprotected",
+                "On anything but a trusted network, enable TLS on the Siège's FTP server and set drop.security to ExplicitTls.");
+            return;
+        }
+        add("Tls", CheckStatus.Passed, config.Drop.CertificateThumbprint is { } pin
+            ? $"explicit TLS 1.2, control and data; the Siège presented exactly the pinned certificate (SHA-256 {pin})"
+            : $"explicit TLS 1.2, control and data; the Siège's certificate is valid for {config.Drop.Host} (chain and name checked)", null);
+    }
+
+    /// <summary>
+    /// What a site sees of the drop against what the Siège publishes: the Siège writes siege.json into every site's
+    /// folder, naming that site (<see cref="SiegeDocument.ForSite"/>), and ack.json once it has consolidated the site. The
+    /// site must find its own copy where drop.scope says its folder is, and its ack.json when the Siège says it wrote one.
+    /// Returns the Siège's document (null when unreadable) and whether the site's folder is positively in another place
+    /// (drop.scope says the wrong thing, or the account starts in another folder).
+    /// </summary>
+    private static async Task<(SiegeDocument? Siege, bool WrongPlace)> CheckSiteFolder(HzSyncConfig config, IDropTransport drop, SiteCode site,
+        Action<string, CheckStatus, string, string?> add, CancellationToken cancellationToken)
+    {
+        const string check = "SiteFolder";
+        var scoped = config.Drop.Scope == DropScope.Site;
+        var where = scoped ? "this account's root (drop.scope Site)" : $"{site}/ in the drop (drop.scope Drop)";
+        var copy = DropLayout.SiegeFileFor(site);
+        try
+        {
+            var siege = await ReadSiegeDocument(drop, copy, cancellationToken).ConfigureAwait(false);
+            if (siege is null)
+            {
+                // Not where drop.scope says: look where the other layout would put it, through the account's own view.
+                var raw = drop is SiteFolderDrop view ? view.Inner : drop;
+                if (scoped && await ReadSiegeDocument(raw, copy, cancellationToken).ConfigureAwait(false) is { ForSite: { } below } && below == site.Value)
+                {
+                    add(check, CheckStatus.Failed, $"this account sees the whole drop ({site}/siege.json is below its root), but drop.scope is Site, so the night would read and write outside {site}'s folder",
+                        $"Set drop.scope to Drop, or restrict the account to its folder on the Siège (vsftpd: its home <drop>/{site}, chrooted; docs/ftp-siege.md).");
+                    return (null, true);
+                }
+                var atRoot = scoped ? null : await ReadSiegeDocument(raw, DropLayout.SiegeFile, cancellationToken).ConfigureAwait(false);
+                if (atRoot is { ForSite: { } root })
+                {
+                    add(check, CheckStatus.Failed, root == site.Value
+                            ? $"this account starts in {site}'s own folder (its siege.json is {site}'s copy), but drop.scope is Drop, so uploads would go to {site}/{site}/up where the Siège never looks"
+                            : $"this account starts in {root}'s folder, not at the drop's root",
+                        root == site.Value ? "Set drop.scope to Site." : $"Give {site} its own account on the Siège, whose home is <drop>/{site} (docs/ftp-siege.md); check drop.user.");
+                    return (null, true);
+                }
+                if (atRoot is not null)
+                {
+                    // The account sees the whole drop, as drop.scope says; the Siège has not written this site's copy yet
+                    // (it writes one into every site folder present, and in this layout the site's first send makes its
+                    // folder). The other checks read the drop's own siege.json.
+                    add(check, CheckStatus.Warning, $"this account sees the whole drop, as drop.scope Drop says, but the Siège has not written {site}'s copy of siege.json ({copy}) yet: it writes one into every site folder present in its drop at init and at every night, and never makes a site's folder itself",
+                        $"Nothing to do before {site}'s first send (it makes {site}'s folder); after it, run hzsync init (or the night) at the Siège.");
+                    return (atRoot, false);
+                }
+                add(check, CheckStatus.Failed, $"no siege.json for {site} in {where}: the Siège writes one into every site's folder at its init and at every night",
+                    $"If {site}'s folder exists in the Siège's drop and the Siège has run init or a night since, this account does not start where drop.scope says: " +
+                    (scoped ? $"its root must be <drop>/{site} (vsftpd: the account's home, chrooted; docs/ftp-siege.md), or set drop.scope to Drop if it sees the whole drop." : $"check drop.path, or set drop.scope to Site if the account sees only {site}'s folder."));
+                return (null, false);
+            }
+            if (scoped && siege.ForSite is null)
+            {
+                add(check, CheckStatus.Failed, $"this account sees the whole drop (its root holds the drop's own siege.json), but drop.scope is Site, so the night would read and write outside {site}'s folder",
+                    $"Set drop.scope to Drop, or restrict the account to its folder on the Siège (vsftpd: its home <drop>/{site}, chrooted; docs/ftp-siege.md).");
+                return (null, true);
+            }
+            if (siege.ForSite != site.Value)
+            {
+                add(check, CheckStatus.Failed, $"the siege.json in {where} was written for {siege.ForSite ?? "the drop's root"}, not for {site}",
+                    $"Give {site} its own account whose root is <drop>/{site} (its home, chrooted; docs/ftp-siege.md); check drop.user and drop.path.");
+                return (null, true);
+            }
+            var registered = siege.Sites.FirstOrDefault(s => s.Code == site.Value);
+            if (registered?.LastConsolidatedCycle is not { } consolidated)
+            {
+                add(check, CheckStatus.Passed, $"{site}'s folder is {where}, as the Siège publishes it (siege.json for {site}, updated {Stamp(siege.UpdatedUtc)}); nothing consolidated from {site} yet", null);
+                return (siege, false);
+            }
+            var ack = DropJson.Deserialize<AckDocument>(await drop.ReadSmallFileAsync(DropLayout.Ack(site), cancellationToken).ConfigureAwait(false), "ack.json");
+            if (ack is null)
+            {
+                add(check, CheckStatus.Failed, $"the Siège has consolidated {site} (cycle {consolidated}) but this account finds no ack.json in {where}: the night would resend everything every time",
+                    $"The Siège writes <drop>/{site}/ack.json: give the account read access to its folder (docs/ftp-siege.md), and check drop.path and drop.scope.");
+                return (siege, false);
+            }
+            _ = ack.Watermark;   // a document of a newer format is refused here, by name
+            add(check, CheckStatus.Passed, $"{site}'s folder is {where}, as the Siège publishes it (siege.json for {site}, updated {Stamp(siege.UpdatedUtc)}; ack.json of cycle {ack.CycleId})", null);
+            return (siege, false);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or DropTransportException)
+        {
+            add(check, CheckStatus.Failed, ex.Message, "Run a night at the Siège: it rewrites siege.json and ack.json. If this says the account may not read them, fix its rights on the Siège (docs/ftp-siege.md).");
+            return (null, false);
+        }
+    }
+
+    private static async Task<SiegeDocument?> ReadSiegeDocument(IDropTransport drop, DropPath path, CancellationToken cancellationToken) =>
+        DropJson.Deserialize<SiegeDocument>(await drop.ReadSmallFileAsync(path, cancellationToken).ConfigureAwait(false), "siege.json");
+
+    private static string Stamp(DateTimeOffset utc) => utc.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture) + " UTC";
 
     /// <summary>Best effort, uncancellable: the check failed or was cancelled after the probe may have been written.</summary>
     private static async Task RemoveProbe(NodeContext context, DropPath probe)

@@ -8,6 +8,17 @@ public enum NodeRole { Site, Siege }
 /// <summary>How a node reaches the Siège's drop: a local/UNC folder, or FTP(S).</summary>
 public enum DropKind { Folder, Ftp }
 
+/// <summary>What a site's FTP account (or its folder) sees of the Siège's drop.</summary>
+public enum DropScope
+{
+    /// <summary>The whole drop: this site's folder is <c>&lt;drop.path&gt;/&lt;SITE&gt;</c> (an account whose root is the drop).</summary>
+    Drop,
+
+    /// <summary>This site's own folder only: <c>drop.path</c> is <c>&lt;drop&gt;/&lt;SITE&gt;</c> itself (an FTP account chrooted
+    /// to its folder, or a share of that folder alone). The safer layout: a site cannot see the other sites.</summary>
+    Site,
+}
+
 /// <summary>
 /// One node's configuration file (heitzsync.json), read and written by <see cref="HzSyncConfigStore"/>.
 /// Relative paths are relative to the file's folder (<see cref="Resolve"/>).
@@ -83,8 +94,12 @@ public sealed record DropConfig
 {
     public DropKind Kind { get; init; } = DropKind.Folder;
 
-    /// <summary>Folder kind: the drop folder (local or UNC). Ftp kind: the drop root on the server ("/" when empty).</summary>
+    /// <summary>Folder kind: the drop folder (local or UNC). Ftp kind: the drop root on the server ("/" when empty).
+    /// With <see cref="Scope"/> Site: this site's own folder (for an account chrooted there, "/").</summary>
     public string Path { get; init; } = "";
+
+    /// <summary>Site only: whether <see cref="Path"/> (and the FTP account) sees the whole drop or this site's folder alone.</summary>
+    public DropScope Scope { get; init; } = DropScope.Drop;
 
     public string? Host { get; init; }
     public int Port { get; init; } = 21;

@@ -237,6 +237,8 @@ public static class HzSyncConfigStore
             CheckSecretName(problems, "drop.passwordSecret", drop.PasswordSecret);
             if (config.Role == NodeRole.Siege && drop.Kind != DropKind.Folder)
                 problems.Add("drop.kind must be Folder at the Siège: it works on its drop (the FTP server's root) locally");
+            if (config.Role == NodeRole.Siege && drop.Scope != DropScope.Drop)
+                problems.Add("drop.scope must be Drop at the Siège (it works on the whole drop); Site is for a site whose FTP account sees only its own folder");
         }
 
         if (string.IsNullOrWhiteSpace(config.KeyFile)) problems.Add("keyFile is required (the group key file made by New-HzSyncKey, the same on every node)");

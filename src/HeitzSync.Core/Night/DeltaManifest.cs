@@ -17,8 +17,10 @@ internal static class DeltaManifest
         FromSequence = changes.From.Sequence,
         ToSequence = changes.Covered.Sequence,
         ResendFromTx = changes.Covered.ResendFromTx,
+        OpenTransactions = changes.Covered.Open.ToString(),
         AcknowledgedSequence = changes.Acknowledging.Sequence,
         AcknowledgedResendFromTx = changes.Acknowledging.ResendFromTx,
+        AcknowledgedOpenTransactions = changes.Acknowledging.Open.ToString(),
         SiteNumber = changes.SiteNumber,
         KeyLow = changes.KeyLow,
         KeyHigh = changes.KeyHigh,
@@ -26,4 +28,12 @@ internal static class DeltaManifest
         CreatedUtc = DateTimeOffset.UtcNow,
         TableCounts = changes.TableCounts,
     };
+
+    /// <summary>The range a package covers, as its manifest says (packages of earlier versions list no open transaction).</summary>
+    public static Watermark Covered(this PackageManifest manifest) =>
+        new(manifest.ToSequence, manifest.ResendFromTx) { Open = Sync.OpenTransactions.Parse(manifest.OpenTransactions) };
+
+    /// <summary>What the package's producer acknowledges of its receiver's changes.</summary>
+    public static Watermark Acknowledging(this PackageManifest manifest) =>
+        new(manifest.AcknowledgedSequence, manifest.AcknowledgedResendFromTx) { Open = Sync.OpenTransactions.Parse(manifest.AcknowledgedOpenTransactions) };
 }

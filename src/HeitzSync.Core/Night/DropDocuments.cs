@@ -4,18 +4,29 @@ using HeitzSync.Core.Sync;
 
 namespace HeitzSync.Core.Night;
 
-/// <summary><c>&lt;SITE&gt;/ack.json</c>: what the Siège has consolidated from the site (written after each commit).</summary>
+/// <summary><c>&lt;SITE&gt;/ack.json</c>: what the Siège has consolidated from the site (written after each commit).
+/// Format 2 adds <see cref="OpenTransactions"/>; a format-1 document (no list) still reads, with its guard alone.</summary>
 public sealed record AckDocument
 {
-    public int FormatVersion { get; init; } = 1;
+    /// <summary>The newest format this version writes and reads.</summary>
+    public const int CurrentFormat = 2;
+
+    public int FormatVersion { get; init; } = CurrentFormat;
     public string Site { get; init; } = "";
     public long Sequence { get; init; }
     public long ResendFromTx { get; init; }
+
+    /// <summary>The site's transactions that were open when the consolidated package was extracted ("12,40,41").</summary>
+    public string? OpenTransactions { get; init; }
+
     public string? CycleId { get; init; }
     public DateTimeOffset UpdatedUtc { get; init; }
 
+    /// <summary>What the Siège acknowledged; <see cref="InvalidDataException"/> for a document of a newer format.</summary>
     [JsonIgnore]
-    public Watermark Watermark => new(Sequence, ResendFromTx);
+    public Watermark Watermark => FormatVersion is >= 1 and <= CurrentFormat
+        ? new Watermark(Sequence, ResendFromTx) { Open = Sync.OpenTransactions.Parse(OpenTransactions) }
+        : throw new InvalidDataException($"ack.json of {Site} has format {FormatVersion}; this HeitzSync reads formats 1 to {CurrentFormat}: run the same HeitzSync version on every node.");
 }
 
 /// <summary><c>siege.json</c> at the drop root: what sites check before they sync (versions, schema, registry).</summary>
@@ -32,11 +43,15 @@ public sealed record SiegeDocument
     public DateTimeOffset UpdatedUtc { get; init; }
     public IReadOnlyList<SiegeDocumentSite> Sites { get; init; } = Array.Empty<SiegeDocumentSite>();
 
+    /// <summary>The site whose folder this copy was written into (<c>&lt;SITE&gt;/siege.json</c>, for an account that sees
+    /// only that folder); null for the copy at the drop's root.</summary>
+    public string? ForSite { get; init; }
+
     /// <summary>Sites removed by Unregister-HzSite: their numbers and key ranges are never given again.</summary>
     public IReadOnlyList<SiegeDocumentSite> Retired { get; init; } = Array.Empty<SiegeDocumentSite>();
 }
 
-/// <summary><c>&lt;SITE&gt;/site.json</c>: a site's registration, written by its init (and by a send that finds it
+/// <summary><c>&lt;SITE&gt;/up/site.json</c>: a site's registration, written by its init (and by a send that finds it
 /// missing); the Siège registers the site from it before each night's reception.</summary>
 public sealed record SiteRegistrationDocument
 {

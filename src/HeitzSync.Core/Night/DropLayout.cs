@@ -8,6 +8,9 @@ public static class DropLayout
 {
     public static DropPath SiegeFile { get; } = DropPath.Of("siege.json");
 
+    /// <summary>The Siège's copy of siege.json in a site's folder, for an account that sees that folder alone.</summary>
+    public static DropPath SiegeFileFor(SiteCode site) => DropPath.Of(site.Value, SiegeFile.Name);
+
     public static DropPath SiteFolder(SiteCode site) => DropPath.Of(site.Value);
     public static DropPath Up(SiteCode site) => DropPath.Of(site.Value, "up");
     public static DropPath Down(SiteCode site) => DropPath.Of(site.Value, "down");
@@ -20,6 +23,8 @@ public static class DropLayout
 
     public const string UnansweredSuffix = ".unanswered";
 
-    /// <summary>The site's registration, written by its init: how the Siège learns whom to wait for (DESIGN.md §6).</summary>
-    public static DropPath Registration(SiteCode site) => DropPath.Of(site.Value, "site.json");
+    /// <summary>The site's registration, written by its init: how the Siège learns whom to wait for (DESIGN.md §6). In up/:
+    /// with down/, the only folder a site's account may write in when it sees nothing but its own folder (drop.scope Site,
+    /// docs/ftp-siege.md: the folder itself is the Siège's).</summary>
+    public static DropPath Registration(SiteCode site) => Up(site).Append("site.json");
 }

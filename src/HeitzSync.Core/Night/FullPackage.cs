@@ -33,13 +33,14 @@ public static class FullPackage
         Watermark covered;
         Watermark consolidatedFromTarget;
         using (var connection = FbConnection.Open(master))
-        using (var tx = connection.BeginTransaction(new FbTransactionOptions { Isolation = FbIsolation.Snapshot, ReadOnly = true }))
         {
+            var guard = TransactionGuard.Read(connection);   // before the snapshot: docs/sync-engine.md, "Watermarks"
+            using var tx = connection.BeginTransaction(new FbTransactionOptions { Isolation = FbIsolation.Snapshot, ReadOnly = true });
             identity = NodeIdentity.Read(connection, tx);
             if (!identity.IsSiege) throw new CaptureSetupException($"{master} is site {identity.Site}, not the Siège: full packages are made from the master.");
             fingerprint = CaptureInstaller.ReadInstalledSchema(connection, tx).Fingerprint;
             // Read before the backup starts: everything up to here is in it; later changes go by the next delta.
-            covered = ChangeProducer.ReadCoverage(connection, tx);
+            covered = guard.Cover(connection, tx);
             // The target's changes the master holds: the site carries over every change of its own after these.
             consolidatedFromTarget = new SitePublisher(connection).RegisteredSites().FirstOrDefault(s => s.Site == target.Value)?.Consolidated ?? Watermark.None;
         }
@@ -65,8 +66,10 @@ public static class FullPackage
                     Kind = PackageKind.Full,
                     ToSequence = covered.Sequence,
                     ResendFromTx = covered.ResendFromTx,
+                    OpenTransactions = covered.Open.ToString(),
                     AcknowledgedSequence = consolidatedFromTarget.Sequence,
                     AcknowledgedResendFromTx = consolidatedFromTarget.ResendFromTx,
+                    AcknowledgedOpenTransactions = consolidatedFromTarget.Open.ToString(),
                     SiteNumber = identity.SiteNumber,
                     KeyLow = identity.KeyLow,
                     KeyHigh = identity.KeyHigh,
@@ -111,7 +114,7 @@ public static class FullPackage
         try
         {
             var kept = File.Exists(target) ? KeepUnsentChanges(database with { Database = target, Charset = "NONE" }, identity,
-                new Watermark(manifest.AcknowledgedSequence, manifest.AcknowledgedResendFromTx), unsent, cancellationToken) : 0;
+                manifest.Acknowledging(), unsent, cancellationToken) : 0;
             progress?.Report(new SyncProgress("Restore", "Unpacking the Siège's full backup", 10));
             using (var payload = reader.OpenPayload())
             using (var file = File.Create(backup))
@@ -133,8 +136,8 @@ public static class FullPackage
                         connection.Execute(tx, $"UPDATE {table.VersionTable} SET BASE_SEQ = SEQ, SEQ = 0, TX = 0");
                     }
                     connection.Execute(tx, "DELETE FROM HZ$SITES");
-                    connection.Execute(tx, "UPDATE HZ$NODE SET ACKED_SEQ = 0, ACKED_TX = 0, APPLIED_SEQ = ?, APPLIED_TX = ?, APPLIED_CYCLE = ? WHERE ID = 1",
-                        manifest.ToSequence, manifest.ResendFromTx, manifest.CycleId);
+                    connection.Execute(tx, "UPDATE HZ$NODE SET ACKED_SEQ = 0, ACKED_TX = 0, ACKED_OPEN = '', APPLIED_SEQ = ?, APPLIED_TX = ?, APPLIED_OPEN = ?, APPLIED_CYCLE = ? WHERE ID = 1",
+                        manifest.ToSequence, manifest.ResendFromTx, manifest.Covered().Open.ToString(), manifest.CycleId);
                     tx.Commit();
                 }
                 installed = new CaptureInstaller(connection).Install(identity with { InitialLoad = false, ReseedGenerators = true });
@@ -157,7 +160,7 @@ public static class FullPackage
             return new FullRestoreResult(Path.GetFileName(packagePath), target, previous, new FileInfo(packagePath).Length, installed.GeneratorsMoved)
             {
                 RowsRequeued = kept,
-                Acknowledged = new Watermark(manifest.AcknowledgedSequence, manifest.AcknowledgedResendFromTx),
+                Acknowledged = manifest.Acknowledging(),
             };
         }
         finally

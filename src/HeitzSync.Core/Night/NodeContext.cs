@@ -93,6 +93,7 @@ public sealed class NodeContext : IDisposable
                 Passive = config.Drop.Passive,
             }),
         };
+        if (config.Role == NodeRole.Site && config.Drop.Scope == DropScope.Site) drop = new SiteFolderDrop(drop, SiteCode.Parse(config.Site.Code));
         return new NodeContext(config, database, drop, SyncKey.Load(config.Resolve(config.KeyFile)));
     }
 

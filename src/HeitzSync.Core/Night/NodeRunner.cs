@@ -604,7 +604,10 @@ public static class NodeRunner
     }
 
     private static SiegeNight SiegeNightOf(NodeContext context) =>
-        new(context.Database, context.Drop, context.Key, context.WorkFolder, context.Config.Tables.SiegeWins, context.Config.Tables.TriggersOffDuringApply);
+        new(context.Database, context.Drop, context.Key, context.WorkFolder, context.Config.Tables.SiegeWins, context.Config.Tables.TriggersOffDuringApply)
+        {
+            SiteFolders = SiteFoldersInDrop(context),
+        };
 
     /// <summary>Registers the sites whose registration waits in the drop; each refused one is an error line. Returns how many were refused.</summary>
     private static async Task<int> RegisterSitesAsync(NodeContext context, SyncReport report, CancellationToken cancellationToken)
@@ -634,9 +637,18 @@ public static class NodeRunner
         return codes.Where(c => SiteCode.TryParse(c, out _)).Select(SiteCode.Parse).ToList();
     }
 
+    /// <summary>The folders of the Siège's drop (a local folder: validated) named like a site, the Siège's own excepted.</summary>
+    private static IReadOnlyCollection<SiteCode> SiteFoldersInDrop(NodeContext context)
+    {
+        var drop = context.Config.Resolve(context.Config.Drop.Path);
+        if (!Directory.Exists(drop)) return Array.Empty<SiteCode>();
+        return Directory.GetDirectories(drop).Select(Path.GetFileName).Where(c => SiteCode.TryParse(c, out _)).Select(c => SiteCode.Parse(c!))
+            .Where(s => s != context.Site).ToList();
+    }
+
     /// <summary>
     /// The sites a Siège's configuration can name without opening its database (what Invoke-HzConsolidation
-    /// -FullPackageFor and Unregister-HzSite complete): the sites registered in its drop (a site.json in their folder,
+    /// -FullPackageFor and Unregister-HzSite complete): the sites registered in its drop (a site.json in their up/ folder,
     /// written by their init) and in siege.json, and schedule.sites.
     /// </summary>
     public static IReadOnlyCollection<SiteCode> KnownSites(HzSyncConfig config)
@@ -648,7 +660,7 @@ public static class NodeRunner
         {
             foreach (var folder in Directory.GetDirectories(drop))
             {
-                if (File.Exists(Path.Combine(folder, "site.json"))) codes.Add(Path.GetFileName(folder));
+                if (SiteCode.TryParse(Path.GetFileName(folder), out var site) && File.Exists(DropLayout.Registration(site).ToLocalPath(drop))) codes.Add(site.Value);
             }
             try
             {

@@ -57,6 +57,11 @@ public sealed class SiegeNight
         _siegeWinsTables = siegeWinsTables;
     }
 
+    /// <summary>The site folders present in the drop: each gets its copy of siege.json, as every registered site does.
+    /// Only folders that exist: a folder the Siège made would belong to its account, and a site whose account sees the
+    /// whole drop could then not make its up/ folder in it.</summary>
+    public IReadOnlyCollection<SiteCode> SiteFolders { get; init; } = Array.Empty<SiteCode>();
+
     /// <summary>Waits until <paramref name="expectedSites"/> sites have delivered or <paramref name="receptionDeadlineUtc"/> passes, then consolidates what arrived.</summary>
     public async Task<ConsolidationRun> ConsolidateAsync(IReadOnlyCollection<SiteCode> knownSites, int expectedSites, DateTimeOffset receptionDeadlineUtc,
         TimeSpan pollInterval, IProgress<SyncProgress>? progress, CancellationToken cancellationToken)
@@ -130,8 +135,7 @@ public sealed class SiegeNight
                 try
                 {
                     var facts = new SitePackageFacts(site, manifest.SiteNumber, manifest.KeyLow, manifest.KeyHigh, CycleId.Parse(manifest.CycleId),
-                        new Watermark(manifest.ToSequence, manifest.ResendFromTx),
-                        new Watermark(manifest.AcknowledgedSequence, manifest.AcknowledgedResendFromTx));
+                        manifest.Covered(), manifest.Acknowledging());
                     var result = consolidator.Consolidate(facts, reader.OpenPayload, cancellationToken);
                     FaultPoints.Hit("consolidate.after-commit");
                     await WriteAckAsync(connection, site, cancellationToken).ConfigureAwait(false);
@@ -243,7 +247,7 @@ public sealed class SiegeNight
     }
 
     /// <summary>
-    /// Registers every site whose registration (<c>&lt;SITE&gt;/site.json</c>, written by its init) is in the drop and not in
+    /// Registers every site whose registration (<c>&lt;SITE&gt;/up/site.json</c>, written by its init) is in the drop and not in
     /// the registry yet, each in its own transaction (DESIGN.md §6: the Siège knows whom to wait for from the sites'
     /// registrations). A registration whose number or key range is taken is refused and returned, never registered.
     /// <paramref name="localDropRoot"/> is the drop folder as the Siège sees it (it works on its drop locally).
@@ -309,20 +313,25 @@ public sealed class SiegeNight
             Site = site.Value,
             Sequence = registered.Consolidated.Sequence,
             ResendFromTx = registered.Consolidated.ResendFromTx,
+            OpenTransactions = registered.Consolidated.Open.ToString(),
             CycleId = registered.ConsolidatedCycle,
             UpdatedUtc = DateTimeOffset.UtcNow,
         };
         await _drop.WriteSmallFileAsync(DropLayout.Ack(site), DropJson.Serialize(ack), cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Rewrites siege.json from the master (init does it too, so that sites set up before the Siège's first
-    /// night see its number and the registered sites').</summary>
+    /// <summary>Rewrites siege.json from the master, at the drop's root and in the site folders (init does it too, so that
+    /// sites set up before the Siège's first night see its number and the registered sites', and can check their view
+    /// of the drop).</summary>
     public async Task WriteSiegeDocumentAsync(CycleId? cycle, CancellationToken cancellationToken)
     {
         using var connection = FbConnection.Open(_master);
         await WriteSiegeDocumentAsync(connection, cycle, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>siege.json at the drop's root, and a copy in the folder of every registered site and of every site folder
+    /// present (<see cref="SiteFolders"/>): a site whose account sees only its own folder reads it there (and checks by
+    /// its <see cref="SiegeDocument.ForSite"/> that the folder is its own).</summary>
     private async Task WriteSiegeDocumentAsync(FbConnection connection, CycleId? cycle, CancellationToken cancellationToken)
     {
         IReadOnlyList<RetiredSite> retired;
@@ -356,6 +365,12 @@ public sealed class SiegeNight
             }).ToList(),
             Retired = retired.Select(r => new SiegeDocumentSite { Code = r.Site, Number = r.Number, KeyLow = r.KeyLow, KeyHigh = r.KeyHigh }).ToList(),
         };
+        var folders = document.Sites.Select(s => SiteCode.Parse(s.Code)).Union(SiteFolders)
+            .Where(s => s.Value != identity.Site.Value && document.Retired.All(r => r.Code != s.Value));
+        foreach (var site in folders.OrderBy(s => s.Value, StringComparer.Ordinal))
+        {
+            await _drop.WriteSmallFileAsync(DropLayout.SiegeFileFor(site), DropJson.Serialize(document with { ForSite = site.Value }), cancellationToken).ConfigureAwait(false);
+        }
         await _drop.WriteSmallFileAsync(DropLayout.SiegeFile, DropJson.Serialize(document), cancellationToken).ConfigureAwait(false);
     }
 }

@@ -213,7 +213,7 @@ public sealed class SiteNight
             throw new InvalidDataException($"{full} was made by {manifest.Origin}{(manifest.Target is null ? "" : " for " + manifest.Target)}, not as a delta package of site {site}: it is not uploaded.");
         }
         return new SendResult(Path.GetFileName(full), full, manifest.TableCounts.Values.Sum(), new FileInfo(full).Length, manifest.TableCounts,
-            new Watermark(manifest.ToSequence, manifest.ResendFromTx));
+            manifest.Covered());
     }
 
     /// <summary>True when the database holds a change the package covering <paramref name="covered"/> does not: one with a
@@ -224,7 +224,8 @@ public sealed class SiteNight
         using var tx = connection.BeginTransaction(new FbTransactionOptions { ReadOnly = true });
         foreach (var table in CaptureInstaller.ReadInstalledSchema(connection, tx).Tables)
         {
-            if (connection.ExecuteScalar(tx, $"SELECT FIRST 1 1 FROM {table.VersionTable} WHERE SEQ > ? OR (TX >= ? AND SEQ > 0)", covered.Sequence, covered.ResendFromTx) is not null) return true;
+            var stillToSend = covered.SqlStillToSend("v", out var arguments);
+            if (connection.ExecuteScalar(tx, $"SELECT FIRST 1 1 FROM {table.VersionTable} v WHERE {stillToSend}", arguments) is not null) return true;
         }
         return false;
     }
@@ -396,8 +397,7 @@ public sealed class SiteNight
                 throw new InvalidDataException($"Package {entry.Name} in {site}'s folder is for site {manifest.Target}: nothing was applied. Check the Siège's drop layout.");
             }
             var facts = new SiegePackageFacts(site, CycleId.Parse(manifest.CycleId),
-                new Watermark(manifest.ToSequence, manifest.ResendFromTx),
-                new Watermark(manifest.AcknowledgedSequence, manifest.AcknowledgedResendFromTx));
+                manifest.Covered(), manifest.Acknowledging());
             using var connection = FbConnection.Open(_database);
             SiteApplyResult result;
             using (BusinessTriggerSwitch.Off(connection, _triggersOff))

@@ -5,7 +5,7 @@ using HeitzSync.Core.Transport;
 namespace HeitzSync.Core.Night;
 
 /// <summary>
-/// How a site joins (DESIGN.md §6): its init writes <c>&lt;SITE&gt;/site.json</c> into the drop; the Siège registers it
+/// How a site joins (DESIGN.md §6): its init writes <c>&lt;SITE&gt;/up/site.json</c> into the drop; the Siège registers it
 /// from there before each reception, and from then on waits and publishes for it. Leaving is an explicit command at
 /// the Siège (Unregister-HzSite, <c>hzsync unregister</c>).
 /// </summary>

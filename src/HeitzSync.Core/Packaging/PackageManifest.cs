@@ -27,12 +27,16 @@ public sealed record PackageManifest
     public long FromSequence { get; init; }
     public long ToSequence { get; init; }
 
-    /// <summary>Oldest transaction that may still commit changes this package could not see (docs/sync-engine.md).</summary>
+    /// <summary>Transactions that may still commit changes this package could not see (docs/sync-engine.md, "Watermarks"):
+    /// every one numbered this or above, and those listed in <see cref="OpenTransactions"/> ("12,40,41"; absent in
+    /// packages of earlier versions, where this number alone was the guard).</summary>
     public long ResendFromTx { get; init; }
+    public string? OpenTransactions { get; init; }
 
     /// <summary>Site package: the master range the site has applied. Siège package: what was consolidated from the target.</summary>
     public long AcknowledgedSequence { get; init; }
     public long AcknowledgedResendFromTx { get; init; }
+    public string? AcknowledgedOpenTransactions { get; init; }
 
     /// <summary>The producing node's number and key range (the Siège registers sites from these).</summary>
     public int SiteNumber { get; init; }

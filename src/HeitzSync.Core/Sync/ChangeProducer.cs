@@ -1,4 +1,3 @@
-using System.Globalization;
 using HeitzSync.Core.Capture;
 using HeitzSync.Firebird;
 
@@ -29,10 +28,12 @@ internal sealed class ChangeProducer
     /// <param name="ownSite">A site extracting: its code, whose running totals its additive columns carry.</param>
     public ProducedChanges Write(SyncSchema schema, ChangeWriter writer, Watermark acknowledged, string? excludeOrigin, CancellationToken cancellationToken, string? ownSite = null)
     {
+        // The transactions' guard is read before the snapshot starts (TransactionGuard says why).
+        var transactions = TransactionGuard.Read(_connection);
         using var snapshot = _connection.BeginTransaction(new FbTransactionOptions { Isolation = FbIsolation.Snapshot, ReadOnly = true });
-        var result = new ProducedChanges { Covered = ReadCoverage(snapshot) };
-        var guard = "(v.SEQ > ? OR (v.TX >= ? AND v.SEQ > 0))";
-        object?[] GuardArgs() => new object?[] { acknowledged.Sequence, acknowledged.ResendFromTx };
+        var result = new ProducedChanges { Covered = transactions.Cover(_connection, snapshot) };
+        var guard = acknowledged.SqlStillToSend("v", out var guardArgs);
+        object?[] GuardArgs() => guardArgs;
         var filter = guard + (excludeOrigin is null ? "" : " AND v.ORIGIN <> ?");
         object?[] FilterArgs() => excludeOrigin is null ? GuardArgs() : GuardArgs().Append(excludeOrigin).ToArray();
 
@@ -119,30 +120,6 @@ internal sealed class ChangeProducer
         }
         if (started) writer.EndSection();
         return count;
-    }
-
-    private Watermark ReadCoverage(FbTransaction snapshot) => ReadCoverage(_connection, snapshot);
-
-    /// <summary>
-    /// The range a snapshot covers: every sequence handed out so far (a fresh value is taken, so each package ends
-    /// strictly above every earlier package of the same producer: it is the package's own number, which the receiver
-    /// compares to decide whether it is already in, whatever the clocks say), and the oldest transaction that may still
-    /// commit version rows this snapshot cannot see: our own, or an older one still open that can write. Idle open
-    /// transactions count (MON$STATE says only whether a statement is running); read-only ones and the engine's own
-    /// system attachments cannot write version rows, so they do not hold the guard back.
-    /// </summary>
-    internal static Watermark ReadCoverage(FbConnection connection, FbTransaction snapshot)
-    {
-        using var command = connection.Prepare(snapshot,
-            "SELECT GEN_ID(HZ$SEQ, 1), CURRENT_TRANSACTION, " +
-            "(SELECT MIN(t.MON$TRANSACTION_ID) FROM MON$TRANSACTIONS t JOIN MON$ATTACHMENTS a ON a.MON$ATTACHMENT_ID = t.MON$ATTACHMENT_ID " +
-            " WHERE t.MON$READ_ONLY = 0 AND a.MON$SYSTEM_FLAG = 0) FROM RDB$DATABASE");
-        using var reader = command.ExecuteReader();
-        reader.Read();
-        var sequence = reader.GetInt64(0);
-        var ours = reader.GetInt64(1);
-        var oldestWriter = reader.IsDBNull(2) ? ours : Convert.ToInt64(reader.GetValue(2), CultureInfo.InvariantCulture);
-        return new Watermark(sequence, Math.Min(ours, oldestWriter));
     }
 
     internal static string KeyJoin(SyncTable table) =>

@@ -73,8 +73,9 @@ public sealed class SiteApplier
         applier.Apply(reader, policy, cancellationToken);
         reader.VerifyEnd();
         _site.Execute(tx,
-            "UPDATE HZ$NODE SET APPLIED_SEQ = ?, APPLIED_TX = ?, APPLIED_CYCLE = ?, ACKED_SEQ = ?, ACKED_TX = ? WHERE ID = 1",
-            facts.Covered.Sequence, facts.Covered.ResendFromTx, facts.Cycle.Value, acknowledged.Sequence, acknowledged.ResendFromTx);
+            "UPDATE HZ$NODE SET APPLIED_SEQ = ?, APPLIED_TX = ?, APPLIED_OPEN = ?, APPLIED_CYCLE = ?, ACKED_SEQ = ?, ACKED_TX = ?, ACKED_OPEN = ? WHERE ID = 1",
+            facts.Covered.Sequence, facts.Covered.ResendFromTx, facts.Covered.Open.ToString(), facts.Cycle.Value,
+            acknowledged.Sequence, acknowledged.ResendFromTx, acknowledged.Open.ToString());
         FaultPoints.Hit("apply.inside-tx");
         tx.Commit();
         return new SiteApplyResult { CycleId = facts.Cycle.Value, Tables = applier.Counts, Unapplied = policy.Unapplied };
@@ -93,8 +94,7 @@ public sealed class SiteApplier
         {
             var local = change.Table.ReadVersion(change.Key);
             if (local is null) return true;
-            var pending = local.Sequence > _acknowledged.Sequence || (local.Sequence > 0 && local.Tx >= _acknowledged.ResendFromTx);
-            return !pending;
+            return !_acknowledged.StillToSend(local.Sequence, local.Tx);
         }
 
         public void Applied(IncomingChange change) =>

@@ -46,15 +46,15 @@ internal sealed class SiteRegistry
     {
         var sites = new Dictionary<string, RegisteredSite>(StringComparer.Ordinal);
         using var command = connection.Prepare(tx,
-            "SELECT SITE_CODE, SITE_NUMBER, KEY_LOW, KEY_HIGH, CONSOLIDATED_SEQ, CONSOLIDATED_TX, CONSOLIDATED_CYCLE, APPLIED_SEQ, APPLIED_TX, LAST_CONTACT FROM HZ$SITES");
+            "SELECT SITE_CODE, SITE_NUMBER, KEY_LOW, KEY_HIGH, CONSOLIDATED_SEQ, CONSOLIDATED_TX, CONSOLIDATED_CYCLE, APPLIED_SEQ, APPLIED_TX, LAST_CONTACT, CONSOLIDATED_OPEN, APPLIED_OPEN FROM HZ$SITES");
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
             var code = reader.GetString(0).Trim();
             sites[code] = new RegisteredSite(code, reader.GetInt32(1), reader.GetInt64(2), reader.GetInt64(3),
-                new Watermark(reader.GetInt64(4), reader.GetInt64(5)),
+                new Watermark(reader.GetInt64(4), reader.GetInt64(5)) { Open = OpenTransactions.Parse(reader.GetString(10)) },
                 reader.IsDBNull(6) ? null : reader.GetString(6).Trim(),
-                new Watermark(reader.GetInt64(7), reader.GetInt64(8)),
+                new Watermark(reader.GetInt64(7), reader.GetInt64(8)) { Open = OpenTransactions.Parse(reader.GetString(11)) },
                 reader.IsDBNull(9) ? null : LocalClock.ToUtc(reader.GetDateTime(9)));
         }
         return new SiteRegistry(siege, sites, ReadRetired(connection, tx));
@@ -155,8 +155,8 @@ internal sealed class SiteRegistry
     public void RecordConsolidated(FbConnection connection, FbTransaction tx, SitePackageFacts facts)
     {
         connection.Execute(tx,
-            "UPDATE HZ$SITES SET CONSOLIDATED_SEQ = ?, CONSOLIDATED_TX = ?, CONSOLIDATED_CYCLE = ? WHERE SITE_CODE = ?",
-            facts.Covered.Sequence, facts.Covered.ResendFromTx, facts.Cycle.Value, facts.Site.Value);
+            "UPDATE HZ$SITES SET CONSOLIDATED_SEQ = ?, CONSOLIDATED_TX = ?, CONSOLIDATED_OPEN = ?, CONSOLIDATED_CYCLE = ? WHERE SITE_CODE = ?",
+            facts.Covered.Sequence, facts.Covered.ResendFromTx, facts.Covered.Open.ToString(), facts.Cycle.Value, facts.Site.Value);
         RecordContact(connection, tx, facts.Site, facts.AppliedFromSiege);
     }
 
@@ -165,8 +165,10 @@ internal sealed class SiteRegistry
     {
         connection.Execute(tx,
             "UPDATE HZ$SITES SET " +
+            "APPLIED_OPEN = IIF(APPLIED_SEQ > ? OR (APPLIED_SEQ = ? AND APPLIED_TX >= ?), APPLIED_OPEN, ?), " +
             "APPLIED_TX = IIF(APPLIED_SEQ > ? OR (APPLIED_SEQ = ? AND APPLIED_TX > ?), APPLIED_TX, ?), " +
             "APPLIED_SEQ = IIF(APPLIED_SEQ > ?, APPLIED_SEQ, ?), LAST_CONTACT = ? WHERE SITE_CODE = ?",
+            appliedFromSiege.Sequence, appliedFromSiege.Sequence, appliedFromSiege.ResendFromTx, appliedFromSiege.Open.ToString(),
             appliedFromSiege.Sequence, appliedFromSiege.Sequence, appliedFromSiege.ResendFromTx, appliedFromSiege.ResendFromTx,
             appliedFromSiege.Sequence, appliedFromSiege.Sequence,
             LocalClock.ToLocal(DateTime.UtcNow), site.Value);

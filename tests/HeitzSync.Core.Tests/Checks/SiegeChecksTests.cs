@@ -29,7 +29,7 @@ public class SiegeChecksTests : IDisposable
             Drop = drop,
             KeyFile = _temp.File("group.key"),
             Tables = new TableRules { LocalOnly = new[] { "WORKSTATION_SETTINGS" } },
-            Schedule = new ScheduleConfig { ReceptionMinutes = 0, PackageWaitMinutes = 0, PollSeconds = 1, Sites = new[] { "LYON01" } },
+            Schedule = new ScheduleConfig { ReceptionMinutes = 0, PackageWaitMinutes = 0, PollSeconds = 1, Sites = new[] { "LYON01", "NICE02" } },
             BaseFolder = folder,
         };
         if (!File.Exists(config.Resolve(config.Database.Path)))
@@ -68,8 +68,11 @@ public class SiegeChecksTests : IDisposable
             var progress = new List<SyncProgress>();
             var results = await SiegeChecks.RunAsync(site, new InlineProgress<SyncProgress>(progress.Add), CancellationToken.None);
             Assert.All(results, r => Assert.True(r.Status == CheckStatus.Passed, $"{r.Check}: {r.Status} {r.Detail}"));
-            Assert.Equal(new[] { "GroupKey", "Database", "Reachability", "Login", "WriteRight", "ClockSkew", "ModuleVersion", "Schema", "KeyRange" }, results.Select(r => r.Check));
+            Assert.Equal(new[] { "GroupKey", "Database", "Reachability", "Tls", "Login", "SiteFolder", "WriteRight", "ClockSkew", "ModuleVersion", "Schema", "KeyRange" }, results.Select(r => r.Check));
             Assert.Contains("LYON01/up", results.Single(r => r.Check == "WriteRight").Detail);
+            Assert.Contains($"the pinned certificate (SHA-256 {server.Thumbprint})", results.Single(r => r.Check == "Tls").Detail);
+            Assert.Contains("LYON01's folder is LYON01/ in the drop (drop.scope Drop), as the Siège publishes it", results.Single(r => r.Check == "SiteFolder").Detail);
+            Assert.Contains("ack.json of cycle", results.Single(r => r.Check == "SiteFolder").Detail);
             // One progress report per group of checks, in order, ending at 100 %.
             Assert.Equal(new[] { "Group key", "Database", $"Reachability of 127.0.0.1:{server.Port}", "Drop: login, write right, clock, Siège document", "Done" }, progress.Select(p => p.Status));
             Assert.Equal(progress.Select(p => p.PercentComplete).OrderBy(p => p), progress.Select(p => p.PercentComplete));
@@ -103,6 +106,10 @@ public class SiegeChecksTests : IDisposable
             Assert.Equal(CheckStatus.Failed, range.Status);
             Assert.Contains("LYON01", range.Detail);
             Assert.Contains("site.number", range.Fix);
+            // NICE02 has no folder in the drop yet, so no copy of siege.json: said, and the drop's own copy still checked.
+            var folder = results.Single(r => r.Check == "SiteFolder");
+            Assert.Equal(CheckStatus.Warning, folder.Status);
+            Assert.Contains("the Siège has not written NICE02's copy of siege.json", folder.Detail);
         }
     }
 
@@ -125,6 +132,59 @@ public class SiegeChecksTests : IDisposable
             Assert.Equal(CheckStatus.Failed, login.Status);
             Assert.DoesNotContain("not-the-password", JsonSerializer.Serialize(results));
         }
+    }
+
+    [Fact]
+    public async Task A_site_whose_account_sees_the_whole_drop_but_says_scope_Site_fails_SiteFolder_and_writes_nothing()
+    {
+        var (server, _, site) = World();
+        using (server)
+        {
+            var scoped = site with { Drop = site.Drop with { Scope = DropScope.Site } };
+            var results = await SiegeChecks.RunAsync(scoped, CancellationToken.None);
+            var folder = results.Single(r => r.Check == "SiteFolder");
+            Assert.Equal(CheckStatus.Failed, folder.Status);
+            Assert.Contains("this account sees the whole drop", folder.Detail);
+            Assert.Contains("Set drop.scope to Drop", folder.Fix);
+            Assert.Equal(CheckStatus.Failed, results.Single(r => r.Check == "WriteRight").Status);
+            Assert.False(Directory.Exists(Path.Combine(server.Root, "up")), "the probe's folder was made where the Siège never looks");
+        }
+    }
+
+    [Fact]
+    public async Task A_site_that_cannot_find_its_ack_json_though_the_Siege_consolidated_it_fails_SiteFolder()
+    {
+        var (server, _, site) = World();
+        using (server)
+        {
+            File.Delete(Path.Combine(server.Root, "LYON01", "ack.json"));
+            var results = await SiegeChecks.RunAsync(site, CancellationToken.None);
+            var folder = results.Single(r => r.Check == "SiteFolder");
+            Assert.Equal(CheckStatus.Failed, folder.Status);
+            Assert.Contains("the Siège has consolidated LYON01", folder.Detail);
+            Assert.Contains("no ack.json", folder.Detail);
+            Assert.Contains("drop.scope", folder.Fix);
+        }
+    }
+
+    [Fact]
+    public async Task Plain_ftp_is_a_Tls_warning_and_a_site_account_rooted_in_another_site_folder_is_named()
+    {
+        using var server = new VsftpdServer(tls: false);
+        using (var key = SyncKey.Generate()) key.Save(_temp.File("group.key"));
+        foreach (var code in new[] { "LYON01", "NICE02" }) Directory.CreateDirectory(Path.Combine(server.Root, code));   // as the Siège's admin does
+        var siege = Node("SIEGE", 1, NodeRole.Siege, new DropConfig { Kind = DropKind.Folder, Path = server.Root });   // its init writes siege.json into both
+        Assert.Equal("NICE02", JsonNode.Parse(File.ReadAllText(Path.Combine(server.Root, "NICE02", "siege.json")))!["forSite"]!.GetValue<string>());
+        // LYON01's account, rooted (as if chrooted) in NICE02's folder.
+        var plain = new DropConfig { Kind = DropKind.Ftp, Host = "127.0.0.1", Port = server.Port, User = VsftpdServer.User, PasswordSecret = "ftp", Security = "None", Path = "/NICE02", Scope = DropScope.Site, TimeoutSeconds = 10, Retries = 1 };
+        var site = Node("LYON01", 2, NodeRole.Site, plain, initialise: false);
+        // Its init cannot register (the account may not write in NICE02's folder): Partial, the capture installed all the same.
+        Assert.Equal(HeitzSync.Core.Reports.ReportState.Partial, (await NodeRunner.InitializeAsync(site, null, CancellationToken.None)).State);
+        var results = await SiegeChecks.RunAsync(site, CancellationToken.None);
+        Assert.Equal(CheckStatus.Warning, results.Single(r => r.Check == "Tls").Status);
+        var folder = results.Single(r => r.Check == "SiteFolder");
+        Assert.Equal(CheckStatus.Failed, folder.Status);
+        Assert.Contains("written for NICE02, not for LYON01", folder.Detail);
     }
 
     public void Dispose() => _temp.Dispose();

@@ -229,6 +229,7 @@ public class ConfigStoreTests : IDisposable
         { "drop.timeoutSeconds", "drop.timeoutSeconds 0 must be between 1 and 3600" },
         { "drop.retries", "drop.retries -1 must be between 0 and 100" },
         { "drop.kind.siege", "drop.kind must be Folder at the Siège" },
+        { "drop.scope.siege", "drop.scope must be Drop at the Siège" },
         { "keyFile", "keyFile is required" },
         { "workFolder", "workFolder is required" },
         { "tables.include", "tables.include is empty, so no table would be synchronised" },
@@ -286,6 +287,7 @@ public class ConfigStoreTests : IDisposable
             "drop.timeoutSeconds" => c with { Drop = c.Drop with { TimeoutSeconds = 0 } },
             "drop.retries" => c with { Drop = c.Drop with { Retries = -1 } },
             "drop.kind.siege" => ftp with { Role = NodeRole.Siege },
+            "drop.scope.siege" => c with { Role = NodeRole.Siege, Drop = c.Drop with { Scope = DropScope.Site } },
             "keyFile" => c with { KeyFile = "" },
             "workFolder" => c with { WorkFolder = " " },
             "tables.include" => c with { Tables = new TableRules { Include = Array.Empty<string>() } },
@@ -405,12 +407,12 @@ public class ConfigStoreTests : IDisposable
 
         Assert.Equal(new[]
         {
-            "'drop.hots' is not a setting: drop has certificateThumbprint, host, kind, passive, passwordSecret, path, port, retries, security, timeoutSeconds, user",
+            "'drop.hots' is not a setting: drop has certificateThumbprint, host, kind, passive, passwordSecret, path, port, retries, scope, security, timeoutSeconds, user",
             "backup.keep: 'many' is not a whole number",
             "site.number: '2.5' is not a whole number",
             "role: 'Branch' is not one of Site, Siege",
             "drop.passive: 'sometimes' is not true or false",
-            "drop is a section: set its properties one by one (certificateThumbprint, host, kind, passive, passwordSecret, path, port, retries, security, timeoutSeconds, user), give a dictionary of them, or null to remove it",
+            "drop is a section: set its properties one by one (certificateThumbprint, host, kind, passive, passwordSecret, path, port, retries, scope, security, timeoutSeconds, user), give a dictionary of them, or null to remove it",
             "'keyFile.name' is not a setting: keyFile holds text, not properties",
             "tables.include: '[A, null]' is not a list of text, e.g. [\"A\", \"B\"]",
         }, error.Problems);

@@ -57,7 +57,7 @@ internal sealed class EngineWorld : IDisposable
     /// <summary>Adds declarations (additive and local columns, triggers) to every node's capture options.</summary>
     public Func<CaptureOptions, CaptureOptions> Configure { get; init; } = o => o;
 
-    private static void RunScript(FbConnection connection, string schemaSql)
+    internal static void RunScript(FbConnection connection, string schemaSql)
     {
         foreach (var statement in schemaSql.Split(new[] { ";;" }, StringSplitOptions.RemoveEmptyEntries))
         {

@@ -41,6 +41,7 @@ public sealed class VsftpdServer : IDisposable
     private readonly string _folder;
     private readonly string _config;
     private readonly string _logFile;
+    private readonly string? _host;
     private Process? _process;
 
     public VsftpdServer(bool tls) : this(new VsftpdOptions { Tls = tls }) { }
@@ -56,7 +57,7 @@ public sealed class VsftpdServer : IDisposable
         Run("chown", $"{User} {Root}");
         Directory.CreateDirectory("/var/run/vsftpd/empty");
         Port = FreePort();
-        var passive = 20000 + PortPicker.Next(0, 400) * 100;
+        var passive = PassiveRangeStart();
         var lines = new List<string>
         {
             "listen=YES", "listen_ipv6=NO", "listen_address=127.0.0.1", $"listen_port={Port}", "background=NO",
@@ -88,12 +89,43 @@ public sealed class VsftpdServer : IDisposable
         Start();
     }
 
+    /// <summary>
+    /// A vsftpd run from a configuration file written by someone else (<see cref="DocumentedVsftpd"/>: the one
+    /// docs/ftp-siege.md gives), which must log to <paramref name="logFile"/> and listen on 127.0.0.1:<paramref name="port"/>.
+    /// No user is created here. <paramref name="host"/> is how clients reach it (a name when the configuration
+    /// requires TLS session reuse); <paramref name="certificatePem"/> is its certificate (null: plain FTP).
+    /// </summary>
+    public VsftpdServer(string folder, string configFile, string logFile, int port, string root, string host, string? certificatePem)
+    {
+        _folder = folder;
+        _config = configFile;
+        _logFile = logFile;
+        _host = host;
+        Port = port;
+        Root = root;
+        Options = new VsftpdOptions { Tls = certificatePem is not null };
+        if (certificatePem is not null)
+        {
+            using var certificate = X509Certificate2.CreateFromPem(File.ReadAllText(certificatePem));
+            Thumbprint = certificate.GetCertHashString(HashAlgorithmName.SHA256);
+            Sha1Thumbprint = certificate.GetCertHashString(HashAlgorithmName.SHA1);
+        }
+        Directory.CreateDirectory("/var/run/vsftpd/empty");
+        Start();
+    }
+
+    /// <summary>A free TCP port on the loopback interface (for a configuration written before the server starts).</summary>
+    public static int FreeLoopbackPort() => FreePort();
+
+    /// <summary>The first port of a range of 100 passive ports that tests do not share.</summary>
+    public static int PassiveRangeStart() => 20000 + PortPicker.Next(0, 400) * 100;
+
     public VsftpdOptions Options { get; }
     public bool Tls => Options.Tls;
     public int Port { get; }
 
     /// <summary>How clients reach it: a name when TLS session reuse is required (see <see cref="VsftpdOptions.RequireSslReuse"/>).</summary>
-    public string Host => Options.RequireSslReuse ? "localhost" : "127.0.0.1";
+    public string Host => _host ?? (Options.RequireSslReuse ? "localhost" : "127.0.0.1");
 
     /// <summary>The server's folder that is the FTP root (the Siège works on it locally).</summary>
     public string Root { get; }
