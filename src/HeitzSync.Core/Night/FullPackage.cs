@@ -113,8 +113,9 @@ public static class FullPackage
         foreach (var stale in new[] { backup, restoring, unsent }) if (File.Exists(stale)) File.Delete(stale);
         try
         {
+            var handedOut = new Dictionary<string, long>(StringComparer.Ordinal);
             var kept = File.Exists(target) ? KeepUnsentChanges(database with { Database = target, Charset = "NONE" }, identity,
-                manifest.Acknowledging(), unsent, cancellationToken) : 0;
+                manifest.Acknowledging(), unsent, handedOut, cancellationToken) : 0;
             progress?.Report(new SyncProgress("Restore", "Unpacking the Siège's full backup", 10));
             using (var payload = reader.OpenPayload())
             using (var file = File.Create(backup))
@@ -147,6 +148,7 @@ public static class FullPackage
                 }
                 KeepSequenceAbove(connection, dropAck);
                 if (kept > 0) Requeue(connection, unsent, cancellationToken);
+                KeepGeneratorsAbove(connection, handedOut, identity);
             }
 
             string? previous = null;
@@ -172,9 +174,11 @@ public static class FullPackage
     /// <summary>
     /// Writes the current database's own changes that the full package does not hold (every local change after what the
     /// Siège had consolidated from this site when it made the package: unsent ones, and sent ones consolidated later) into
-    /// a change stream. Nothing when the database is not this site's HeitzSync database.
+    /// a change stream, and the value of each of its generators into <paramref name="generators"/>. Nothing when the
+    /// database is not this site's HeitzSync database.
     /// </summary>
-    private static long KeepUnsentChanges(FbConnectionSettings current, CaptureOptions identity, Watermark consolidated, string unsent, CancellationToken cancellationToken)
+    private static long KeepUnsentChanges(FbConnectionSettings current, CaptureOptions identity, Watermark consolidated, string unsent,
+        Dictionary<string, long> generators, CancellationToken cancellationToken)
     {
         using var connection = FbConnection.Open(current);
         SyncSchema schema;
@@ -182,6 +186,7 @@ public static class FullPackage
         {
             if (!CaptureInstaller.IsInstalled(connection, tx) || NodeIdentity.Read(connection, tx).Site != identity.Site) return 0;
             schema = CaptureInstaller.ReadInstalledSchema(connection, tx);
+            foreach (var generator in connection.Schema.GetGenerators(tx)) generators[generator.Name] = generator.CurrentValue;
         }
         using var file = File.Create(unsent);
         var writer = new ChangeWriter(file, schema.CanonicalText);
@@ -235,6 +240,25 @@ public static class FullPackage
 
         public void KeptWithParent(IncomingChange change) =>
             Refused.Add($"{change.Table.Table.Name} ({change.KeyText}): its parent's delete cannot be applied to the restored database");
+    }
+
+    /// <summary>
+    /// Moves each generator of the restored database up to where it stood in the database it replaces, when that lies in
+    /// this site's key range: the package holds only the rows the Siège had, and init placed the generators past those,
+    /// but the site had handed out more keys since (rows kept across the restore, rows created and deleted meanwhile);
+    /// the business software must never hand one out again.
+    /// </summary>
+    private static void KeepGeneratorsAbove(FbConnection connection, IReadOnlyDictionary<string, long> handedOut, CaptureOptions identity)
+    {
+        if (handedOut.Count == 0) return;
+        using var tx = connection.BeginTransaction();
+        foreach (var generator in connection.Schema.GetGenerators(tx))
+        {
+            if (generator.Name.StartsWith("HZ$", StringComparison.Ordinal) || !handedOut.TryGetValue(generator.Name, out var before)) continue;
+            if (before <= generator.CurrentValue || before < identity.KeyLow || before > identity.KeyHigh) continue;
+            connection.ExecuteScalar(tx, $"SELECT GEN_ID({FbSql.QuoteIdentifier(generator.Name)}, {(before - generator.CurrentValue).ToString(System.Globalization.CultureInfo.InvariantCulture)}) FROM RDB$DATABASE");
+        }
+        tx.Commit();
     }
 
     /// <summary>Moves the restored database's change sequence past the Siège's acknowledgement of this site (see
