@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using HeitzSync.Core;
 using HeitzSync.Core.Capture;
+using HeitzSync.Core.Compare;
 using HeitzSync.Core.Model;
 using HeitzSync.Core.Night;
 using HeitzSync.Core.Packaging;
@@ -15,9 +16,9 @@ namespace HeitzSync.Customer.Tests;
 /// <summary>
 /// Issue 12's acceptance, as a customer meets the product: a club-and-shop chain with a schema of its own
 /// (<see cref="CustomerSchema"/>), set up from README and the docs alone, runs six nights as Register-HzSyncTask
-/// schedules them (the Siège at startTime, site n at n × staggerMinutes, all at once here), with business every day at
-/// every node and tills selling during the nights. The week holds a site offline for two nights, the Siège down for
-/// one, and the issue's cases 1–11. The next morning every synchronised table is the same everywhere (full rows), the
+/// schedules them (the Siège at startTime, site n at n × staggerMinutes, all at once here, each node's night its
+/// scheduled <c>hzsync sync</c> process), with business every day at every node and tills selling during the nights.
+/// The week holds a site offline for two nights, the Siège down for one, and the issue's cases 1–11. The next morning every synchronised table is the same everywhere (full rows), the
 /// stock is the initial stock minus every sale line, and every edit of the ledger is where it must be.
 /// </summary>
 [Trait("Category", "Customer")]
@@ -29,6 +30,13 @@ public sealed class ChainWeekTests
     public ChainWeekTests(ITestOutputHelper output) => _output = output;
 
     private void Log(string text) => _output.WriteLine($"[{_clock.Elapsed.TotalSeconds,6:0.0} s] {text}");
+
+    private void LogNight(string night, IReadOnlyDictionary<string, SyncReport> reports)
+    {
+        Log($"{night} done");
+        foreach (var report in reports.Values) _output.WriteLine($"  {night}: {ChainWorld.Why(report)}");
+        if (reports.TryGetValue("SIEGE", out var siege)) LogConflicts(night, siege);
+    }
 
     private void LogConflicts(string night, SyncReport siege)
     {
@@ -106,8 +114,7 @@ public sealed class ChainWeekTests
         // (case 10); every site ends with the Siège's answer.
         world.BusinessDay(1, firstArticle: 6);
         var night1 = await world.NightAsync(new NightPlan());
-        Log("night 1 done");
-        if (night1.TryGetValue("SIEGE", out var s1)) LogConflicts("night 1", s1);
+        LogNight("night 1", night1);
         foreach (var node in all) AssertState(night1, node.Code, ReportState.OK, "night 1");
         Assert.Equal(4, night1["SIEGE"].SitesExpected);
         Assert.Equal(4, night1["SIEGE"].SitesDelivered);
@@ -136,9 +143,8 @@ public sealed class ChainWeekTests
         using (var c = reims.Open()) world.Business.UpdateMember(reims, c, world.RefusedMember, balance: 42m, why: "case 1: balance set after the delete");
         using (var c = nancy.Open()) world.Business.UpdateMember(nancy, c, world.ContestedMember(1), name: "Renommé à Nancy", why: "contested rename, first");
         using (var c = metz.Open()) world.Business.UpdateMember(metz, c, world.ContestedMember(1), name: "Renommée à Metz", why: "contested rename, later");
-        var night2 = await world.NightAsync(new NightPlan { Absent = new HashSet<string> { "DIJON" }, Reception = TimeSpan.FromSeconds(15) });
-        Log("night 2 done");
-        if (night2.TryGetValue("SIEGE", out var s2)) LogConflicts("night 2", s2);
+        var night2 = await world.NightAsync(new NightPlan { Absent = new HashSet<string> { "DIJON" }, SiegeAfterUploads = true });
+        LogNight("night 2", night2);
         AssertState(night2, "SIEGE", ReportState.Partial, "night 2 (DIJON offline)");
         Assert.Equal(3, night2["SIEGE"].SitesDelivered);
         foreach (var site in new[] { "NANCY", "METZ", "REIMS" }) AssertState(night2, site, ReportState.OK, "night 2");
@@ -153,8 +159,8 @@ public sealed class ChainWeekTests
 
         // ---- Night 3: the Siège is down, DIJON still offline. The sites send, wait for an answer that never comes, end
         // Partial and mark their uploads as unanswered.
-        var night3 = await world.NightAsync(new NightPlan { Absent = new HashSet<string> { "SIEGE", "DIJON" }, PackageWait = TimeSpan.FromSeconds(3) });
-        Log("night 3 done (Siège down)");
+        var night3 = await world.NightAsync(new NightPlan { Absent = new HashSet<string> { "SIEGE", "DIJON" }, SitesInProcessWaiting = TimeSpan.FromSeconds(3) });
+        LogNight("night 3 (Siège down)", night3);
         foreach (var site in new[] { "NANCY", "METZ", "REIMS" })
         {
             AssertState(night3, site, ReportState.Partial, "night 3 (Siège down)");
@@ -179,8 +185,7 @@ public sealed class ChainWeekTests
         // tonight's (case 6): the Siège waits for tonight's packages and every site ends the night with tonight's answer (case 5).
         // DIJON restores the full package keeping its own changes, and gets tonight's answer after it.
         var night4 = await world.NightAsync(new NightPlan());
-        Log("night 4 done");
-        if (night4.TryGetValue("SIEGE", out var s4)) LogConflicts("night 4", s4);
+        LogNight("night 4", night4);
         foreach (var node in all) AssertState(night4, node.Code, ReportState.OK, "night 4");
         Assert.Equal(4, night4["SIEGE"].SitesDelivered);
         Assert.Contains("left from a night the Siège missed", night4["SIEGE"].Summary);
@@ -206,7 +211,7 @@ public sealed class ChainWeekTests
             Siege = async node =>
             {
                 using var process = HzsyncProcess.Start(new[] { "sync", "--config", node.ConfigPath },
-                    new Dictionary<string, string> { [FaultPoints.AtVariable] = "publish.during", [FaultPoints.AfterVariable] = "1" });
+                    new Dictionary<string, string>(node.ProcessEnvironment) { [FaultPoints.AtVariable] = "publish.during", [FaultPoints.AfterVariable] = "1" });
                 var killed = await HzsyncProcess.FinishAsync(process, "sync", TimeSpan.FromSeconds(120));
                 Assert.True(killed.KilledAt == "publish.during" && killed.ExitCode == HzsyncExit.SigKill, killed.ToString());
                 Log("night 5: the Siège's hzsync was killed while publishing");
@@ -222,7 +227,7 @@ public sealed class ChainWeekTests
                 return rerun;
             },
         });
-        Log("night 5 done (crash during publish, rerun)");
+        LogNight("night 5 (crash during publish, rerun)", night5);
         Assert.NotNull(rerun);
         Assert.Contains(rerun!.Errors, e => e.ErrorId == "StaleLockRecovered");
         Assert.True(rerun.RowsSent > 0, ChainWorld.Why(rerun));
@@ -239,7 +244,7 @@ public sealed class ChainWeekTests
 
         // ---- Night 6, the last of the week: the tills are closed. The next morning, everything is everywhere.
         var night6 = await world.NightAsync(new NightPlan(), tillsSell: false);
-        Log("night 6 done");
+        LogNight("night 6", night6);
         foreach (var node in all) AssertState(night6, node.Code, ReportState.OK, "night 6");
         Assert.DoesNotContain(night6["REIMS"].Errors, e => e.ErrorId == "PackageSetAside");
         conflictLines.AddRange(night6["SIEGE"].ConflictLines.Select(c => ($"{c.Table} {c.Key.Replace(", ", "|")}", c)));
@@ -305,7 +310,7 @@ public sealed class ChainWeekTests
 
     /// <summary>
     /// The next morning: every synchronised table identical on the five databases, every column (the local column
-    /// ARTICLE.LINES_SOLD excepted: each node keeps its own, checked against its own sale lines); every edit of the ledger
+    /// ARTICLE.LINES_SOLD too: each node's trigger counted every line there, checked against them); every edit of the ledger
     /// where it must be; the stock of every article its initial stock minus every sale line; each till's log its own
     /// sales only; every conflict reported about a row that several nodes held or edited.
     /// </summary>
@@ -315,26 +320,15 @@ public sealed class ChainWeekTests
         try
         {
             var problems = new List<string>();
-            foreach (var table in ChainWorld.Tables)
+            // The product's own comparer (Compare-HzDatabase): every column's exact bytes, the local column LINES_SOLD
+            // included (each node's trigger counted every line, its own and the replicated ones).
+            foreach (var (code, connection) in connections.Skip(1))
             {
-                Dictionary<string, Row> Read(FbConnection c)
+                foreach (var table in DatabaseComparer.Compare(connections[0].Connection, connection, ChainWorld.Tables))
                 {
-                    using var tx = c.BeginTransaction(new FbTransactionOptions { Isolation = FbIsolation.Snapshot, ReadOnly = true });
-                    return Rows.ReadTable(c, tx, table);
+                    if (!table.Identical) problems.Add($"{code} {table.Table}: {table.RowsRight} row(s), Siège {table.RowsLeft}, {table.DifferingRows} differing: {string.Join("; ", table.Differences)}");
+                    if (code == "NANCY") _output.WriteLine($"{table.Table}: {table.RowsLeft} row(s) at the Siège");
                 }
-                var master = Read(connections[0].Connection);
-                foreach (var (code, connection) in connections.Skip(1))
-                {
-                    var rows = Read(connection);
-                    foreach (var key in master.Keys.Union(rows.Keys))
-                    {
-                        if (!rows.TryGetValue(key, out var row)) problems.Add($"{code} {table} {key}: missing (the Siège has it)");
-                        else if (!master.TryGetValue(key, out var m)) problems.Add($"{code} {table} {key}: only there");
-                        else if (m.Differences(row, new[] { "LINES_SOLD" }) is { Count: > 0 } columns)
-                            problems.Add($"{code} {table} {key}: {string.Join(", ", columns.Select(c => $"{c} {row[c]} (Siège {m[c]})"))}");
-                    }
-                }
-                _output.WriteLine($"{table}: {master.Count} row(s) on each node");
             }
             Assert.True(problems.Count == 0, $"databases differ the next morning ({problems.Count}):\n" + string.Join("\n", problems.Take(40)));
 

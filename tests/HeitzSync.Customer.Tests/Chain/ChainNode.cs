@@ -44,6 +44,22 @@ public sealed class ChainNode
     /// <summary>A NONE attachment (text as stored), as the engine opens it, through the configuration's settings.</summary>
     public FbConnection Open() => FbConnection.Open(NodeContext.DatabaseSettings(Config) with { Charset = "NONE" });
 
+    /// <summary>
+    /// The environment of this node's hzsync processes: a Firebird lock folder of its own (FIREBIRD_LOCK), as a node
+    /// has on its own machine. Embedded Firebird keys its lock files by inode in one folder, and the nodes' nights here
+    /// create and drop temporary databases at once (each safety backup is verified by a restore): in a shared folder, a
+    /// file could reuse the inode of one another process still holds.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> ProcessEnvironment
+    {
+        get
+        {
+            var folder = Path.Combine(Folder, "fblock");
+            Directory.CreateDirectory(folder);
+            return new Dictionary<string, string> { ["FIREBIRD_LOCK"] = folder };
+        }
+    }
+
     /// <summary>The node's reports, newest first.</summary>
     public IReadOnlyList<SyncReport> Reports(int last = 100) => NodeContext.ReportsFor(Config).List(last);
 
@@ -52,7 +68,7 @@ public sealed class ChainNode
     /// ARTICLE.LINES_SOLD local with its trigger run during applies), a folder drop beside the nodes, the group key, and
     /// the schedule. <paramref name="keyRangeSize"/> null leaves the setting out (its default).
     /// </summary>
-    public void WriteConfig(long? keyRangeSize, string? code = null, int? number = null, string? databasePath = null)
+    public void WriteConfig(long? keyRangeSize, string? code = null, int? number = null, string? databasePath = null, int receptionMinutes = 3)
     {
         var database = OnServer
             ? $"{{ \"path\": \"{databasePath ?? DatabasePath}\", \"server\": \"127.0.0.1\", \"passwordSecret\": \"db\" }}"
@@ -70,7 +86,7 @@ public sealed class ChainNode
                           "additiveColumns": ["ARTICLE.STOCK"], "localColumns": ["ARTICLE.LINES_SOLD"], "triggersRunDuringApply": ["SALE_LINE_COUNT"] },
             {{(keyRangeSize is { } size ? $"  \"keyRangeSize\": {size.ToString(CultureInfo.InvariantCulture)}," : "  // keyRangeSize: the default")}}
               "backup": { "folder": "backups", "keep": 2 },
-              "schedule": { "startTime": "02:00", "staggerMinutes": 5, "restartHour": "{{restart}}", "receptionMinutes": 120, "packageWaitMinutes": 150, "pollSeconds": 1 },
+              "schedule": { "startTime": "02:00", "staggerMinutes": 5, "restartHour": "{{restart}}", "receptionMinutes": {{receptionMinutes}}, "packageWaitMinutes": 4, "pollSeconds": 1 },
               "reports": { "folder": "reports", "keep": 100 }
             }
             """;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using HeitzSync.Core.Configuration;
 using HeitzSync.Core.Night;
+using HeitzSync.Core.Packaging;
 using HeitzSync.Core.Reports;
 using HeitzSync.Core.Scheduling;
 using HeitzSync.Core.Secrets;
@@ -10,19 +11,30 @@ using HeitzSync.Testing.Firebird;
 
 namespace HeitzSync.Customer.Tests.Chain;
 
-/// <summary>How one night runs: who is there, and the test's waits (the configuration's minutes, scaled down).</summary>
+/// <summary>
+/// How one night runs: who is there. Every node runs as its scheduled task does (<c>hzsync sync</c>, each in a process
+/// of its own, waiting as its configuration says: the Siège until every registered site has delivered, a site until the
+/// Siège's answer has come).
+/// </summary>
 public sealed record NightPlan
 {
     /// <summary>Nodes that do not run tonight (a site offline, the Siège down); their business goes on.</summary>
     public IReadOnlySet<string> Absent { get; init; } = new HashSet<string>();
 
-    /// <summary>The Siège's reception time (receptionMinutes): only waited out whole when a site does not deliver.</summary>
-    public TimeSpan Reception { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>
+    /// A site is offline: the Siège starts once every running site's package of tonight lies in its up/ folder, with
+    /// receptionMinutes 0 tonight (it consolidates what is there), so that the night's outcome does not depend on how
+    /// fast the machine is.
+    /// </summary>
+    public bool SiegeAfterUploads { get; init; }
 
-    /// <summary>How long a site waits for the answer to its upload (packageWaitMinutes): more than the Siège needs.</summary>
-    public TimeSpan PackageWait { get; init; } = TimeSpan.FromSeconds(120);
+    /// <summary>
+    /// The Siège is down: the sites run in the test's process, one after another, each waiting this long for an answer
+    /// that does not come (a configuration's wait is a minute at least). Null: each site runs its scheduled process.
+    /// </summary>
+    public TimeSpan? SitesInProcessWaiting { get; init; }
 
-    /// <summary>Runs the Siège's night instead of NodeRunner.SyncAsync in this process (a child hzsync, a crash...).</summary>
+    /// <summary>Runs the Siège's night instead of its scheduled process (a crash...).</summary>
     public Func<ChainNode, Task<SyncReport?>>? Siege { get; init; }
 }
 
@@ -31,8 +43,8 @@ public sealed record NightPlan
 /// (<see cref="CustomerSchema"/>) and years of data of its own, set up as README says: a group key made by
 /// <c>hzsync key new</c>, one heitzsync.json per node, the database password stored as a secret, <c>init</c> on every
 /// node (the Siège first). The Siège and three sites use the Firebird server (their tills sell while the nights run);
-/// the last site uses an embedded file (a full package restores only a file). Every business transaction goes into
-/// the <see cref="Ledger"/>.
+/// the last site uses an embedded file (a full package restores only a file). Every business transaction goes into the
+/// <see cref="Ledger"/>.
 /// </summary>
 public sealed class ChainWorld : IDisposable
 {
@@ -206,9 +218,17 @@ public sealed class ChainWorld : IDisposable
                 var config = node.Config;
                 var scheduled = SchedulePlanner.Plan(config, ScheduledCommand.Hzsync("hzsync", Array.Empty<string>(), node.ConfigPath));
                 await Task.Delay(TimeSpan.FromMilliseconds(scheduled.OffsetMinutes * MillisecondsPerScheduledMinute));
-                var report = node.IsSiege && plan.Siege is not null
-                    ? await plan.Siege(node)
-                    : await NodeRunner.SyncAsync(config, plan.Reception, plan.PackageWait, null, CancellationToken.None);
+                SyncReport? report;
+                if (node.IsSiege && plan.Siege is not null) report = await plan.Siege(node);
+                else if (node.IsSiege && plan.SiegeAfterUploads)
+                {
+                    await UploadsOfTonightAsync(Sites.Where(s => !plan.Absent.Contains(s.Code)));
+                    node.WriteConfig(KeyRangeSize, receptionMinutes: 0);
+                    report = await ScheduledProcessAsync(node, scheduled);
+                    node.WriteConfig(KeyRangeSize);
+                }
+                else if (!node.IsSiege && plan.SitesInProcessWaiting is { } wait) report = await InProcessAsync(config, wait);
+                else report = await ScheduledProcessAsync(node, scheduled);
                 return (node.Code, report);
             })).ToList();
             var reports = await Task.WhenAll(runs);
@@ -217,6 +237,56 @@ public sealed class ChainWorld : IDisposable
         finally
         {
             await StopTillsAsync();
+        }
+    }
+
+    private readonly SemaphoreSlim _inProcess = new(1, 1);
+
+    /// <summary>
+    /// A site's night in the test's own process, one at a time: each night verifies its safety backup by restoring it
+    /// into a temporary embedded database, and two at once in one process could reuse each other's freed inode under the
+    /// Firebird lock folder they share (see <see cref="ChainNode.ProcessEnvironment"/>).
+    /// </summary>
+    private async Task<SyncReport> InProcessAsync(HzSyncConfig config, TimeSpan packageWait)
+    {
+        await _inProcess.WaitAsync();
+        try
+        {
+            return await NodeRunner.SyncAsync(config, TimeSpan.Zero, packageWait, null, CancellationToken.None);
+        }
+        finally
+        {
+            _inProcess.Release();
+        }
+    }
+
+    /// <summary>
+    /// A node's night as its scheduled task runs it: the scheduled command (hzsync sync --config ...) in a process of its
+    /// own with a Firebird lock folder of its own, as on its own machine (an embedded database's gbak, a separate
+    /// process, also needs the file closed by every other engine). Its waits are the configuration's.
+    /// </summary>
+    private static async Task<SyncReport> ScheduledProcessAsync(ChainNode node, SchedulePlan scheduled)
+    {
+        using var process = HzsyncProcess.Start(scheduled.Arguments, node.ProcessEnvironment);
+        var exit = await HzsyncProcess.FinishAsync(process, "sync", TimeSpan.FromMinutes(5));
+        var report = node.Reports(1).Single();
+        Assert.True(report.Operation == "Sync" && exit.ExitCode == (report.State switch { ReportState.OK => 0, ReportState.Partial => 1, _ => 2 }), $"{node}: {exit}; {Why(report)}");
+        return report;
+    }
+
+    /// <summary>Waits until each of <paramref name="sites"/> has a package in its up/ folder (the Siège removes what it
+    /// consolidated, so one there is tonight's).</summary>
+    private async Task UploadsOfTonightAsync(IEnumerable<ChainNode> sites)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        foreach (var site in sites)
+        {
+            var up = Path.Combine(DropFolder, site.Code, "up");
+            while (!Directory.Exists(up) || !Directory.GetFiles(up).Any(f => f.EndsWith(PackageNames.Extension, StringComparison.Ordinal)))
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"{site} uploaded nothing within 120 s");
+                await Task.Delay(150);
+            }
         }
     }
 
