@@ -123,6 +123,11 @@ internal static class NodeCommands
                 ConsoleOutput.Error(refused.Message);
                 return ExitCodes.Failed;
             }
+            catch (ReportNotWrittenException ex)
+            {
+                ConsoleOutput.Error(ex.Message);
+                return ExitCodes.Failed;
+            }
             ConsoleOutput.EndProgress();
             if (parse.GetValue(JsonOption)) ConsoleOutput.WriteJson(report);
             else
@@ -366,7 +371,15 @@ internal static class NodeCommands
         create.SetAction((ParseResult parse) =>
         {
             using var key = SyncKey.Generate();
-            key.Save(parse.GetValue(path)!, parse.GetValue(force));
+            try
+            {
+                key.Save(parse.GetValue(path)!, parse.GetValue(force));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+            {
+                ConsoleOutput.Error(ex.Message);
+                return ExitCodes.Failed;
+            }
             Console.WriteLine($"Group key {key.KeyId} written to {parse.GetValue(path)}: copy this file to every node.");
             return ExitCodes.Ok;
         });

@@ -58,7 +58,7 @@ public sealed class FbBackupService
     {
         if (!File.Exists(backupFile)) throw new FileNotFoundException($"Backup {backupFile} does not exist.", backupFile);
         var folder = Path.Combine(Path.GetTempPath(), "hz-verify-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(folder);
+        CreatePrivateFolder(folder);
         var settings = new FbConnectionSettings { Database = Path.Combine(folder, "verify.fdb") };
         try
         {
@@ -172,6 +172,16 @@ public sealed class FbBackupService
             throw Failure(credentials, operation, process.ExitCode, lines, output?.Path);
         }
     }
+
+    /// <summary>The verification restores the whole database: into a folder only this account can enter (0700 on Unix,
+    /// made so by mkdir itself), since the system's temporary folder is open to every account.</summary>
+    private static void CreatePrivateFolder(string folder)
+    {
+        if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows) || mkdir(folder, 0x1C0) != 0) Directory.CreateDirectory(folder);
+    }
+
+    [DllImport("libc", SetLastError = true, CharSet = CharSet.Ansi, BestFitMapping = false, ThrowOnUnmappableChar = true)]
+    private static extern int mkdir(string path, uint mode);
 
     /// <summary>One sentence that names the cause gbak gave (its last lines kept apart, for the report).</summary>
     private static GbakException Failure(FbConnectionSettings database, string operation, int exitCode, IReadOnlyList<string> lines, string? written)

@@ -12,6 +12,7 @@ internal static class CliNode
     {
         var folder = Path.Combine(root, "LYON01");
         Directory.CreateDirectory(folder);
+        Directory.CreateDirectory(Path.Combine(root, "drop"));   // the Siège's drop: a site never creates it
         var config = new HzSyncConfig
         {
             Role = NodeRole.Site,

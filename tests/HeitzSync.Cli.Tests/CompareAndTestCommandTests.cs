@@ -144,7 +144,7 @@ public class CompareAndTestCommandTests : IDisposable
         var json = Hzsync.Run("test", "--config", config.ConfigPath!, "--json");
         Assert.True(json.ExitCode == 2, json.ToString());
         var checks = JsonDocument.Parse(json.Stdout).RootElement.EnumerateArray().ToList();
-        Assert.Equal(new[] { "GroupKey", "Database", "Login", "SiteFolder", "WriteRight", "ClockSkew" }, checks.Select(c => c.GetProperty("check").GetString()));
+        Assert.Equal(new[] { "GroupKey", "Database", "Login", "SiteFolder", "WriteRight", "ClockSkew", "Permissions" }, checks.Select(c => c.GetProperty("check").GetString()));
         Assert.All(checks, c => Assert.Equal("LYON01", c.GetProperty("node").GetString()));
 
         File.Delete(config.Resolve(config.KeyFile));

@@ -152,6 +152,34 @@ Describe 'The scheduled scripts' {
         Compare-HzTestDatabase $siege $lyon | Should -BeNullOrEmpty
     }
 
+    It 'stop on SIGTERM as Stop-HzSync does: report Stopped, one STOPPED line, exit 2' -Skip:($IsWindows -or $PSVersionTable.PSEdition -ne 'Core') {
+        $root = New-HzTestGroup (Join-Path $TestDrive 'term')
+        $siege = New-HzTestNode -Root $root -Code SIEGE -Number 1 -Role Siege
+        $lyon = New-HzTestNode -Root $root -Code LYON01 -Number 2 -PackageWaitMinutes 5
+        foreach ($node in $siege, $lyon) { (Initialize-HzSite -ConfigPath $node).State | Should -Be 'OK' }
+
+        # The site's night sends, then waits for the Siège's package (no consolidation tonight): systemctl stop comes then.
+        $start = [System.Diagnostics.ProcessStartInfo]::new((Get-Process -Id $PID).Path)
+        foreach ($argument in '-NoProfile', '-NonInteractive', '-File', (Join-Path $scripts 'Invoke-HzSiteNight.ps1'), '-ConfigPath', $lyon) { $start.ArgumentList.Add($argument) }
+        $start.RedirectStandardOutput = $true
+        $start.UseShellExecute = $false
+        $night = [System.Diagnostics.Process]::Start($start)
+        $output = $night.StandardOutput.ReadToEndAsync()
+        $up = Join-HzPath $root 'drop/LYON01/up'
+        $deadline = (Get-Date).AddMinutes(2)
+        while (-not (Test-Path -LiteralPath $up) -or -not (Get-ChildItem -LiteralPath $up -Filter '*.hzp')) {
+            if ((Get-Date) -gt $deadline -or $night.HasExited) { throw "the site's night never sent: $($output.Result)" }
+            Start-Sleep -Milliseconds 200
+        }
+        & kill -s TERM $night.Id
+        $night.WaitForExit(120000) | Should -BeTrue
+        $lines = @($output.Result -split "`n" | Where-Object { $_.Trim() })
+        $night.ExitCode | Should -Be 2 -Because ($lines -join "`n")
+        $lines[-1] | Should -Match '^HeitzSync SITE LYON01 STOPPED: .*\(report \S+-LYON01-Sync\) - stopped by SIGTERM'
+        $id = [regex]::Match($lines[-1], '\(report (\S+)\)').Groups[1].Value
+        (Get-HzSyncReport -ConfigPath $lyon -Id $id).State | Should -Be 'Stopped'
+    }
+
     It 'exit 2 with one FAILED line for a configuration that cannot be loaded, or one of the other role' {
         $missing = Invoke-HzScheduledScript 'Invoke-HzSiteNight.ps1' (Join-Path $TestDrive 'none/heitzsync.json')
         $missing.ExitCode | Should -Be 2

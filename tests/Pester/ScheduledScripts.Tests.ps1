@@ -83,6 +83,7 @@ Describe 'A registered night after an upgrade' {
         $log = Join-HzPath $root 'LYON01/reports/night.log'
         # Installing the task (not -Path) makes the log's folder; any run makes it too. Here, as a first run would:
         New-Item -ItemType Directory -Path (Split-Path $log) -Force | Out-Null
+        & chmod 700 (Split-Path $log)   # the reports folder as a run (or the installer) makes it: no LoosePermissions warning
         $line | Should -BeLike "* >> *$log* 2>&1"   # quoted for sh when it needs it
         # What cron hands to /bin/sh: the line after the five time fields and the user, '\%' back to '%'.
         $command = ($line -replace '^(\S+\s+){6}', '').Replace('\%', '%')

@@ -17,7 +17,7 @@ Describe 'Test-HzSiege' {
     It 'passes every check of a healthy site, one HzCheckResult each, and leaves no probe file in the drop' {
         $checks = Test-HzSiege -ConfigPath $lyon
         $checks | Should -BeOfType ([HeitzSync.PowerShell.HzCheckResult])
-        ($checks | ForEach-Object Check) | Should -Be @('GroupKey', 'Database', 'Login', 'SiteFolder', 'WriteRight', 'ClockSkew', 'ModuleVersion', 'Schema', 'KeyRange')
+        ($checks | ForEach-Object Check) | Should -Be @('GroupKey', 'Database', 'Login', 'SiteFolder', 'WriteRight', 'ClockSkew', 'ModuleVersion', 'Schema', 'KeyRange', 'KeyMatch', 'Permissions')
         foreach ($check in $checks) {
             $check.Status | Should -Be 'Passed' -Because "$($check.Check): $($check.Detail)"
             $check.Fix | Should -BeNullOrEmpty

@@ -42,7 +42,8 @@ public sealed class SafetyBackup
 
         try
         {
-            Directory.CreateDirectory(folder);
+            // Backups hold the members' names and e-mails: the folder HeitzSync makes is its account's alone (0700 on Unix).
+            Secrets.UnixPermissions.CreatePrivateFolder(folder);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -56,7 +57,11 @@ public sealed class SafetyBackup
         var step = BackupStep.Write;
         try
         {
+            // gbak writes into a file made here, owner-only while still empty, so no backup is ever readable by others
+            // (a file gbak created would take the umask's mode, 0644 as a rule). Where it cannot be made, gbak says why.
+            var ownerOnly = CreateOwnerOnly(temporary);
             await _gbak.BackupAsync(database, temporary, Forward(progress, BackupPhase.Backup), cancellationToken).ConfigureAwait(false);
+            if (!ownerOnly) Secrets.UnixPermissions.Restrict(temporary, Secrets.UnixPermissions.OwnerReadWrite);
             FaultPoints.Hit("backup.during");
             AfterBackupWritten?.Invoke(temporary);
             cancellationToken.ThrowIfCancellationRequested();
@@ -79,6 +84,23 @@ public sealed class SafetyBackup
         var size = new FileInfo(final).Length;
         var deleted = Rotate(folder, name, keep, final, notes, progress);
         return new BackupResult(final, size, watch.Elapsed, Verified: true, deleted) { Notes = notes };
+    }
+
+    /// <summary>Makes <paramref name="path"/> empty and owner-only (0600); false when it cannot be made (gbak then tries,
+    /// and says why it cannot).</summary>
+    private static bool CreateOwnerOnly(string path)
+    {
+        try
+        {
+            using (new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None)) { }
+            Secrets.UnixPermissions.Restrict(path, Secrets.UnixPermissions.OwnerReadWrite);
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            DeleteQuietly(path);
+            return false;
+        }
     }
 
     /// <summary>This database's safety backups in <paramref name="folder"/>, newest first (by the time in their names).</summary>

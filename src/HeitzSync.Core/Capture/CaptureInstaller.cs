@@ -191,7 +191,7 @@ public sealed class CaptureInstaller
         foreach (var name in ids.Keys)
         {
             var table = connection.Schema.GetTable(transaction, name)
-                ?? throw new CaptureSetupException($"Synchronised table {name} no longer exists in {connection.Settings}: run Initialize-HzSite to update the capture.");
+                ?? throw new CaptureSetupException($"Synchronised table {name} no longer exists in {connection.Settings}: run {FrontCommands.Initialize} to update the capture.");
             tables.Add(table);
         }
         return SyncSchema.Describe(tables, ids, ReadDeclarations(connection, transaction));

@@ -21,20 +21,20 @@ public sealed record NodeIdentity(
         if (!CaptureInstaller.IsInstalled(connection, transaction))
         {
             throw new CaptureSetupException(
-                $"HeitzSync is not installed in {connection.Settings}: run Initialize-HzSite (or 'hzsync init') on this database first.");
+                $"HeitzSync is not installed in {connection.Settings}: run {FrontCommands.Initialize} on this database first.");
         }
         using var command = connection.Prepare(transaction,
             "SELECT SITE_CODE, SITE_NUMBER, IS_SIEGE, KEY_LOW, KEY_HIGH, ACKED_SEQ, ACKED_TX, APPLIED_SEQ, APPLIED_TX, APPLIED_CYCLE, CAPTURE_VERSION FROM HZ$NODE WHERE ID = 1");
         using var reader = command.ExecuteReader();
         if (!reader.Read())
         {
-            throw new CaptureSetupException($"HZ$NODE in {connection.Settings} has no identity row: run Initialize-HzSite again.");
+            throw new CaptureSetupException($"HZ$NODE in {connection.Settings} has no identity row: run {FrontCommands.Initialize} again.");
         }
         var version = reader.GetInt32(10);
         if (version != CaptureObjects.Version)
         {
             throw new CaptureSetupException(
-                $"{connection.Settings} was initialised by a HeitzSync with capture version {version}; this one uses {CaptureObjects.Version}. Run Initialize-HzSite with this version.");
+                $"{connection.Settings} was initialised by a HeitzSync with capture version {version}; this one uses {CaptureObjects.Version}. Run {FrontCommands.Initialize} with this version.");
         }
         var identity = new NodeIdentity(
             SiteCode.Parse(reader.GetString(0).Trim()),

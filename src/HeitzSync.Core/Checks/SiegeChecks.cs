@@ -46,7 +46,7 @@ public static class SiegeChecks
         }
         catch (Exception ex) when (ex is IOException or FormatException or UnauthorizedAccessException)
         {
-            Add("GroupKey", CheckStatus.Failed, ex.Message, "Copy the group key file made by New-HzSyncKey at the Siège to keyFile.");
+            Add("GroupKey", CheckStatus.Failed, ex.Message, $"Copy the group key file made by {FrontCommands.NewKey} at the Siège to keyFile.");
         }
         finally
         {
@@ -67,7 +67,7 @@ public static class SiegeChecks
             if (identity.Site.Value != config.Site.Code || identity.SiteNumber != config.Site.Number)
             {
                 Add("Database", CheckStatus.Failed, $"the database is initialised as {identity.Site} number {identity.SiteNumber}, the configuration says {config.Site.Code} number {config.Site.Number}",
-                    "Run Initialize-HzSite with this configuration (or fix site.code/site.number).");
+                    $"Run {FrontCommands.Initialize} with this configuration (or fix site.code/site.number).");
             }
             else
             {
@@ -77,7 +77,7 @@ public static class SiegeChecks
         }
         catch (Exception ex) when (ex is FbException or CaptureSetupException or InvalidOperationException)
         {
-            Add("Database", CheckStatus.Failed, ex.Message, "Check database.path (and server, user, passwordSecret), then run Initialize-HzSite.");
+            Add("Database", CheckStatus.Failed, ex.Message, $"Check database.path (and server, user, passwordSecret), then run {FrontCommands.Initialize}.");
         }
 
         if (config.Drop.Kind == DropKind.Ftp)
@@ -92,6 +92,9 @@ public static class SiegeChecks
             progress?.Report(new SyncProgress("Test", "Registered sites", 90));
             CheckRegistry(config, registry, identity, await ReadRegistrationsAsync(config, cancellationToken).ConfigureAwait(false), Add);
         }
+        var loose = NodePermissions.Find(config);
+        foreach (var item in loose) Add("Permissions", CheckStatus.Warning, item.ToString(), item.Fix);
+        if (loose.Count == 0) Add("Permissions", CheckStatus.Passed, NodePermissions.AllClosed(config));
         progress?.Report(new SyncProgress("Test", "Done", 100));
         return results;
     }
@@ -144,7 +147,7 @@ public static class SiegeChecks
                 var (check, fix) = ex.Kind switch
                 {
                     DropTransportErrorKind.CertificateRejected => ("Tls", "Pin the Siège's certificate: drop.certificateThumbprint."),
-                    DropTransportErrorKind.LoginFailed => ("Login", "Check drop.user and the stored password (Set-HzSyncCredential)."),
+                    DropTransportErrorKind.LoginFailed => ("Login", $"Check drop.user and the stored password ({FrontCommands.StoreSecret(config.Drop.PasswordSecret ?? "ftp")})."),
                     _ => ("Login", "Check that the Siège's drop is reachable."),
                 };
                 if (ex.Kind == DropTransportErrorKind.LoginFailed) AddTls(config, add);   // the login is refused inside the TLS session
@@ -202,7 +205,7 @@ public static class SiegeChecks
             {
                 add("Schema", siege.SchemaFingerprint == localFingerprint ? CheckStatus.Passed : CheckStatus.Failed,
                     siege.SchemaFingerprint == localFingerprint ? "the synchronised schema matches the Siège's" : $"the synchronised schema differs from the Siège's ({localFingerprint.Substring(0, 12)} here, {siege.SchemaFingerprint.Substring(0, Math.Min(12, siege.SchemaFingerprint.Length))} there)",
-                    siege.SchemaFingerprint == localFingerprint ? null : "Bring this database to the Siège's schema (same business-software version), then run Initialize-HzSite.");
+                    siege.SchemaFingerprint == localFingerprint ? null : $"Bring this database to the Siège's schema (same business-software version), then run {FrontCommands.Initialize}.");
             }
             var mine = config.KeyRange;
             var others = siege.Sites.Where(s => s.Code != config.Site.Code).Select(s => (Code: s.Code, Number: s.Number, Range: new KeyRange(s.KeyLow, s.KeyHigh)))
@@ -210,7 +213,14 @@ public static class SiegeChecks
             var overlap = others.FirstOrDefault(o => o.Number == config.Site.Number || o.Range.Overlaps(mine));
             add("KeyRange", overlap.Code is null ? CheckStatus.Passed : CheckStatus.Failed,
                 overlap.Code is null ? $"keys {mine} overlap no other node's" : $"keys {mine} (number {config.Site.Number}) overlap {overlap.Code}'s {overlap.Range} (number {overlap.Number})",
-                overlap.Code is null ? null : "Give this site its own site.number (no two nodes may share a range), then run Initialize-HzSite.");
+                overlap.Code is null ? null : $"Give this site its own site.number (no two nodes may share a range), then run {FrontCommands.Initialize}.");
+            // The group key: siege.json is signed with the Siège's, so a wrong key is found here, not by a quarantined package.
+            var keyProblem = siege.Mac is null ? null : DropProof.Problem(siege, context.Key);
+            add("KeyMatch", siege.Mac is null ? CheckStatus.Warning : keyProblem is null ? CheckStatus.Passed : CheckStatus.Failed,
+                siege.Mac is null ? "siege.json is not signed yet (written by an older Siège): the group keys cannot be compared"
+                    : keyProblem ?? $"siege.json is signed with group key {context.Key.KeyId}, the one this node holds",
+                siege.Mac is null ? "Run a consolidation at the Siège with this version: it signs siege.json."
+                    : keyProblem is null ? null : "Copy the Siège's group key file to this node's keyFile (every node holds the same key).");
         }
     }
 
@@ -358,7 +368,7 @@ public static class SiegeChecks
             var site = registry.FirstOrDefault(r => r.Site == code);
             if (site is null)
             {
-                add($"Site {code}", CheckStatus.Warning, $"{code} has never delivered a package", "Check that site's Test-HzSiege and its scheduled task.");
+                add($"Site {code}", CheckStatus.Warning, $"{code} has never delivered a package", $"Check that site's {FrontCommands.Test} and its scheduled task.");
                 continue;
             }
             var age = site.LastContactUtc is { } contact ? DateTime.UtcNow - contact : (TimeSpan?)null;

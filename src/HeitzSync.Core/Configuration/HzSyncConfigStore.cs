@@ -55,7 +55,7 @@ public static class HzSyncConfigStore
         var full = Path.GetFullPath(path);
         if (!File.Exists(full))
         {
-            throw new HzConfigException(full, new[] { "the file does not exist: create it with New-HzSyncConfig, or give the path of an existing configuration" });
+            throw new HzConfigException(full, new[] { $"the file does not exist: create it with {FrontCommands.NewConfig}, or give the path of an existing configuration" });
         }
         var bytes = WithoutByteOrderMark(File.ReadAllBytes(full));
         var unknown = new List<string>();
@@ -74,7 +74,7 @@ public static class HzSyncConfigStore
         }
         catch (JsonException ex)
         {
-            throw new HzConfigException(full, new[] { Describe(ex) });
+            throw new HzConfigException(full, new[] { Describe(ex, fromFile: true, bytes) });
         }
         if (config is null) throw new HzConfigException(full, new[] { "the file holds null instead of a configuration object" });
         unknownProperties = unknown;
@@ -200,7 +200,7 @@ public static class HzSyncConfigStore
                 if (string.IsNullOrWhiteSpace(database.Server))
                     problems.Add("database.server is empty: give the Firebird server's host, or null for embedded access to a local file");
                 if (string.IsNullOrWhiteSpace(database.PasswordSecret))
-                    problems.Add("database.passwordSecret is required when database.server is set (store the password with Set-HzSyncCredential -For Database)");
+                    problems.Add($"database.passwordSecret is required when database.server is set (store the password with {FrontCommands.StoreLogin("Database", "database.passwordSecret")})");
                 if (string.IsNullOrWhiteSpace(database.User))
                     problems.Add("database.user is required when database.server is set (usually SYSDBA)");
             }
@@ -223,7 +223,7 @@ public static class HzSyncConfigStore
                 case DropKind.Ftp:
                     if (string.IsNullOrWhiteSpace(drop.Host)) problems.Add("drop.host is required when drop.kind is Ftp (the Siège's FTP server)");
                     if (string.IsNullOrWhiteSpace(drop.User)) problems.Add("drop.user is required when drop.kind is Ftp (this site's FTP account)");
-                    if (string.IsNullOrWhiteSpace(drop.PasswordSecret)) problems.Add("drop.passwordSecret is required when drop.kind is Ftp (store the FTP password with Set-HzSyncCredential -For Ftp)");
+                    if (string.IsNullOrWhiteSpace(drop.PasswordSecret)) problems.Add($"drop.passwordSecret is required when drop.kind is Ftp (store the FTP password with {FrontCommands.StoreLogin("Ftp", "drop.passwordSecret")})");
                     if (drop.Security is not ("ExplicitTls" or "None")) problems.Add($"drop.security '{drop.Security}' must be ExplicitTls (FTPS, the default) or None (plain FTP)");
                     if (drop.CertificateThumbprint is { } thumbprint && !IsThumbprint(thumbprint))
                         problems.Add($"drop.certificateThumbprint '{thumbprint}' must be the SHA-256 (64 hex digits) or SHA-1 (40 hex digits) thumbprint of the Siège's certificate, or null");
@@ -241,7 +241,7 @@ public static class HzSyncConfigStore
                 problems.Add("drop.scope must be Drop at the Siège (it works on the whole drop); Site is for a site whose FTP account sees only its own folder");
         }
 
-        if (string.IsNullOrWhiteSpace(config.KeyFile)) problems.Add("keyFile is required (the group key file made by New-HzSyncKey, the same on every node)");
+        if (string.IsNullOrWhiteSpace(config.KeyFile)) problems.Add($"keyFile is required (the group key file made by {FrontCommands.NewKey}, the same on every node)");
         if (string.IsNullOrWhiteSpace(config.WorkFolder)) problems.Add("workFolder is required (a local folder for packages and locks, e.g. \"work\")");
 
         var tables = config.Tables;
@@ -334,7 +334,7 @@ public static class HzSyncConfigStore
                 problems.Add($"mail.to entry '{address}' is not an email address");
         }
         if (!string.IsNullOrWhiteSpace(mail.User) && string.IsNullOrWhiteSpace(mail.PasswordSecret))
-            problems.Add("mail.passwordSecret is required when mail.user is set (store the SMTP password with Set-HzSyncCredential -For Smtp)");
+            problems.Add($"mail.passwordSecret is required when mail.user is set (store the SMTP password with {FrontCommands.StoreLogin("Smtp", "mail.passwordSecret")})");
         if (string.IsNullOrWhiteSpace(mail.User) && !string.IsNullOrWhiteSpace(mail.PasswordSecret))
             problems.Add("mail.user is required when mail.passwordSecret is set (the SMTP login)");
         CheckSecretName(problems, "mail.passwordSecret", mail.PasswordSecret);
@@ -412,11 +412,17 @@ public static class HzSyncConfigStore
     /// from the file. Malformed JSON is caught by the document parse (no property path); a value of the wrong type by
     /// the deserializer (with the property's path).
     /// </summary>
-    private static string Describe(JsonException ex, bool fromFile = true)
+    private static string Describe(JsonException ex, bool fromFile = true, byte[]? file = null)
     {
         var where = fromFile && ex.LineNumber is { } line ? $" (line {line + 1}, position {(ex.BytePositionInLine ?? 0) + 1})" : "";
         if (ex.Path is { Length: > 1 } jsonPath && ConfigSchema.AtJsonPath(jsonPath) is { } property)
         {
+            // A whole number too large for the setting is a number all the same: say it is out of range, and the range.
+            if (property.Kind == ConfigValueKind.WholeNumber && file is not null && IntegerAt(file, jsonPath) is { } number)
+            {
+                var (low, high) = RangeOf(property);
+                return $"{ConfigSchema.FromJsonPath(jsonPath)} {number} is out of range: it must be a whole number from {low} to {high}{where}";
+            }
             return $"{ConfigSchema.FromJsonPath(jsonPath)} must be {ElementExpected(property, jsonPath)}{where}";
         }
         // System.Text.Json's first sentence says what it found ("'}' is an invalid start of a value").
@@ -424,6 +430,41 @@ public static class HzSyncConfigStore
         return fromFile && ex.LineNumber is not null
             ? $"invalid JSON at line {ex.LineNumber + 1}, position {(ex.BytePositionInLine ?? 0) + 1}: {first}"
             : $"invalid JSON: {first}";
+    }
+
+    /// <summary>The range a whole-number setting accepts: the validated range where there is one, else its type's.</summary>
+    private static (long Low, long High) RangeOf(ConfigProperty property) => property.Path switch
+    {
+        "site.number" => (1, 999),
+        "database.port" or "drop.port" or "mail.port" => (1, 65535),
+        "drop.timeoutSeconds" => (1, 3600),
+        "drop.retries" => (0, 100),
+        _ when property.Type == typeof(int) || property.Type == typeof(int?) => (int.MinValue, int.MaxValue),
+        _ => (long.MinValue, long.MaxValue),
+    };
+
+    /// <summary>The integer written at <paramref name="jsonPath"/> (<c>$.site.number</c>) in the file, or null when it holds
+    /// something else (text, a fraction) or cannot be found.</summary>
+    private static string? IntegerAt(byte[] file, string jsonPath)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(file, DocumentOptions);
+            var element = document.RootElement;
+            foreach (var segment in ConfigSchema.FromJsonPath(jsonPath).Split('.'))
+            {
+                if (element.ValueKind != JsonValueKind.Object) return null;
+                var found = element.EnumerateObject().FirstOrDefault(p => string.Equals(p.Name, segment, StringComparison.OrdinalIgnoreCase));
+                if (found.Value.ValueKind == JsonValueKind.Undefined) return null;
+                element = found.Value;
+            }
+            var text = element.ValueKind == JsonValueKind.Number ? element.GetRawText() : null;
+            return text is not null && text.TrimStart('-').All(char.IsDigit) ? text : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     private static string ElementExpected(ConfigProperty property, string jsonPath) =>
@@ -460,7 +501,13 @@ public static class HzSyncConfigStore
                     node = JsonValue.Create(number);
                     return true;
                 }
-                catch (Exception ex) when (ex is FormatException or OverflowException or InvalidCastException)
+                catch (OverflowException)
+                {
+                    var (low, high) = RangeOf(property);
+                    problem = $"{property.Path}: '{Display(value)}' is out of range: it must be a whole number from {low} to {high}";
+                    return false;
+                }
+                catch (Exception ex) when (ex is FormatException or InvalidCastException)
                 {
                     problem = invalid;
                     return false;

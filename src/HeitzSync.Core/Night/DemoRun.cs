@@ -52,7 +52,8 @@ public static class DemoRun
         if (options.Nights < 1 || options.Nights > 30) throw new ArgumentOutOfRangeException(nameof(options), "--nights must be between 1 and 30.");
         var started = DateTimeOffset.UtcNow;
         var root = Path.GetFullPath(options.WorkFolder);
-        PrepareFolder(root);
+        var codes = new[] { "SIEGE" }.Concat(Enumerable.Range(1, options.Sites).Select(i => $"CLUB{i:00}")).ToList();
+        DemoFolder.Prepare(root, new[] { "drop", "work", "group.key", "group.key.part" }.Concat(codes.Select(c => c + ".fdb")).ToList());
         var dropFolder = Path.Combine(root, "drop");
         Directory.CreateDirectory(dropFolder);
         using var key = SyncKey.Generate();
@@ -163,18 +164,4 @@ public static class DemoRun
     private static FbConnectionSettings Settings(string root, string code) =>
         new() { Database = Path.Combine(root, code + ".fdb"), User = "SYSDBA", Charset = "NONE" };
 
-    /// <summary>The folder must be new, empty, or a previous demo's (recognised by its group.key and drop/).</summary>
-    private static void PrepareFolder(string root)
-    {
-        if (Directory.Exists(root) && Directory.EnumerateFileSystemEntries(root).Any())
-        {
-            var previousDemo = File.Exists(Path.Combine(root, "group.key")) && Directory.Exists(Path.Combine(root, "drop"));
-            if (!previousDemo)
-            {
-                throw new IOException($"{root} is not empty and is not a previous demo's folder: give an empty or new --workdir.");
-            }
-            Directory.Delete(root, recursive: true);
-        }
-        Directory.CreateDirectory(root);
-    }
 }

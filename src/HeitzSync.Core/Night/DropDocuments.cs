@@ -22,6 +22,10 @@ public sealed record AckDocument
     public string? CycleId { get; init; }
     public DateTimeOffset UpdatedUtc { get; init; }
 
+    /// <summary>The group key that signed it, and the signature (<see cref="DropProof"/>).</summary>
+    public string? KeyId { get; init; }
+    public string? Mac { get; init; }
+
     /// <summary>What the Siège acknowledged; <see cref="InvalidDataException"/> for a document of a newer format.</summary>
     [JsonIgnore]
     public Watermark Watermark => FormatVersion is >= 1 and <= CurrentFormat
@@ -42,6 +46,11 @@ public sealed record SiegeDocument
     public string? CurrentCycle { get; init; }
     public DateTimeOffset UpdatedUtc { get; init; }
     public IReadOnlyList<SiegeDocumentSite> Sites { get; init; } = Array.Empty<SiegeDocumentSite>();
+
+    /// <summary>The Siège's group key (its public id) and the document's signature with it (<see cref="DropProof"/>): a
+    /// node that verifies it holds the same key, before any package travels.</summary>
+    public string? KeyId { get; init; }
+    public string? Mac { get; init; }
 
     /// <summary>The site whose folder this copy was written into (<c>&lt;SITE&gt;/siege.json</c>, for an account that sees
     /// only that folder); null for the copy at the drop's root.</summary>

@@ -77,7 +77,8 @@ public sealed class NodeContext : IDisposable
         var database = DatabaseSettings(config);
         IDropTransport drop = config.Drop.Kind switch
         {
-            DropKind.Folder => new FolderDropTransport(config.Resolve(config.Drop.Path)),
+            // Only the Siège makes its drop's root; a site that does not find it is misconfigured (or the share is not mounted).
+            DropKind.Folder => new FolderDropTransport(config.Resolve(config.Drop.Path), mayCreateRoot: config.Role == NodeRole.Siege),
             _ => new FtpDropTransport(new FtpDropSettings
             {
                 Host = config.Drop.Host!,

@@ -175,6 +175,7 @@ public static class NodeRunner
             {
                 var package = await SiteNightOf(context).ExtractAsync(CycleId.Parse(report.CycleId), p, ct).ConfigureAwait(false);
                 report.SiteLines.Add(new SiteReportLine(context.Site.Value, "Extracted", package.PackageName, package.Rows, 0, package.Bytes, null));
+                foreach (var note in package.Notes) report.Errors.Add(new ErrorLine(context.Site.Value, "Extract", "AckIgnored", note));
                 foreach (var table in package.TableCounts) report.TableLines.Add(new TableReportLine(context.Site.Value, table.Key, "Extracted", table.Value, 0, 0));
                 AppendSummary(report, $"extracted {package.Rows} change(s) into {package.PackageName}, waiting in the outgoing folder to be sent");
                 made.Add(new BackupArtefact(BackupKind.Delta, package.LocalPath, package.Bytes, package.Rows, File.GetLastWriteTimeUtc(package.LocalPath)));
@@ -306,9 +307,10 @@ public static class NodeRunner
         {
             report = store.Begin(config.Site.Code, config.Role.ToString(), operation, cycle.Value);
         }
-        catch
+        catch (Exception ex)
         {
             acquired?.Dispose();
+            if (ReportNotWrittenException.IsWriteFailure(ex)) throw new ReportNotWrittenException(store.Folder, ex, null);
             throw;
         }
         var stop = new StopRequest(work);
@@ -328,15 +330,27 @@ public static class NodeRunner
                 report.Errors.Add(new ErrorLine(null, operation, "StaleLockRecovered", $"A previous run did not finish ({previous}); its lock was recovered."));
             }
             StaleParts.CleanNode(config, DateTime.UtcNow);
+            foreach (var loose in Checks.NodePermissions.Find(config)) report.Errors.Add(new ErrorLine(null, operation, "LoosePermissions", loose.ToString()));
             using var context = NodeContext.Create(config);
             if (operation != "Init") EnsureIdentity(context);
-            report.State = await step(context, report, progress, linked.Token).ConfigureAwait(false);
+            try
+            {
+                report.State = await step(context, report, progress, linked.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                // Entries of the drop left alone (links, special files, stray names): said once, never fatal.
+                foreach (var refused in context.Drop.Refused) report.Errors.Add(new ErrorLine(null, "Drop", "DropEntryIgnored", refused));
+            }
         }
-        catch (OperationCanceledException)
+        // A stop (signal, Ctrl+C, stop request, restart hour) may surface as another failure of the step it cut short
+        // (gbak killed by the same Ctrl+C): once the run was asked to stop, it ends Stopped either way.
+        catch (Exception ex) when (ex is OperationCanceledException || (linked.IsCancellationRequested && ex is not OutOfMemoryException))
         {
             report.State = ReportState.Stopped;
-            var why = stop.Reason is { } reason ? "stopped by Stop-HzSync: " + reason
+            var why = stop.Reason is { } reason ? $"stopped by {FrontCommands.Stop}: " + reason
                 : deadline.IsCancellationRequested ? $"stopped at the restart hour {config.Schedule.RestartHour}: the site keeps working on its own data, the next run catches up"
+                : ProcessStop.ReasonFor(cancellationToken) is { } signal ? $"stopped by {signal}: nothing was left half-done, the next run catches up"
                 : "cancelled";
             report.Errors.Add(new ErrorLine(null, operation, "Stopped", why));
             report.Summary = why;
@@ -351,7 +365,14 @@ public static class NodeRunner
         {
             if (locked) stop.Clear();
             report.EndedUtc = DateTime.UtcNow;
+        }
+        try
+        {
             store.Save(report);
+        }
+        catch (Exception ex) when (ReportNotWrittenException.IsWriteFailure(ex))
+        {
+            throw new ReportNotWrittenException(store.Folder, ex, report);
         }
         await NotifyAsync(config, report).ConfigureAwait(false);
         return report;
@@ -364,6 +385,8 @@ public static class NodeRunner
         failure = null;
         try
         {
+            // Work files hold members' data: the folder is the owner's alone from its creation (0700 on Unix).
+            Secrets.UnixPermissions.CreatePrivateFolder(work);
             return RunLock.Acquire(work, operation);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -387,7 +410,14 @@ public static class NodeRunner
         catch (Exception ex) when (ex is System.Net.Mail.SmtpException or InvalidOperationException or IOException or OperationCanceledException)
         {
             report.Errors.Add(new ErrorLine(null, "Notify", "MailNotSent", $"The email to {string.Join(", ", mail.To)} via {mail.SmtpHost}:{mail.Port} could not be sent: {ex.Message}"));
-            NodeContext.ReportsFor(config).Save(report);
+            try
+            {
+                NodeContext.ReportsFor(config).Save(report);
+            }
+            catch (Exception saveFailure) when (ReportNotWrittenException.IsWriteFailure(saveFailure))
+            {
+                // The run's own report is written; only this note about the mail is lost.
+            }
         }
     }
 
@@ -412,7 +442,16 @@ public static class NodeRunner
         IdentityMismatchException => "IdentityMismatch",
         SiteRegistrationException => "RegistrationRefused",
         Packaging.PackageRejectedException => "PackageRejected",
-        Transport.DropTransportException => "DropUnreachable",
+        GroupKeyMismatchException => "KeyMismatch",
+        Transport.DropTransportException drop => drop.Kind switch
+        {
+            Transport.DropTransportErrorKind.NoSpace => "DiskFull",
+            Transport.DropTransportErrorKind.PermissionDenied => "DropNoRight",
+            Transport.DropTransportErrorKind.NotFound => "DropNotFound",
+            Transport.DropTransportErrorKind.Refused => "DropEntryRefused",
+            Transport.DropTransportErrorKind.IntegrityMismatch => "TransferDamaged",
+            _ => "DropUnreachable",
+        },
         FbException => "DatabaseError",
         _ => ex.GetType().Name.Replace("Exception", ""),
     };
@@ -481,6 +520,8 @@ public static class NodeRunner
     {
         RequireSite(context.Config, "A delta package");
         var site = SiteNightOf(context);
+        // The group key first: a node holding another key is found before anything travels (siege.json is signed).
+        await site.CheckGroupKeyAsync(cancellationToken).ConfigureAwait(false);
         if (!await SiteRegistrations.ExistsAsync(context.Drop, context.Site, cancellationToken).ConfigureAwait(false))
         {
             await SiteRegistrations.WriteAsync(context.Drop, context.Config, cancellationToken).ConfigureAwait(false);
@@ -501,6 +542,7 @@ public static class NodeRunner
         }
         var resumed = package is not null;
         package ??= await site.ExtractAsync(cycle, progress, cancellationToken).ConfigureAwait(false);
+        foreach (var note in package.Notes) report.Errors.Add(new ErrorLine(context.Site.Value, "Extract", "AckIgnored", note));
         await Upload(context, report, site, package, progress, cancellationToken).ConfigureAwait(false);
         var superseded = pending.Select(Path.GetFileName).Where(name => name != package.PackageName).ToList();
         foreach (var name in superseded) await site.ForgetFragmentAsync(name!, cancellationToken).ConfigureAwait(false);
@@ -525,6 +567,7 @@ public static class NodeRunner
         SendResult? answering = null)
     {
         var site = SiteNightOf(context);
+        await site.CheckGroupKeyAsync(cancellationToken).ConfigureAwait(false);
         var received = await site.ReceiveAsync(DateTimeOffset.UtcNow + wait, TimeSpan.FromSeconds(context.Config.Schedule.PollSeconds), progress, cancellationToken, answering).ConfigureAwait(false);
         foreach (var refused in received.Refused) report.Errors.Add(new ErrorLine(context.Site.Value, "Receive", "PackageSetAside", refused));
         if (received.OutageNote is { } outage) AppendSummary(report, outage);
@@ -566,9 +609,18 @@ public static class NodeRunner
         var siege = SiegeNightOf(context);
         var refusedRegistrations = await RegisterSitesAsync(context, report, cancellationToken).ConfigureAwait(false);
         var known = KnownSites(context);
+        NoteLinkedSiteFolders(context, report);
         var expected = config.Schedule.ExpectedSites ?? known.Count;
         report.SitesExpected = expected;
-        var run = await siege.ConsolidateAsync(known, expected, DateTimeOffset.UtcNow + reception, TimeSpan.FromSeconds(config.Schedule.PollSeconds), progress, cancellationToken).ConfigureAwait(false);
+        ConsolidationRun run;
+        try
+        {
+            run = await siege.ConsolidateAsync(known, expected, DateTimeOffset.UtcNow + reception, TimeSpan.FromSeconds(config.Schedule.PollSeconds), progress, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var ignored in siege.Ignored) report.Errors.Add(new ErrorLine(null, "Consolidate", "DropEntryIgnored", ignored));
+        }
         report.SitesDelivered = run.SitesDelivered.Count;
         foreach (var delivery in run.Deliveries)
         {
@@ -589,7 +641,10 @@ public static class NodeRunner
         NodeContext.ReportsFor(config).Save(report);
         // Always published, deliveries or not: the master may hold what a crashed run consolidated and did not publish,
         // or what the Siège itself changed, and each new package holds everything the older ones did.
+        var before = siege.Ignored.Count;
         var publications = await siege.PublishAsync(cycle, progress, cancellationToken).ConfigureAwait(false);
+        var unpublished = siege.Ignored.Skip(before).ToList();
+        foreach (var ignored in unpublished) report.Errors.Add(new ErrorLine(null, "Publish", "DropEntryIgnored", ignored));
         report.RowsSent = publications.Sum(p => p.Rows);
         report.BytesSent = publications.Sum(p => p.Bytes);
         foreach (var kept in publications.Where(p => p.FullWaiting is not null))
@@ -603,7 +658,20 @@ public static class NodeRunner
             ? $"no site delivered tonight within the reception time ({reception.TotalMinutes:0.#} min){late}; {run.RowsApplied} row(s) consolidated; {published}: what the master holds that the sites have not received"
             : $"{run.SitesDelivered.Count} of {expected} site(s) delivered{late}, {run.RowsApplied} row(s) consolidated, {run.Conflicts} conflict(s), {published}";
         foreach (var note in fullWaiting) AppendSummary(report, note);
-        return run.Errors > 0 || refusedRegistrations > 0 || run.SitesDelivered.Count < expected ? ReportState.Partial : ReportState.OK;
+        if (unpublished.Count > 0) AppendSummary(report, $"{unpublished.Count} site(s) got no package: their down/ folder cannot be used (see the report)");
+        return run.Errors > 0 || refusedRegistrations > 0 || run.SitesDelivered.Count < expected || unpublished.Count > 0 ? ReportState.Partial : ReportState.OK;
+    }
+
+    /// <summary>A folder of the drop named like a site that is a link (not a site's folder: it is never followed) is said once.</summary>
+    private static void NoteLinkedSiteFolders(NodeContext context, SyncReport report)
+    {
+        var drop = context.Config.Resolve(context.Config.Drop.Path);
+        if (context.Config.Drop.Kind != DropKind.Folder || !Directory.Exists(drop)) return;
+        foreach (var entry in new DirectoryInfo(drop).EnumerateFileSystemInfos())
+        {
+            if (SiteCode.TryParse(entry.Name, out _) && Transport.LocalEntry.KindOf(entry.FullName) is Transport.EntryKind.Link or Transport.EntryKind.Special)
+                report.Errors.Add(new ErrorLine(null, "Consolidate", "DropEntryIgnored", $"{entry.Name} in the drop {drop} is a link, not a site's folder: it was not followed; remove it (only the Siège makes the sites' folders)."));
+        }
     }
 
     private static SiegeNight SiegeNightOf(NodeContext context) =>
@@ -645,7 +713,9 @@ public static class NodeRunner
     {
         var drop = context.Config.Resolve(context.Config.Drop.Path);
         if (!Directory.Exists(drop)) return Array.Empty<SiteCode>();
-        return Directory.GetDirectories(drop).Select(Path.GetFileName).Where(c => SiteCode.TryParse(c, out _)).Select(c => SiteCode.Parse(c!))
+        // Plain folders only: a link named like a site is no site's folder (NoteLinkedSiteFolders says so once).
+        return Directory.GetDirectories(drop).Where(f => Transport.LocalEntry.KindOf(f) == Transport.EntryKind.Folder)
+            .Select(Path.GetFileName).Where(c => SiteCode.TryParse(c, out _)).Select(c => SiteCode.Parse(c!))
             .Where(s => s != context.Site).ToList();
     }
 

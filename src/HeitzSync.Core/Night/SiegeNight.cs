@@ -12,7 +12,8 @@ public sealed record SiteDelivery(string Site, string PackageName, string State,
     IReadOnlyDictionary<string, AppliedTableCounts> Tables, IReadOnlyList<Conflict> Conflicts, string? Error);
 
 /// <summary>What the Siège's consolidation did. <see cref="SitesDelivered"/> are the sites that delivered tonight's
-/// package; <see cref="LatePackages"/> counts packages left from a night the Siège missed, consolidated all the same.</summary>
+/// package, taken in (a site whose packages were all refused did not deliver); <see cref="LatePackages"/> counts packages
+/// left from a night the Siège missed, consolidated all the same.</summary>
 public sealed record ConsolidationRun(IReadOnlyList<string> SitesDelivered, IReadOnlyList<SiteDelivery> Deliveries, bool ReceptionTimedOut)
 {
     public int LatePackages { get; init; }
@@ -45,6 +46,7 @@ public sealed class SiegeNight
     private readonly string _workFolder;
     private readonly IReadOnlyCollection<string> _siegeWinsTables;
     private readonly IReadOnlyCollection<string> _triggersOff;
+    private readonly List<string> _ignored = new();
 
     public SiegeNight(FbConnectionSettings master, IDropTransport drop, SyncKey key, string workFolder, IReadOnlyCollection<string> siegeWinsTables,
         IReadOnlyCollection<string>? triggersOffDuringApply = null)
@@ -55,6 +57,15 @@ public sealed class SiegeNight
         _key = key;
         _workFolder = workFolder;
         _siegeWinsTables = siegeWinsTables;
+    }
+
+    /// <summary>What this night left alone in the sites' folders (not a package of that site, a link, a special file, a
+    /// site folder that is a link), each once with where and why, for the report. One site's bad entry never stops the others.</summary>
+    public IReadOnlyList<string> Ignored => _ignored.ToList();
+
+    private void Note(string text)
+    {
+        if (!_ignored.Contains(text)) _ignored.Add(text);
     }
 
     /// <summary>The site folders present in the drop: each gets its copy of siege.json, as every registered site does.
@@ -101,7 +112,15 @@ public sealed class SiegeNight
                 {
                     var remote = DropLayout.Up(site).Append(entry.Name);
                     var local = Path.Combine(incoming, entry.Name);
-                    await _drop.DownloadAsync(remote, local, null, cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        await _drop.DownloadAsync(remote, local, null, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (DropTransportException ex) when (ex.Kind == DropTransportErrorKind.Refused)
+                    {
+                        Note(ex.Message);   // replaced by a link or a special file since it was listed
+                        continue;
+                    }
                     try
                     {
                         var reader = PackageReader.Open(local, _key);
@@ -159,7 +178,9 @@ public sealed class SiegeNight
         {
             foreach (var (_, _, _, reader) in opened) reader.Dispose();
         }
-        return new ConsolidationRun(tonight.Select(s => s.Value).ToList(), deliveries, timedOut) { LatePackages = late };
+        // A site delivered when a package of it went in: one whose packages were all refused did not.
+        var delivered = tonight.Where(s => deliveries.Any(d => d.Site == s.Value && d.Error is null)).Select(s => s.Value).ToList();
+        return new ConsolidationRun(delivered, deliveries, timedOut) { LatePackages = late };
     }
 
     /// <summary>Publishes one package per registered site into its down/ folder (replacing older ones) and rewrites siege.json.</summary>
@@ -176,33 +197,45 @@ public sealed class SiegeNight
             var site = SiteCode.Parse(sites[i].Site);
             progress?.Report(new SyncProgress("Publish", $"Package for {site}", 100 * i / Math.Max(1, sites.Count)));
             var down = DropLayout.Down(site);
-            var name = await UnusedNameAsync(down, site, cycle, cancellationToken).ConfigureAwait(false);
-            var local = Path.Combine(outgoing, name);
-            ExtractResult published;
-            using (var writer = PackageWriter.Create(local, _key))
+            string? local = null;
+            try
             {
-                published = publisher.Publish(site, writer.Payload, cancellationToken);
-                writer.Complete(DeltaManifest.From(published, cycle, site));
-            }
-            await _drop.CreateFolderAsync(down, cancellationToken).ConfigureAwait(false);
-            var bytes = new FileInfo(local).Length;
-            await _drop.UploadAsync(local, down.Append(name), null, cancellationToken).ConfigureAwait(false);
-            FaultPoints.Hit("publish.during");
-            File.Delete(local);
-            // The new package holds everything the older ones did (it starts where the site last acknowledged), so they
-            // go, damaged ones included. A full package waiting for its restore stays: the site restores it first.
-            string? fullWaiting = null;
-            foreach (var older in await _drop.ListAsync(down, cancellationToken).ConfigureAwait(false))
-            {
-                if (older.Name == name) continue;
-                if (PackageNames.TryParse(older.Name, out var parsed) && parsed.Kind == PackageName.FullKind && parsed.Site == site)
+                var name = await UnusedNameAsync(down, site, cycle, cancellationToken).ConfigureAwait(false);
+                local = Path.Combine(outgoing, name);
+                ExtractResult published;
+                using (var writer = PackageWriter.Create(local, _key))
                 {
-                    fullWaiting = older.Name;
-                    continue;
+                    published = publisher.Publish(site, writer.Payload, cancellationToken);
+                    writer.Complete(DeltaManifest.From(published, cycle, site));
                 }
-                await _drop.DeleteAsync(down.Append(older.Name), cancellationToken).ConfigureAwait(false);
+                await _drop.CreateFolderAsync(down, cancellationToken).ConfigureAwait(false);
+                var bytes = new FileInfo(local).Length;
+                await _drop.UploadAsync(local, down.Append(name), null, cancellationToken).ConfigureAwait(false);
+                FaultPoints.Hit("publish.during");
+                // The new package holds everything the older ones did (it starts where the site last acknowledged), so they
+                // go, damaged ones included. A full package waiting for its restore stays: the site restores it first.
+                string? fullWaiting = null;
+                foreach (var older in await _drop.ListAsync(down, cancellationToken).ConfigureAwait(false))
+                {
+                    if (older.Name == name) continue;
+                    if (PackageNames.TryParse(older.Name, out var parsed) && parsed.Kind == PackageName.FullKind && parsed.Site == site)
+                    {
+                        fullWaiting = older.Name;
+                        continue;
+                    }
+                    await _drop.DeleteAsync(down.Append(older.Name), cancellationToken).ConfigureAwait(false);
+                }
+                publications.Add(new Publication(site.Value, name, published.Rows, bytes) { FullWaiting = fullWaiting });
             }
-            publications.Add(new Publication(site.Value, name, published.Rows, bytes) { FullWaiting = fullWaiting });
+            catch (DropTransportException ex) when (ex.Kind == DropTransportErrorKind.Refused)
+            {
+                // That site's folder is not safe to write (its down/ is a link): it gets its package once it is fixed.
+                Note($"no package was published for {site}: {ex.Message}");
+            }
+            finally
+            {
+                if (local is not null && File.Exists(local)) File.Delete(local);
+            }
         }
         await WriteSiegeDocumentAsync(connection, cycle, cancellationToken).ConfigureAwait(false);
         progress?.Report(new SyncProgress("Publish", $"{publications.Count} package(s) published", 100));
@@ -228,16 +261,33 @@ public sealed class SiegeNight
         }
     }
 
+    /// <summary>Each site's packages waiting in its up/ folder (and whether their site gave up waiting for the answer).
+    /// What is not a delta package of that site is left alone and noted once in <see cref="Ignored"/>, as is a site whose
+    /// folder cannot be used safely (a link): the other sites go on.</summary>
     private async Task<Dictionary<SiteCode, List<(DropEntry Entry, bool Unanswered)>>> ListDeliveriesAsync(IReadOnlyCollection<SiteCode> knownSites, CancellationToken cancellationToken)
     {
         var result = new Dictionary<SiteCode, List<(DropEntry, bool)>>();
         foreach (var site in knownSites)
         {
-            var files = await _drop.ListAsync(DropLayout.Up(site), cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<DropEntry> files;
+            try
+            {
+                files = await _drop.ListAsync(DropLayout.Up(site), cancellationToken).ConfigureAwait(false);
+            }
+            catch (DropTransportException ex) when (ex.Kind == DropTransportErrorKind.Refused)
+            {
+                Note(ex.Message);
+                continue;
+            }
             var unanswered = new HashSet<string>(files.Select(e => e.Name).Where(n => n.EndsWith(DropLayout.UnansweredSuffix, StringComparison.Ordinal))
                 .Select(n => n.Substring(0, n.Length - DropLayout.UnansweredSuffix.Length)), StringComparer.Ordinal);
+            var registration = DropLayout.Registration(site).Name;
+            foreach (var stray in files.Where(e => !e.Name.EndsWith(DropLayout.UnansweredSuffix, StringComparison.Ordinal) && e.Name != registration && !IsDeltaOf(site, e.Name)))
+            {
+                Note($"{DropLayout.Up(site).Append(stray.Name)} is not a delta package of {site} (a name like {site}_<cycle>_d_<from>-<to>{PackageNames.Extension}): it was left alone; remove it.");
+            }
             var packages = files
-                .Where(e => e.Name.EndsWith(".hzp", StringComparison.Ordinal))
+                .Where(e => IsDeltaOf(site, e.Name))
                 .OrderBy(e => e.Name, StringComparer.Ordinal)
                 .Select(e => (e, unanswered.Contains(e.Name)))
                 .ToList();
@@ -245,6 +295,9 @@ public sealed class SiegeNight
         }
         return result;
     }
+
+    private static bool IsDeltaOf(SiteCode site, string name) =>
+        PackageNames.TryParse(name, out var parsed) && parsed!.Kind == PackageName.DeltaKind && parsed.Site == site;
 
     /// <summary>
     /// Registers every site whose registration (<c>&lt;SITE&gt;/up/site.json</c>, written by its init) is in the drop and not in
@@ -317,7 +370,7 @@ public sealed class SiegeNight
             CycleId = registered.ConsolidatedCycle,
             UpdatedUtc = DateTimeOffset.UtcNow,
         };
-        await _drop.WriteSmallFileAsync(DropLayout.Ack(site), DropJson.Serialize(ack), cancellationToken).ConfigureAwait(false);
+        await _drop.WriteSmallFileAsync(DropLayout.Ack(site), DropJson.Serialize(DropProof.Sign(ack, _key)), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Rewrites siege.json from the master, at the drop's root and in the site folders (init does it too, so that
@@ -369,8 +422,15 @@ public sealed class SiegeNight
             .Where(s => s.Value != identity.Site.Value && document.Retired.All(r => r.Code != s.Value));
         foreach (var site in folders.OrderBy(s => s.Value, StringComparer.Ordinal))
         {
-            await _drop.WriteSmallFileAsync(DropLayout.SiegeFileFor(site), DropJson.Serialize(document with { ForSite = site.Value }), cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await _drop.WriteSmallFileAsync(DropLayout.SiegeFileFor(site), DropJson.Serialize(DropProof.Sign(document with { ForSite = site.Value }, _key)), cancellationToken).ConfigureAwait(false);
+            }
+            catch (DropTransportException ex) when (ex.Kind == DropTransportErrorKind.Refused)
+            {
+                Note($"no copy of siege.json was written for {site}: {ex.Message}");
+            }
         }
-        await _drop.WriteSmallFileAsync(DropLayout.SiegeFile, DropJson.Serialize(document), cancellationToken).ConfigureAwait(false);
+        await _drop.WriteSmallFileAsync(DropLayout.SiegeFile, DropJson.Serialize(DropProof.Sign(document, _key)), cancellationToken).ConfigureAwait(false);
     }
 }

@@ -24,6 +24,8 @@ public sealed class SiteFolderDrop : IDropTransport
 
     public string Description => $"{Inner.Description} ({_site}'s folder)";
 
+    public IReadOnlyList<string> Refused => Inner.Refused;
+
     /// <summary>The path below the account's root for a path of the whole drop.</summary>
     public DropPath Map(DropPath path)
     {

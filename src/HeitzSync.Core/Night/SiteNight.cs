@@ -9,7 +9,12 @@ using HeitzSync.Firebird;
 namespace HeitzSync.Core.Night;
 
 /// <summary>What a site sent.</summary>
-public sealed record SendResult(string PackageName, string LocalPath, long Rows, long Bytes, IReadOnlyDictionary<string, long> TableCounts, Watermark Covered);
+public sealed record SendResult(string PackageName, string LocalPath, long Rows, long Bytes, IReadOnlyDictionary<string, long> TableCounts, Watermark Covered)
+{
+    /// <summary>What the extract left aside and why (an ack.json that is not the Siège's, or beyond what this site ever
+    /// produced): the report says so; more is sent, never less.</summary>
+    public IReadOnlyList<string> Notes { get; init; } = Array.Empty<string>();
+}
 
 /// <summary>What a site received and applied (or why not); counts add up every package applied in the run.</summary>
 public sealed record ReceiveResult(string? PackageName, bool Found, bool AlreadyApplied, long RowsApplied, long RowsSkipped, long Bytes,
@@ -135,7 +140,14 @@ public sealed class SiteNight
         using var connection = FbConnection.Open(_database);
         var site = ReadSite(connection);
         // Without the Siège's ack we resend from our own record: more than needed, never less.
-        var dropAck = await ReadDropAckAsync(site, cancellationToken).ConfigureAwait(false);
+        var notes = new List<string>();
+        var dropAck = await ReadDropAckAsync(site, notes, cancellationToken).ConfigureAwait(false);
+        if (dropAck is { } ack && ack.Sequence > CurrentSequence(connection))
+        {
+            // No package of this site ever went that far: a stale ack.json (of a database put back) or a forged one.
+            notes.Add($"{DropLayout.Ack(site)} acknowledges sequence {ack.Sequence}, beyond anything {site} ever produced ({CurrentSequence(connection)}): it was ignored; the Siège rewrites it after its next consolidation.");
+            dropAck = null;
+        }
         progress?.Report(new SyncProgress("Extract", $"Reading changes of {site}", 10));
         var temporary = Path.Combine(Outgoing, $"{site}_{cycle}.extracting.hzp");
         ExtractResult extract;
@@ -150,7 +162,38 @@ public sealed class SiteNight
         if (File.Exists(final)) File.Delete(final);
         File.Move(temporary, final);
         progress?.Report(new SyncProgress("Extract", $"{extract.Rows} change(s) in {name}", 100));
-        return new SendResult(name, final, extract.Rows, new FileInfo(final).Length, extract.TableCounts, extract.Covered);
+        return new SendResult(name, final, extract.Rows, new FileInfo(final).Length, extract.TableCounts, extract.Covered) { Notes = notes };
+    }
+
+    private static long CurrentSequence(FbConnection connection)
+    {
+        using var tx = connection.BeginTransaction(new FbTransactionOptions { ReadOnly = true });
+        return Convert.ToInt64(connection.ExecuteScalar(tx, $"SELECT GEN_ID({CaptureObjects.Sequence}, 0) FROM RDB$DATABASE"), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// Proves this node holds the Siège's group key before anything travels: siege.json is signed with it
+    /// (<see cref="DropProof"/>). Throws <see cref="GroupKeyMismatchException"/> when it was signed with another key (or
+    /// changed since); a drop without siege.json yet, or one written by an older Siège, proves nothing and stops nothing.
+    /// </summary>
+    public async Task CheckGroupKeyAsync(CancellationToken cancellationToken)
+    {
+        SiegeDocument? siege;
+        try
+        {
+            siege = DropJson.Deserialize<SiegeDocument>(await _drop.ReadSmallFileAsync(DropLayout.SiegeFile, cancellationToken).ConfigureAwait(false), "siege.json");
+        }
+        catch (Exception ex) when (ex is InvalidDataException or DropTransportException)
+        {
+            // Unreadable (the Siège rewrites it) or the drop not reachable now (the step that follows waits or says so):
+            // nothing proved, nothing refused; the packages' own authentication still holds.
+            return;
+        }
+        if (siege?.Mac is null) return;
+        if (DropProof.Problem(siege, _key) is { } problem)
+        {
+            throw new GroupKeyMismatchException($"{problem}: nothing was sent or applied. Copy the Siège's group key file to this node's keyFile (every node holds the same key).");
+        }
     }
 
     /// <summary>
@@ -380,7 +423,7 @@ public sealed class SiteNight
         if (PackageNames.TryParse(entry.Name, out var parsed) && parsed.Kind == PackageName.FullKind)
         {
             if (_identity is null) throw new InvalidOperationException($"{entry.Name} is a full package: restoring it needs this site's identity from its configuration.");
-            var restored = await FullPackage.RestoreAsync(local, _key, _database, _identity, await ReadDropAckAsync(site, cancellationToken).ConfigureAwait(false),
+            var restored = await FullPackage.RestoreAsync(local, _key, _database, _identity, await ReadDropAckAsync(site, null, cancellationToken).ConfigureAwait(false),
                 progress, cancellationToken).ConfigureAwait(false);
             File.Delete(local);
             record.Add(entry, "restored");   // never restored twice, even when the account may not delete it from down/
@@ -431,15 +474,24 @@ public sealed class SiteNight
         }
     }
 
-    private async Task<Watermark?> ReadDropAckAsync(SiteCode site, CancellationToken cancellationToken)
+    /// <summary>The Siège's ack.json for this site when it is the Siège's own (signed with the group key); otherwise null,
+    /// and why in <paramref name="notes"/> when there is one that cannot be used.</summary>
+    private async Task<Watermark?> ReadDropAckAsync(SiteCode site, List<string>? notes, CancellationToken cancellationToken)
     {
         try
         {
             var ack = DropJson.Deserialize<AckDocument>(await _drop.ReadSmallFileAsync(DropLayout.Ack(site), cancellationToken).ConfigureAwait(false), "ack.json");
-            return ack?.Watermark;
+            if (ack is null) return null;
+            if (DropProof.Problem(ack, _key) is { } problem)
+            {
+                notes?.Add($"{DropLayout.Ack(site)}: {problem}: it was ignored; the Siège rewrites it after its next consolidation.");
+                return null;
+            }
+            return ack.Watermark;
         }
         catch (Exception ex) when (ex is DropTransportException or InvalidDataException)
         {
+            notes?.Add($"{DropLayout.Ack(site)} could not be used ({ex.Message}): it was ignored.");
             return null;
         }
     }

@@ -44,6 +44,7 @@ public static class SiteRegistrations
         foreach (var folder in Directory.GetDirectories(localDropRoot).OrderBy(f => f, StringComparer.Ordinal))
         {
             if (!SiteCode.TryParse(Path.GetFileName(folder), out var site)) continue;
+            if (LocalEntry.KindOf(folder) != EntryKind.Folder) continue;   // a link is no site's folder (reported with the night)
             byte[]? bytes;
             try
             {

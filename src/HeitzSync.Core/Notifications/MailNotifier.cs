@@ -38,7 +38,7 @@ public sealed class MailNotifier
         using var client = new SmtpClient(_config.SmtpHost, _config.Port) { EnableSsl = _config.UseSsl, DeliveryMethod = SmtpDeliveryMethod.Network, Timeout = 30_000 };
         if (_config.User is { Length: > 0 } user && _config.PasswordSecret is { } name)
         {
-            client.Credentials = new NetworkCredential(user, _secret(name) ?? throw new InvalidOperationException($"No stored secret '{name}' for the SMTP login: store it with Set-HzSyncCredential."));
+            client.Credentials = new NetworkCredential(user, _secret(name) ?? throw new InvalidOperationException($"No stored secret '{name}' for the SMTP login: store it with {FrontCommands.StoreSecret(name)}."));
         }
         using (cancellationToken.Register(client.SendAsyncCancel))
         {
@@ -63,7 +63,7 @@ public sealed class MailNotifier
             lines.AddRange(report.Errors.Select(e => $"  {e.Site ?? report.Node} {e.Step} [{e.ErrorId}] {e.Message}"));
         }
         lines.Add("");
-        lines.Add($"Details: hzsync report --id {report.Id} (or Get-HzSyncReport -Id {report.Id}).");
+        lines.Add($"Details: {FrontCommands.Report(report.Id)}.");
         return string.Join(Environment.NewLine, lines);
     }
 }

@@ -149,7 +149,7 @@ public sealed class PackageReader : IDisposable
                 {
                     var theirs = SyncKey.ToHex(header, PackageFormat.KeyIdOffset, SyncKey.KeyIdLength);
                     throw new PackageRejectedException(_path, PackageRejectionReason.WrongKey,
-                        $"Package {_name} was made with group key {theirs}, but this node holds group key {_key.KeyId}. It was not applied: install the same group key on every node (New-HzSyncKey once, then copy that key file to every node).")
+                        $"Package {_name} was made with group key {theirs}, but this node holds group key {_key.KeyId}. It was not applied: install the same group key on every node ({FrontCommands.NewKey} once, then copy that key file to every node).")
                     {
                         PackageKeyId = theirs,
                         NodeKeyId = _key.KeyId,

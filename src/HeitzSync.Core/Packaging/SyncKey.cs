@@ -18,6 +18,7 @@ public sealed class SyncKey : IDisposable
     private readonly byte[] _encryptionKey;
     private readonly byte[] _macKey;
     private readonly byte[] _headerKey;
+    private readonly byte[] _documentKey;
     private readonly byte[] _keyId;
     private bool _disposed;
 
@@ -28,6 +29,7 @@ public sealed class SyncKey : IDisposable
         _encryptionKey = Expand(key, "HeitzSync package encryption v1");
         _macKey = Expand(key, "HeitzSync package mac v1");
         _headerKey = Expand(key, "HeitzSync package header v1");
+        _documentKey = Expand(key, "HeitzSync drop documents v1");
         KeyId = ToHex(_keyId);
     }
 
@@ -50,7 +52,7 @@ public sealed class SyncKey : IDisposable
     {
         if (string.IsNullOrWhiteSpace(text))
         {
-            throw new FormatException("The group key is empty: use the key file New-HzSyncKey wrote, unchanged.");
+            throw new FormatException($"The group key is empty: use the key file {FrontCommands.NewKey} wrote, unchanged.");
         }
         byte[] key;
         try
@@ -60,12 +62,12 @@ public sealed class SyncKey : IDisposable
         catch (FormatException)
         {
             // The exception of Convert would not show the text either, but say what to do instead.
-            throw new FormatException("The group key is not valid base64 text: use the key file New-HzSyncKey wrote, unchanged.");
+            throw new FormatException($"The group key is not valid base64 text: use the key file {FrontCommands.NewKey} wrote, unchanged.");
         }
         if (key.Length != KeyLength)
         {
             Array.Clear(key, 0, key.Length);
-            throw new FormatException($"The group key holds {key.Length} bytes instead of {KeyLength}: use the key file New-HzSyncKey wrote, unchanged.");
+            throw new FormatException($"The group key holds {key.Length} bytes instead of {KeyLength}: use the key file {FrontCommands.NewKey} wrote, unchanged.");
         }
         return new SyncKey(key);
     }
@@ -82,7 +84,7 @@ public sealed class SyncKey : IDisposable
     {
         if (!File.Exists(path))
         {
-            throw new FileNotFoundException($"The group key file {path} does not exist: create one with New-HzSyncKey on the Siège and copy it to every site.", path);
+            throw new FileNotFoundException($"The group key file {path} does not exist: create one with {FrontCommands.NewKey} on the Siège and copy it to every site.", path);
         }
         try
         {
@@ -104,13 +106,29 @@ public sealed class SyncKey : IDisposable
         ThrowIfDisposed();
         if (File.Exists(path) && !overwrite)
         {
-            throw new IOException($"The key file {path} already exists: replacing it would lock out every node that holds the old key. Ask explicitly to overwrite it (New-HzSyncKey -Force).");
+            throw new IOException($"The key file {path} already exists: replacing it would lock out every node that holds the old key. Ask explicitly to overwrite it ({FrontCommands.NewKeyForce}).");
+        }
+        if (Directory.Exists(path))
+        {
+            throw new IOException($"{path} is a folder: give the key file's own path (e.g. {Path.Combine(path, "group.key")}).");
         }
         var full = Path.GetFullPath(path);
-        var folder = Path.GetDirectoryName(full);
-        if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
         var temporary = full + ".part";
-        if (File.Exists(temporary)) File.Delete(temporary);
+        try
+        {
+            var folder = Path.GetDirectoryName(full);
+            if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
+            if (File.Exists(temporary)) File.Delete(temporary);
+            WriteKeyFile(full, temporary);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            throw new IOException($"The group key cannot be written to {full} ({ex.Message.TrimEnd('.')}): give a path in a folder this account can write.", ex);
+        }
+    }
+
+    private void WriteKeyFile(string full, string temporary)
+    {
         try
         {
             // CreateNew: never write through a file (or link) that someone placed there. The mode is narrowed while the
@@ -148,6 +166,7 @@ public sealed class SyncKey : IDisposable
         Array.Clear(_encryptionKey, 0, _encryptionKey.Length);
         Array.Clear(_macKey, 0, _macKey.Length);
         Array.Clear(_headerKey, 0, _headerKey.Length);
+        Array.Clear(_documentKey, 0, _documentKey.Length);
     }
 
     /// <summary>AES-256 key for the payload and the manifest.</summary>
@@ -158,6 +177,9 @@ public sealed class SyncKey : IDisposable
 
     /// <summary>HMAC-SHA256 key for the header tag (which makes the declared file length trustworthy before the long MAC pass).</summary>
     internal byte[] HeaderKey { get { ThrowIfDisposed(); return _headerKey; } }
+
+    /// <summary>HMAC-SHA256 key for the drop's documents (siege.json, ack.json): a node that verifies one holds the group key.</summary>
+    internal byte[] DocumentKey { get { ThrowIfDisposed(); return _documentKey; } }
 
     /// <summary>The 8 bytes that <see cref="KeyId"/> spells in hex, as stored in a package header.</summary>
     internal byte[] KeyIdBytes => (byte[])_keyId.Clone();

@@ -64,7 +64,7 @@ public sealed class ReportStore
             ProcessStartedUtc = self.StartedUtc,
             MachineName = Environment.MachineName,
         };
-        Directory.CreateDirectory(Folder);
+        Secrets.UnixPermissions.CreatePrivateFolder(Folder);
         var stem = started.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture) + "-" + IdPart(node) + "-" + IdPart(operation);
         for (var n = 1; ; n++)
         {
@@ -80,7 +80,17 @@ public sealed class ReportStore
             {
             }
         }
-        Save(report);
+        try
+        {
+            Save(report);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Nothing can be written there (a full disk): the name reserved above is given back.
+            try { File.Delete(PathOf(report.Id)); }
+            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException) { }
+            throw;
+        }
         return report;
     }
 
@@ -101,7 +111,7 @@ public sealed class ReportStore
             throw new ArgumentException($"'{report.Id}' is not a report id (it must start with its UTC time, yyyyMMddTHHmmss[fff]Z, then letters, digits, '-', '_' or '.').", nameof(report));
         }
         Conceal(report);
-        Directory.CreateDirectory(Folder);
+        Secrets.UnixPermissions.CreatePrivateFolder(Folder);
         var path = PathOf(report.Id);
         var temporary = path + "." + Guid.NewGuid().ToString("N").Substring(0, 8) + ".tmp";
         try

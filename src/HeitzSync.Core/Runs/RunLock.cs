@@ -170,7 +170,7 @@ public sealed class RunLock : IDisposable
     {
         if (holder is null)
         {
-            return new RunLockedException($"A HeitzSync run is already in progress on this node; this {operation} was not started. Wait for it to finish, or stop it with Stop-HzSync / 'hzsync stop'.");
+            return new RunLockedException($"A HeitzSync run is already in progress on this node; this {operation} was not started. Wait for it to finish, or stop it with {FrontCommands.Stop}.");
         }
         if (Age(holder) >= MaxRunDuration)
         {
@@ -180,7 +180,7 @@ public sealed class RunLock : IDisposable
         }
         return new RunLockedException(
             $"A HeitzSync run is already in progress on this node: {holder}; this {operation} was not started. " +
-            "Wait for it to finish, or stop it with Stop-HzSync / 'hzsync stop'.", holder);
+            $"Wait for it to finish, or stop it with {FrontCommands.Stop}.", holder);
     }
 
     private static TimeSpan Age(RunLockHolder holder) => DateTime.UtcNow - holder.StartedUtc;

@@ -19,19 +19,12 @@ public static class StaleParts
     {
         var removed = new List<string>();
         if (!Directory.Exists(folder)) return removed;
-        IEnumerable<string> candidates;
-        try
-        {
-            candidates = Directory.EnumerateFiles(folder, "*.part", SearchOption.AllDirectories).ToList();
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return removed;   // tidying only: an unreadable folder is reported by the step that needs it
-        }
-        foreach (var path in candidates)
+        foreach (var path in Candidates(folder))
         {
             try
             {
+                // Only plain files: a link named *.part is never followed (what it points to is not ours), a FIFO never opened.
+                if (Transport.LocalEntry.KindOf(path) != Transport.EntryKind.File) continue;
                 if (nowUtc - File.GetLastWriteTimeUtc(path) <= maxAge) continue;
                 // Exclusive open: fails while a writer holds the file (FileShare.None is an advisory lock on Unix too).
                 using (new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None)) { }
@@ -45,6 +38,33 @@ public static class StaleParts
             }
         }
         return removed;
+    }
+
+    /// <summary>Every *.part below <paramref name="folder"/>, walking plain folders only: a folder that is a link (a site's
+    /// folder in the drop linked elsewhere) is not entered.</summary>
+    private static List<string> Candidates(string folder)
+    {
+        var found = new List<string>();
+        var pending = new Stack<string>();
+        pending.Push(folder);
+        while (pending.Count > 0)
+        {
+            var current = pending.Pop();
+            try
+            {
+                foreach (var entry in new DirectoryInfo(current).EnumerateFileSystemInfos())
+                {
+                    var kind = Transport.LocalEntry.KindOf(entry.FullName);
+                    if (kind == Transport.EntryKind.Folder) pending.Push(entry.FullName);
+                    else if (entry.Name.EndsWith(".part", StringComparison.Ordinal)) found.Add(entry.FullName);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Tidying only: an unreadable folder is reported by the step that needs it.
+            }
+        }
+        return found;
     }
 
     /// <summary>The folders a node tidies at the start of a run: its work folder, and at the Siège its drop folder

@@ -48,7 +48,8 @@ public sealed class ScheduleInstaller
         if (plan.LogFile is null || Path.GetDirectoryName(plan.LogFile) is not { Length: > 0 } folder) return;
         try
         {
-            Directory.CreateDirectory(folder);
+            // The reports folder, as a run makes it: its account's alone (0700 on Unix).
+            Secrets.UnixPermissions.CreatePrivateFolder(folder);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -137,7 +138,7 @@ public sealed class ScheduleInstaller
         if (!RuntimeInformation.IsOSPlatform(OSPlatform.Windows)) throw new PlatformNotSupportedException("Task Scheduler is on Windows only: on Linux use -Kind Systemd or Cron, or -Path to write the task's XML for a Windows machine.");
         if (!force && Run("schtasks.exe", new[] { "/Query", "/TN", plan.Name }, null, throwOnError: false) == 0)
         {
-            throw new ScheduleExistsException($"The scheduled task {plan.Name} exists already: replace it with -Force (hzsync register --force).");
+            throw new ScheduleExistsException($"The scheduled task {plan.Name} exists already: replace it with {FrontCommands.RegisterForce}.");
         }
         var xml = Path.Combine(Path.GetTempPath(), $"{plan.Name}-{Guid.NewGuid():N}.xml");
         var file = TaskSchedulerXml.File(plan);
@@ -165,7 +166,7 @@ public sealed class ScheduleInstaller
         var paths = files.Select(f => Path.Combine(folder, f.FileName)).ToList();
         if (!force && paths.FirstOrDefault(File.Exists) is { } existing)
         {
-            throw new ScheduleExistsException($"{existing} exists already: replace it with -Force (hzsync register --force).");
+            throw new ScheduleExistsException($"{existing} exists already: replace it with {FrontCommands.RegisterForce}.");
         }
         for (var i = 0; i < files.Count; i++)
         {

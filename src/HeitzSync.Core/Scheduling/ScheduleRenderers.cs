@@ -18,7 +18,9 @@ public static class TaskSchedulerXml
     /// <summary>
     /// A daily calendar trigger at the plan's time (StartBoundary, local time, no zone: it follows daylight saving), the
     /// command with its quoted arguments, one instance at a time, no start when the time was missed (a night started at
-    /// noon would run through the day), and a 25 h limit (the run stops itself at the restart hour, 24 h at most).
+    /// noon would run through the day), and a 25 h limit (the run stops itself at the restart hour, 24 h at most). Task
+    /// Scheduler has no gentle stop (ending a task terminates it, with no signal), so the task may not be terminated:
+    /// a night is stopped with Stop-HzSync or <c>hzsync stop</c>, which roll back what it was doing and write its report.
     /// Without <see cref="SchedulePlan.RunAs"/> the task runs as SYSTEM; with it, as that account with its password
     /// (given to schtasks /RP, never written in the XML).
     /// </summary>
@@ -51,6 +53,8 @@ public static class TaskSchedulerXml
                 new XElement(Ns + "StartWhenAvailable", "false"),
                 new XElement(Ns + "RunOnlyIfNetworkAvailable", "false"),
                 new XElement(Ns + "AllowStartOnDemand", "true"),
+                new XComment(" Stop a running night with Stop-HzSync (or hzsync stop): it rolls back and writes its report. Terminating it would leave neither. "),
+                new XElement(Ns + "AllowHardTerminate", "false"),
                 new XElement(Ns + "Enabled", "true"),
                 new XElement(Ns + "Hidden", "false"),
                 new XElement(Ns + "WakeToRun", "false"),
@@ -101,6 +105,11 @@ public static class SystemdUnits
         if (plan.RunAs is { } user) text.Append("User=").Append(SystemdValue(user)).Append('\n');
         // A oneshot service times out after 90 s by default; the night stops itself at the restart hour (24 h at most).
         text.Append("TimeoutStartSec=25h\n");
+        // systemctl stop: SIGTERM to hzsync alone (not to gbak, which the night ends itself), which rolls back, writes
+        // its report as Stopped and exits 2; systemd waits that long before SIGKILL.
+        text.Append("KillMode=mixed\n")
+            .Append("KillSignal=SIGTERM\n")
+            .Append("TimeoutStopSec=5min\n");
         return text.ToString();
     }
 

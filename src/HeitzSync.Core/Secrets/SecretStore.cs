@@ -94,7 +94,7 @@ public sealed class SecretStore
 
     /// <summary>The secret, or an error that says how to store it.</summary>
     public string Require(string name, string what) => Get(name)
-        ?? throw new InvalidOperationException($"No stored secret '{name}' for {what}: store it with Set-HzSyncCredential -Name {name} (or 'hzsync secret set {name}').");
+        ?? throw new InvalidOperationException($"No stored secret '{name}' for {what}: store it with {FrontCommands.StoreSecret(name)}.");
 
     public bool Contains(string name) => File.Exists(PathOf(name));
 
@@ -133,12 +133,7 @@ public sealed class SecretStore
         return Path.Combine(Folder, name + Extension);
     }
 
-    private void CreateFolder()
-    {
-        if (Directory.Exists(Folder)) return;
-        Directory.CreateDirectory(Folder);
-        UnixPermissions.Restrict(Folder, UnixPermissions.OwnerOnlyFolder);
-    }
+    private void CreateFolder() => UnixPermissions.CreatePrivateFolder(Folder);
 
     /// <summary>Binds a protected value to its name, so a secret file copied under another name does not open.</summary>
     private static byte[] Entropy(string name) => Encoding.UTF8.GetBytes("HeitzSync secret:" + name);
@@ -159,7 +154,7 @@ public sealed class SecretStore
             Run(data, entropy, protect: true, UiForbidden | (scope == SecretScope.LocalMachine ? LocalMachine : 0), "protect the secret");
 
         public static byte[] Unprotect(byte[] data, byte[] entropy, string name) =>
-            Run(data, entropy, protect: false, UiForbidden, $"read the secret '{name}' (it may have been stored by another Windows account with -Scope CurrentUser, or on another machine: store it again with Set-HzSyncCredential)");
+            Run(data, entropy, protect: false, UiForbidden, $"read the secret '{name}' (it may have been stored by another Windows account with -Scope CurrentUser, or on another machine: store it again with {FrontCommands.StoreSecret(name)})");
 
         private static byte[] Run(byte[] data, byte[] entropy, bool protect, int flags, string what)
         {
@@ -215,11 +210,37 @@ public sealed class SecretStore
     }
 }
 
-/// <summary>chmod on Unix through libc (netstandard2.0 has no File.SetUnixFileMode); nothing on Windows, where DPAPI and ACLs apply.</summary>
+/// <summary>
+/// Owner-only files and folders on Unix through libc (netstandard2.0 has no File.SetUnixFileMode nor a mode for new
+/// folders); nothing on Windows, where DPAPI and the ACL a folder inherits from its parent apply.
+/// </summary>
 internal static class UnixPermissions
 {
     public const uint OwnerReadWrite = 0x180; // 0600
     public const uint OwnerOnlyFolder = 0x1C0; // 0700
+    private const int AlreadyExists = 17;     // EEXIST, Linux and macOS
+
+    /// <summary>
+    /// Creates <paramref name="path"/> readable by its owner only (0700) from the start (mkdir with that mode, never
+    /// chmod'ed after a window); missing parents are made as usual. An existing folder is left as it is (Test-HzSiege
+    /// reports a loose one).
+    /// </summary>
+    public static void CreatePrivateFolder(string path)
+    {
+        if (Directory.Exists(path)) return;
+        var parent = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (!string.IsNullOrEmpty(parent)) Directory.CreateDirectory(parent);
+        if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
+        {
+            Directory.CreateDirectory(path);
+            return;
+        }
+        if (mkdir(path, OwnerOnlyFolder) == 0) return;
+        if (Marshal.GetLastWin32Error() == AlreadyExists && Directory.Exists(path)) return;
+        // Let .NET raise the failure in its own words (no space, no right, a file in the way), then narrow what it made.
+        Directory.CreateDirectory(path);
+        Restrict(path, OwnerOnlyFolder);
+    }
 
     public static void Restrict(string path, uint mode)
     {
@@ -232,4 +253,7 @@ internal static class UnixPermissions
 
     [DllImport("libc", SetLastError = true, CharSet = CharSet.Ansi, BestFitMapping = false, ThrowOnUnmappableChar = true)]
     private static extern int chmod(string path, uint mode);
+
+    [DllImport("libc", SetLastError = true, CharSet = CharSet.Ansi, BestFitMapping = false, ThrowOnUnmappableChar = true)]
+    private static extern int mkdir(string path, uint mode);
 }

@@ -76,7 +76,7 @@ public sealed class SiteApplier
             "UPDATE HZ$NODE SET APPLIED_SEQ = ?, APPLIED_TX = ?, APPLIED_OPEN = ?, APPLIED_CYCLE = ?, ACKED_SEQ = ?, ACKED_TX = ?, ACKED_OPEN = ? WHERE ID = 1",
             facts.Covered.Sequence, facts.Covered.ResendFromTx, facts.Covered.Open.ToString(), facts.Cycle.Value,
             acknowledged.Sequence, acknowledged.ResendFromTx, acknowledged.Open.ToString());
-        FaultPoints.Hit("apply.inside-tx");
+        FaultPoints.Hit("apply.inside-tx", cancellationToken);
         tx.Commit();
         return new SiteApplyResult { CycleId = facts.Cycle.Value, Tables = applier.Counts, Unapplied = policy.Unapplied };
     }

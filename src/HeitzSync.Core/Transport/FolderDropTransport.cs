@@ -4,36 +4,146 @@ namespace HeitzSync.Core.Transport;
 /// The drop as a local, mounted or UNC folder (the Siège on its own root; LAN/VPN sites; the embedded demo).
 /// Publishes by writing <c>name.part</c>, flushing it to disk (fsync) and renaming it over the target; resumes a partial
 /// copy whose bytes are those of the source; checks the size and the SHA-256 before anything is put in place.
+/// <para>
+/// Below its root the drop is shared with the sites' accounts, so it holds only plain folders and plain files for
+/// HeitzSync: a link or a special file (FIFO, device) is never followed, opened, listed, deleted through or written
+/// through (lstat-style checks, <see cref="LocalEntry"/>). A folder on the way that is one makes the operation fail with
+/// <see cref="DropTransportErrorKind.Refused"/>; such a file in a listing is left out and noted once in <see cref="Refused"/>.
+/// The root itself may be a link (a mounted share's usual place) and, for a site, must exist: only the Siège makes it.
+/// </para>
 /// </summary>
 public sealed class FolderDropTransport : IDropTransport
 {
     private const int BufferSize = 1 << 20;
     private readonly string _root;
+    private readonly bool _mayCreateRoot;
+    private readonly List<string> _refused = new();
 
-    /// <param name="rootFolder">The drop root; created on the first write when missing.</param>
-    public FolderDropTransport(string rootFolder)
+    /// <param name="rootFolder">The drop root.</param>
+    /// <param name="mayCreateRoot">The Siège (and the demo) create the root on their first write when missing; a site never
+    /// does: a missing root is a typo or a share that is not mounted, and every operation then fails naming it.</param>
+    public FolderDropTransport(string rootFolder, bool mayCreateRoot = true)
     {
         _root = Path.GetFullPath(rootFolder);
+        _mayCreateRoot = mayCreateRoot;
     }
 
     public string Description => "folder " + _root;
 
+    public IReadOnlyList<string> Refused
+    {
+        get
+        {
+            lock (_refused) return _refused.ToList();
+        }
+    }
+
+    private void NoteRefused(string message)
+    {
+        lock (_refused)
+        {
+            if (!_refused.Contains(message)) _refused.Add(message);
+        }
+    }
+
+    /// <summary>
+    /// The local path of <paramref name="path"/>, after checking the root exists (when this node may not create it) and
+    /// that no folder on the way (the path itself too when <paramref name="isFolder"/>) is a link or a special file.
+    /// </summary>
+    private string Checked(DropPath path, bool isFolder)
+    {
+        if (File.Exists(_root))
+        {
+            throw new DropTransportException(DropTransportErrorKind.Unreachable,
+                $"The drop folder {_root} is a file, not a folder: check drop.path (a typo?) and that the Siège's share is mounted there.");
+        }
+        if (!_mayCreateRoot && !Directory.Exists(_root))
+        {
+            throw new DropTransportException(DropTransportErrorKind.NotFound,
+                $"The drop folder {_root} does not exist: a site never creates it. Check drop.path (a typo?) and that the Siège's share is mounted there.");
+        }
+        var local = _root;
+        var folders = isFolder ? path.Segments.Count : path.Segments.Count - 1;
+        for (var i = 0; i < folders; i++)
+        {
+            local = Path.Combine(local, path.Segments[i]);
+            var kind = LocalEntry.KindOf(local);
+            if (kind is EntryKind.Link or EntryKind.Special)
+            {
+                var where = DropPath.Of(path.Segments.Take(i + 1).ToArray());
+                throw new DropTransportException(DropTransportErrorKind.Refused, RefusalText(where, kind, "a folder"));
+            }
+        }
+        return path.ToLocalPath(_root);
+    }
+
+    private string RefusalText(DropPath where, EntryKind kind, string expected) =>
+        $"{where} in the drop {_root} is {(kind == EntryKind.Link ? "a link" : "a special file (FIFO or device)")}, not {expected}: it was not followed or opened. Remove it (only HeitzSync writes in the drop).";
+
+    /// <summary>The local path of a file in the drop that is read: a plain file, or missing (null); anything else is refused.</summary>
+    private string? ExistingFile(DropPath path)
+    {
+        var local = Checked(path, isFolder: false);
+        var kind = LocalEntry.KindOf(local);
+        return kind switch
+        {
+            EntryKind.Missing => null,
+            EntryKind.File => local,
+            EntryKind.Folder => throw new DropTransportException(DropTransportErrorKind.NotFound, $"{path} in the drop {_root} is a folder, not a file."),
+            _ => throw new DropTransportException(DropTransportErrorKind.Refused, RefusalText(path, kind, "a file")),
+        };
+    }
+
+    /// <summary>Opens a plain file of the drop for reading, and makes sure the handle is that plain file (not a link or a
+    /// special file swapped in since the check).</summary>
+    private FileStream OpenPlainFile(string local, DropPath path)
+    {
+        var stream = new FileStream(local, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize);
+        if (LocalEntry.IsRegularFile(stream, local)) return stream;
+        stream.Dispose();
+        throw new DropTransportException(DropTransportErrorKind.Refused, RefusalText(path, EntryKind.Special, "a file"));
+    }
+
+    /// <summary>Removes what sits at a temporary name (<c>.part</c>) when it is not a plain file: a link or a FIFO placed there
+    /// is unlinked itself, so the write that follows creates a file of its own instead of writing through it.</summary>
+    private static void ClearTemporary(string part)
+    {
+        if (LocalEntry.KindOf(part) is EntryKind.Link or EntryKind.Special) File.Delete(part);
+    }
+
     public Task<IReadOnlyList<DropEntry>> ListAsync(DropPath folder, CancellationToken cancellationToken)
     {
-        var local = folder.ToLocalPath(_root);
-        var entries = Guard<IReadOnlyList<DropEntry>>(folder, () => !Directory.Exists(local)
-            ? Array.Empty<DropEntry>()
-            : new DirectoryInfo(local).GetFiles()
-                .Where(f => !f.Name.EndsWith(".part", StringComparison.Ordinal) && DropPath.IsValidSegment(f.Name))
-                .OrderBy(f => f.Name, StringComparer.Ordinal)
-                .Select(f => new DropEntry(f.Name, f.Length, new DateTimeOffset(f.LastWriteTimeUtc, TimeSpan.Zero)))
-                .ToList());
+        var entries = Guard<IReadOnlyList<DropEntry>>(folder, () =>
+        {
+            var local = Checked(folder, isFolder: true);
+            if (!Directory.Exists(local)) return Array.Empty<DropEntry>();
+            var files = new List<DropEntry>();
+            foreach (var entry in new DirectoryInfo(local).EnumerateFileSystemInfos())
+            {
+                var kind = LocalEntry.KindOf(entry.FullName);
+                if (kind is EntryKind.Folder or EntryKind.Missing) continue;
+                if (entry.Name.EndsWith(".part", StringComparison.Ordinal) && kind == EntryKind.File) continue;
+                if (!DropPath.IsValidSegment(entry.Name))
+                {
+                    NoteRefused($"'{entry.Name}' in {(folder.IsRoot ? "the drop's root" : folder.ToString())} ({_root}) is not a name HeitzSync uses (letters, digits, '.', '_', '-'): it was left alone; remove it.");
+                    continue;
+                }
+                if (kind != EntryKind.File)
+                {
+                    NoteRefused(RefusalText(folder.Append(entry.Name), kind, "a file"));
+                    continue;
+                }
+                var file = (FileInfo)entry;
+                files.Add(new DropEntry(file.Name, file.Length, new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero)));
+            }
+            return files.OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
+        });
         return Task.FromResult(entries);
     }
 
     public Task CreateFolderAsync(DropPath folder, CancellationToken cancellationToken)
     {
-        Guard(folder, () => Directory.CreateDirectory(folder.ToLocalPath(_root)));
+        Guard(folder, () => Directory.CreateDirectory(Checked(folder, isFolder: true)));
         return Task.CompletedTask;
     }
 
@@ -43,10 +153,11 @@ public sealed class FolderDropTransport : IDropTransport
     public Task<TransferResult> UploadAsync(string localPath, DropPath remote, string? expectedSha256, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
     {
         if (!File.Exists(localPath)) throw new FileNotFoundException($"{localPath} does not exist: nothing to upload.", localPath);
+        var target = Guard(remote, () => Checked(remote, isFolder: false));
         var meter = new TransferMeter(remote.Name, 0, expectedSha256, progress);
         return Task.Run(() =>
         {
-            using (meter) return Copy(localPath, remote.ToLocalPath(_root), remote, meter, cancellationToken);
+            using (meter) return Copy(localPath, target, remote, meter, cancellationToken, sourceInDrop: false);
         });
     }
 
@@ -55,28 +166,34 @@ public sealed class FolderDropTransport : IDropTransport
 
     public Task<TransferResult> DownloadAsync(DropPath remote, string localPath, string? expectedSha256, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
     {
-        var source = remote.ToLocalPath(_root);
-        if (!File.Exists(source)) throw new DropTransportException(DropTransportErrorKind.NotFound, $"{remote} is not in the drop ({_root}).");
+        var source = Guard(remote, () => ExistingFile(remote))
+            ?? throw new DropTransportException(DropTransportErrorKind.NotFound, $"{remote} is not in the drop ({_root}).");
         var meter = new TransferMeter(remote.Name, 0, expectedSha256, progress);
         return Task.Run(() =>
         {
-            using (meter) return Copy(source, Path.GetFullPath(localPath), remote, meter, cancellationToken);
+            using (meter) return Copy(source, Path.GetFullPath(localPath), remote, meter, cancellationToken, sourceInDrop: true);
         });
     }
 
     public Task<byte[]?> ReadSmallFileAsync(DropPath remote, CancellationToken cancellationToken)
     {
-        var path = remote.ToLocalPath(_root);
-        return Task.FromResult(Guard(remote, () => File.Exists(path) ? File.ReadAllBytes(path) : null));
+        return Task.FromResult(Guard(remote, () =>
+        {
+            if (ExistingFile(remote) is not { } path) return null;
+            using var file = OpenPlainFile(path, remote);
+            var bytes = new byte[file.Length];
+            return ReadFully(file, bytes, bytes.Length) == bytes.Length ? bytes : throw new IOException($"{path} changed while it was read.");
+        }));
     }
 
     public Task WriteSmallFileAsync(DropPath remote, byte[] content, CancellationToken cancellationToken)
     {
-        var path = remote.ToLocalPath(_root);
         Guard(remote, () =>
         {
+            var path = Checked(remote, isFolder: false);
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             var part = path + ".part";
+            ClearTemporary(part);
             using (var file = new FileStream(part, FileMode.Create, FileAccess.Write, FileShare.None))
             {
                 file.Write(content, 0, content.Length);
@@ -90,24 +207,27 @@ public sealed class FolderDropTransport : IDropTransport
 
     public Task DeleteAsync(DropPath remote, CancellationToken cancellationToken)
     {
-        var path = remote.ToLocalPath(_root);
-        Guard(remote, () => { if (File.Exists(path)) File.Delete(path); return true; });
+        // A link in the folder is removed itself (unlink), never what it points to; a link on the way is refused.
+        Guard(remote, () =>
+        {
+            var path = Checked(remote, isFolder: false);
+            if (LocalEntry.KindOf(path) is not (EntryKind.Missing or EntryKind.Folder)) File.Delete(path);
+            return true;
+        });
         return Task.CompletedTask;
     }
 
     public Task<DateTimeOffset?> GetLastModifiedAsync(DropPath remote, CancellationToken cancellationToken)
     {
-        var path = remote.ToLocalPath(_root);
-        return Task.FromResult(Guard(remote, () => File.Exists(path) ? new DateTimeOffset(File.GetLastWriteTimeUtc(path), TimeSpan.Zero) : (DateTimeOffset?)null));
+        return Task.FromResult(Guard(remote, () => ExistingFile(remote) is { } path ? new DateTimeOffset(File.GetLastWriteTimeUtc(path), TimeSpan.Zero) : (DateTimeOffset?)null));
     }
 
     public Task MoveAsync(DropPath from, DropPath to, CancellationToken cancellationToken)
     {
-        var source = from.ToLocalPath(_root);
-        var target = to.ToLocalPath(_root);
         Guard(from, () =>
         {
-            if (!File.Exists(source)) throw new DropTransportException(DropTransportErrorKind.NotFound, $"{from} is not in the drop ({_root}): nothing to move.");
+            var source = ExistingFile(from) ?? throw new DropTransportException(DropTransportErrorKind.NotFound, $"{from} is not in the drop ({_root}): nothing to move.");
+            var target = Checked(to, isFolder: false);
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             Publish(source, target);
             return true;
@@ -121,16 +241,22 @@ public sealed class FolderDropTransport : IDropTransport
     /// checks size and hash, then renames into place. A failure keeps the partial copy for the next attempt, except a
     /// hash mismatch, which deletes it.
     /// </summary>
-    private TransferResult Copy(string source, string target, DropPath remote, TransferMeter meter, CancellationToken cancellationToken)
+    private TransferResult Copy(string source, string target, DropPath remote, TransferMeter meter, CancellationToken cancellationToken, bool sourceInDrop)
     {
         var part = target + ".part";
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            if (!sourceInDrop) ClearTemporary(part);
             string sha256;
-            using (var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize))
+            using (var input = sourceInDrop ? OpenPlainFile(source, remote) : new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize))
             using (var output = new FileStream(part, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, BufferSize))
             {
+                // The partial copy in the drop must be the plain file its name says (not a link placed there since).
+                if (!sourceInDrop && !LocalEntry.IsRegularFile(output, part))
+                {
+                    throw new DropTransportException(DropTransportErrorKind.Refused, RefusalText(remote.PartFile, EntryKind.Link, "a file"));
+                }
                 var total = input.Length;
                 meter.BeginAttempt(total);
                 var resumeAt = MatchingPrefix(input, output, meter, cancellationToken);
@@ -161,7 +287,7 @@ public sealed class FolderDropTransport : IDropTransport
             Publish(part, target);
             return meter.Result(sha256);
         }
-        catch (Exception ex) when (Translate(ex, remote, target) is { } failure)
+        catch (Exception ex) when (Translate(ex, remote, target, partialKept: true) is { } failure)
         {
             throw failure;
         }
@@ -219,7 +345,7 @@ public sealed class FolderDropTransport : IDropTransport
         File.Move(source, target);
     }
 
-    private DropTransportException? Translate(Exception ex, DropPath path, string where) => ex switch
+    private DropTransportException? Translate(Exception ex, DropPath path, string where, bool partialKept) => ex switch
     {
         DropTransportException or OperationCanceledException => null,
         UnauthorizedAccessException => new DropTransportException(DropTransportErrorKind.PermissionDenied,
@@ -227,7 +353,7 @@ public sealed class FolderDropTransport : IDropTransport
         IOException io when IsReadOnlyVolume(io) => new DropTransportException(DropTransportErrorKind.PermissionDenied,
             $"No right to write {where} ({path} in the drop {_root}): the volume is read-only; mount it writable for this account.", ex),
         IOException io when IsDiskFull(io) => new DropTransportException(DropTransportErrorKind.NoSpace,
-            $"The disk holding {where} is full ({path} in the drop {_root}): free some space; the partial copy is kept to resume.", ex),
+            $"The disk holding {where} is full ({path} in the drop {_root}): free some space{(partialKept ? "; the partial copy is kept to resume" : "; nothing was changed")}.", ex),
         FileNotFoundException or DirectoryNotFoundException => new DropTransportException(DropTransportErrorKind.NotFound,
             $"{path}: {ex.Message} (drop {_root}).", ex),
         IOException => new DropTransportException(DropTransportErrorKind.Unreachable,
@@ -252,7 +378,7 @@ public sealed class FolderDropTransport : IDropTransport
         {
             return action();
         }
-        catch (Exception ex) when (Translate(ex, path, path.ToLocalPath(_root)) is { } failure)
+        catch (Exception ex) when (Translate(ex, path, path.ToLocalPath(_root), partialKept: false) is { } failure)
         {
             throw failure;
         }

@@ -46,6 +46,10 @@ public sealed class FtpDropTransport : IDropTransport
 
     public string Description => _settings.ToString();
 
+    /// <summary>Links and special files are the server's business over FTP (a listing shows them as such and they are
+    /// not listed); names that are not valid drop names are left out of listings.</summary>
+    public IReadOnlyList<string> Refused => Array.Empty<string>();
+
     private string Place => $"{_settings.User}@{_settings.Host}:{_settings.Port}";
 
     public Task<IReadOnlyList<DropEntry>> ListAsync(DropPath folder, CancellationToken cancellationToken) =>
@@ -451,7 +455,7 @@ public sealed class FtpDropTransport : IDropTransport
                 var needsTls = Regex.IsMatch(login.Reply.Text, "encrypt|TLS|SSL", RegexOptions.IgnoreCase);
                 return (new DropTransportException(DropTransportErrorKind.LoginFailed, needsTls
                     ? $"Login refused for user {_settings.User} at {server} ({login.Reply}): the server accepts only TLS logins; set drop.security to ExplicitTls."
-                    : $"Login failed for user {_settings.User} at {server} ({login.Reply}): check drop.user and the stored FTP password (Set-HzSyncCredential).", ex), false);
+                    : $"Login failed for user {_settings.User} at {server} ({login.Reply}): check drop.user and the FTP password stored under drop.passwordSecret ({FrontCommands.StoreSecret("<name>")} stores it again).", ex), false);
             case FtpReplyException { Reply.Code: 534 or 431 or 522 } tls:
                 return (new DropTransportException(DropTransportErrorKind.Protocol,
                     $"{what}: {server} refused the TLS protection ({tls.Reply}). " +

@@ -11,8 +11,13 @@ public interface IDropTransport : IDisposable
     /// <summary>Where this transport points, for logs and reports (e.g. <c>ftps://siege.example:21/</c>); no secret.</summary>
     string Description { get; }
 
+    /// <summary>The entries of the drop this transport left alone (a link, a special file, a name HeitzSync never
+    /// writes), each once with where and why, for the night's report. Hostile or stray entries never fail a night.</summary>
+    IReadOnlyList<string> Refused { get; }
+
     /// <summary>Files (not folders) directly inside <paramref name="folder"/>; an empty list when the folder does not exist.
-    /// Files still being written (<c>*.part</c>) are not listed.</summary>
+    /// Files still being written (<c>*.part</c>) are not listed, nor entries that are not plain files with a valid drop
+    /// name (links, special files, other names): those go to <see cref="Refused"/>.</summary>
     Task<IReadOnlyList<DropEntry>> ListAsync(DropPath folder, CancellationToken cancellationToken);
 
     /// <summary>Creates <paramref name="folder"/> and its parents when missing.</summary>

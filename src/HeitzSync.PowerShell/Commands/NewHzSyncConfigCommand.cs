@@ -18,7 +18,7 @@ public sealed class NewHzSyncConfigCommand : HzCmdlet
     private const string FtpSet = "Ftp";
 
     /// <summary>The secret names this cmdlet stores passwords under.</summary>
-    internal const string DatabaseSecret = "database", FtpSecret = "ftp";
+    internal const string DatabaseSecret = NewNodeConfig.DatabaseSecret, FtpSecret = NewNodeConfig.FtpSecret;
 
     /// <summary>The configuration file to write; default: HEITZSYNC_CONFIG, else the platform's default path.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -94,39 +94,26 @@ public sealed class NewHzSyncConfigCommand : HzCmdlet
     protected override void ProcessRecord()
     {
         var path = ResolvePath(string.IsNullOrEmpty(Path) ? HzSyncConfigStore.DefaultPath : Path!);
-        var folder = System.IO.Path.GetDirectoryName(path)!;
         var ftp = ParameterSetName == FtpSet;
 
-        var config = new HzSyncConfig
+        var config = new NewNodeConfig
         {
             Role = Role,
-            Site = new SiteIdentity { Code = SiteCode, Number = SiteNumber },
-            Database = new DatabaseConfig
-            {
-                // A server path is the server's business; a local file is made absolute from the current location.
-                Path = DatabaseServer is null ? ResolvePath(DatabasePath) : DatabasePath,
-                Server = DatabaseServer,
-                Port = DatabasePort,
-                User = DatabaseCredential?.UserName ?? "SYSDBA",
-                PasswordSecret = DatabaseCredential is null ? null : DatabaseSecret,
-            },
-            Drop = ftp
-                ? new DropConfig
-                {
-                    Kind = DropKind.Ftp,
-                    Path = string.IsNullOrEmpty(DropPath) ? "/" : DropPath!,
-                    Host = FtpHost,
-                    Port = FtpPort,
-                    User = FtpCredential.UserName,
-                    PasswordSecret = FtpSecret,
-                    Security = PlainFtp ? "None" : "ExplicitTls",
-                    CertificateThumbprint = FtpCertificateThumbprint,
-                }
-                : new DropConfig { Kind = DropKind.Folder, Path = ResolvePath(DropPath!) },
-            KeyFile = KeyFile is null ? new HzSyncConfig().KeyFile : ResolvePath(KeyFile),
-            BaseFolder = folder,
-            ConfigPath = path,
-        };
+            SiteCode = SiteCode,
+            SiteNumber = SiteNumber,
+            // A server path is the server's business; a local file is made absolute from the current location.
+            DatabasePath = DatabaseServer is null ? ResolvePath(DatabasePath) : DatabasePath,
+            DatabaseServer = DatabaseServer,
+            DatabasePort = DatabasePort,
+            DatabaseUser = DatabaseCredential?.UserName,
+            DropPath = ftp ? DropPath : ResolvePath(DropPath!),
+            FtpHost = ftp ? FtpHost : null,
+            FtpPort = FtpPort,
+            FtpUser = ftp ? FtpCredential.UserName : null,
+            FtpCertificateThumbprint = FtpCertificateThumbprint,
+            PlainFtp = PlainFtp,
+            KeyFile = KeyFile is null ? null : ResolvePath(KeyFile),
+        }.Build(path);
 
         var problems = HzSyncConfigStore.Validate(config);
         if (problems.Count > 0)
@@ -144,10 +131,13 @@ public sealed class NewHzSyncConfigCommand : HzCmdlet
             }
         }
         var exists = File.Exists(path);
-        if (exists && !Force)
+        try
         {
-            WriteHzError(new IOException($"The configuration file {path} already exists: add -Force to replace it, or change it with Set-HzSyncConfig."),
-                ErrorIds.ConfigExists, ErrorCategory.ResourceExists, path);
+            NewNodeConfig.EnsureMayWrite(path, Force);
+        }
+        catch (IOException ex)
+        {
+            WriteHzError(ex, ErrorIds.ConfigExists, ErrorCategory.ResourceExists, path);
             return;
         }
         if (!ShouldProcess(path, exists ? "Replace the HeitzSync configuration" : "Create a HeitzSync configuration")) return;

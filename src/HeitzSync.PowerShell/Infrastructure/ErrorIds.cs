@@ -39,4 +39,5 @@ public static class ErrorIds
     public const string SecretRemoveFailed = "SecretRemoveFailed";
     public const string ScheduleNotFound = "ScheduleNotFound";
     public const string ScheduleRemoveFailed = "ScheduleRemoveFailed";
+    public const string ReportNotWritten = "ReportNotWritten";
 }

@@ -28,7 +28,17 @@ public abstract class HzCmdlet : PSCmdlet, IDisposable
     /// <see cref="Post"/>, <see cref="ProgressFor{T}"/> or <see cref="VerboseFor"/>. Must be called from
     /// BeginProcessing/ProcessRecord/EndProcessing.
     /// </summary>
-    protected T RunAsync<T>(Func<CancellationToken, Task<T>> work) => Pump.Run(work, CancellationToken);
+    protected T RunAsync<T>(Func<CancellationToken, Task<T>> work)
+    {
+        // SIGTERM (systemctl stop, an RMM agent) stops the work as Ctrl+C does: the night rolls back, its report says
+        // Stopped, and the scheduled script prints its line and exits 2 (pwsh would otherwise die at once).
+        using var terminate = Core.Runs.TerminationSignal.OnTerminate(reason =>
+        {
+            Core.Runs.ProcessStop.Record(reason);
+            _stopping.Cancel();
+        });
+        return Pump.Run(work, CancellationToken);
+    }
 
     protected void RunAsync(Func<CancellationToken, Task> work) => Pump.Run(work, CancellationToken);
 

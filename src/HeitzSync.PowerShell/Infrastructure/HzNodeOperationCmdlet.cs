@@ -50,6 +50,12 @@ public abstract class HzNodeOperationCmdlet : HzConfigCmdlet
             WriteHzError(refused, ErrorIds.RunInProgress, ErrorCategory.ResourceBusy, config.ConfigPath);
             return null;
         }
+        catch (ReportNotWrittenException ex)
+        {
+            // The reports folder is full or unusable: the run could not keep its record (nothing ran, or its outcome is in the message).
+            ThrowHzTerminatingError(ex, ErrorIds.ReportNotWritten, ErrorCategory.WriteError, ex.Folder);
+            return null;
+        }
         finally
         {
             CompleteProgress();
@@ -98,7 +104,9 @@ public abstract class HzNodeOperationCmdlet : HzConfigCmdlet
         "RegistrationRefused" => ErrorCategory.InvalidData,
         "PackageSetAside" => ErrorCategory.InvalidData,
         "PackageRejected" or "PackageRefused" => ErrorCategory.SecurityError,
-        "DropUnreachable" => ErrorCategory.ConnectionError,
+        "DropUnreachable" or "DropNotFound" => ErrorCategory.ConnectionError,
+        "DropNoRight" => ErrorCategory.PermissionDenied,
+        "DropEntryRefused" or "TransferDamaged" or "KeyMismatch" => ErrorCategory.SecurityError,
         "DatabaseError" => ErrorCategory.ResourceUnavailable,
         "DatabaseNotFound" => ErrorCategory.ObjectNotFound,
         "DatabaseAccessDenied" or "BackupFolderNotWritable" => ErrorCategory.PermissionDenied,

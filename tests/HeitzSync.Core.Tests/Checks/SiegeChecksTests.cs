@@ -68,7 +68,7 @@ public class SiegeChecksTests : IDisposable
             var progress = new List<SyncProgress>();
             var results = await SiegeChecks.RunAsync(site, new InlineProgress<SyncProgress>(progress.Add), CancellationToken.None);
             Assert.All(results, r => Assert.True(r.Status == CheckStatus.Passed, $"{r.Check}: {r.Status} {r.Detail}"));
-            Assert.Equal(new[] { "GroupKey", "Database", "Reachability", "Tls", "Login", "SiteFolder", "WriteRight", "ClockSkew", "ModuleVersion", "Schema", "KeyRange" }, results.Select(r => r.Check));
+            Assert.Equal(new[] { "GroupKey", "Database", "Reachability", "Tls", "Login", "SiteFolder", "WriteRight", "ClockSkew", "ModuleVersion", "Schema", "KeyRange", "KeyMatch", "Permissions" }, results.Select(r => r.Check));
             Assert.Contains("LYON01/up", results.Single(r => r.Check == "WriteRight").Detail);
             Assert.Contains($"the pinned certificate (SHA-256 {server.Thumbprint})", results.Single(r => r.Check == "Tls").Detail);
             Assert.Contains("LYON01's folder is LYON01/ in the drop (drop.scope Drop), as the Siège publishes it", results.Single(r => r.Check == "SiteFolder").Detail);

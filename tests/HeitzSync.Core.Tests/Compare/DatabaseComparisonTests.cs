@@ -33,6 +33,7 @@ public sealed class DatabaseComparisonTests : IDisposable
             Tables = new TableRules { LocalOnly = new[] { "WORKSTATION_SETTINGS" } },
             BaseFolder = folder,
         };
+        Directory.CreateDirectory(config.Drop.Path!); // the Siège's drop, which a site never creates itself
         if (!File.Exists(config.KeyFile))
         {
             using var key = HeitzSync.Core.Packaging.SyncKey.Generate();

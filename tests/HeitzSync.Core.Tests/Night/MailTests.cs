@@ -28,6 +28,7 @@ public class MailTests : IDisposable
         using var sink = new SmtpSink();
         using (var key = SyncKey.Generate()) key.Save(_temp.File("group.key"));
         var config = Config(sink.Port);
+        Directory.CreateDirectory(config.Drop.Path);   // the Siège's drop exists (a site never creates it): the database fails
         NodeContext.SecretsFor(config).Set("db", "S3cret-Passw0rd");
         var report = await NodeRunner.SendAsync(config, null, CancellationToken.None);   // the database server is unreachable
         Assert.Equal(ReportState.Failed, report.State);

@@ -20,6 +20,7 @@ public class NodeRunnerTests : IDisposable
     {
         var folder = Path.Combine(_temp.Path, code);
         Directory.CreateDirectory(folder);
+        Directory.CreateDirectory(Path.Combine(_temp.Path, "drop"));   // the Siège's drop: a site never creates it
         var config = new HzSyncConfig
         {
             Role = role,

@@ -61,13 +61,18 @@ public class ReportBuilderTests : IDisposable
         var run = store.Start("SIEGE", "Siege", "Consolidate", "20261101T020000Z");
         using var stop = new CancellationTokenSource();
         var checkpoints = 0;
+        void WaitForCheckpointAfter(int seen)
+        {
+            var deadline = DateTime.UtcNow.AddMinutes(1);
+            while (Volatile.Read(ref checkpoints) <= seen && DateTime.UtcNow < deadline) Thread.Yield();
+        }
         var saver = Task.Run(() =>
         {
             while (!stop.IsCancellationRequested)
             {
                 run.Checkpoint();
                 Assert.True(run.Snapshot().TableLines.Count >= 0);
-                checkpoints++;
+                Interlocked.Increment(ref checkpoints);
             }
         });
 
@@ -78,6 +83,9 @@ public class ReportBuilderTests : IDisposable
                 run.AddTable(new TableReportLine("LYON01", "T" + i, "Consolidated", 1, 0, 0));
                 run.Update(r => r.RowsApplied++);
                 if (i % 100 == 0) run.AddConflict(new ConflictLine("T", "ID=" + i, "LYON01", DateTime.UtcNow, "SIEGE", DateTime.UtcNow, "LastWriterWins"));
+                // Halfway, wait for a checkpoint saved after this point, so the two threads surely overlap however
+                // the machine schedules them (the deadline only keeps a broken saver from hanging the suite).
+                if (i == 1000) WaitForCheckpointAfter(Volatile.Read(ref checkpoints));
             }
         });
         await worker;

@@ -125,11 +125,14 @@ public sealed class DayLedger
     }
 
     /// <summary>Every node's synchronised tables exactly as its business left them: a failed night changed nothing.</summary>
-    public void AssertUnchangedSinceBusiness()
+    public void AssertUnchangedSinceBusiness() => AssertUnchangedSinceBusiness(_world.Nodes.ToArray());
+
+    /// <summary>These nodes' synchronised tables exactly as their business left them.</summary>
+    public void AssertUnchangedSinceBusiness(params Node[] nodes)
     {
         Assert.True(_end.Count > 0, "CloseBusiness was not called: the ledger has nothing to compare with.");
         var problems = new List<string>();
-        foreach (var node in _world.Nodes)
+        foreach (var node in nodes)
         {
             using var end = Open(_end[node.Code]);
             using var now = node.Open();

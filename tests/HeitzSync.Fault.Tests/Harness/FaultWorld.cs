@@ -300,6 +300,7 @@ public sealed class FaultWorld : IDisposable
     private static void CopyFolder(string from, string to)
     {
         Directory.CreateDirectory(to);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(to, File.GetUnixFileMode(from));   // owner-only folders stay so
         foreach (var file in Directory.GetFiles(from)) File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
         foreach (var folder in Directory.GetDirectories(from)) CopyFolder(folder, Path.Combine(to, Path.GetFileName(folder)));
     }

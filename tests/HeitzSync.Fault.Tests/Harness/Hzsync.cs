@@ -35,7 +35,8 @@ public static class Hzsync
     {
         get
         {
-            var dll = Path.Combine(AppContext.BaseDirectory, "hzsync.dll");
+            // HZSYNC_DLL runs another build of hzsync (e.g. the main branch's, to see a test fail before its fix).
+            var dll = Environment.GetEnvironmentVariable("HZSYNC_DLL") is { Length: > 0 } other ? other : Path.Combine(AppContext.BaseDirectory, "hzsync.dll");
             if (!File.Exists(dll)) throw new InvalidOperationException($"hzsync.dll is not beside the tests ({AppContext.BaseDirectory}): build the solution, HeitzSync.Cli is a project reference of HeitzSync.Fault.Tests.");
             return dll;
         }
@@ -81,6 +82,8 @@ public static class Hzsync
         foreach (var argument in arguments ?? Array.Empty<string>()) start.ArgumentList.Add(argument);
         start.Environment.Remove(FaultPoints.AtVariable);
         start.Environment.Remove(FaultPoints.AfterVariable);
+        start.Environment.Remove(FaultPoints.ModeVariable);
+        start.Environment.Remove(FaultPoints.HoldVariable);
         start.Environment.Remove("HEITZSYNC_CONFIG");
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         foreach (var pair in environment ?? new Dictionary<string, string>()) start.Environment[pair.Key] = pair.Value;

@@ -21,15 +21,18 @@ public sealed record ProductionNode(string Code, int Number, NodeRole Role, stri
     /// <summary>A new attachment through the server, text as stored (as the engine and the comparer read it).</summary>
     public FbConnection Open() => FbConnection.Open(Database with { Charset = "NONE" });
 
+    /// <summary>A new attachment as the business software opens it (UTF8: accented products and labels as text).</summary>
+    public FbConnection OpenAsUser() => FbConnection.Open(Database);
+
     public override string ToString() => Code;
 }
 
 /// <summary>What a test may change in the production world before it starts.</summary>
 public sealed record ProductionOptions
 {
-    /// <summary>SQL run in every database after the sample schema; by default <see cref="StampedSales"/>, written as a
-    /// customer writes it (no guard: init adds HeitzSync's).</summary>
-    public IReadOnlyList<string> ExtraSchema { get; init; } = StampedSales(guarded: false);
+    /// <summary>SQL run in every database after the sample schema; by default <see cref="StampedSales"/> and the shop's
+    /// stock (<see cref="Shop"/>), both written as a customer writes them (no guard: init adds HeitzSync's).</summary>
+    public IReadOnlyList<string> ExtraSchema { get; init; } = StampedSales(guarded: false).Concat(Shop.Schema()).ToList();
 
     /// <summary>
     /// A business trigger as real schemas have: every sale is stamped with its time of change (SALES.STAMPED_AT,
@@ -79,6 +82,7 @@ public sealed class ProductionWorld : IDisposable
     public ProductionWorld(ProductionOptions? options = null)
     {
         Options = options ?? new ProductionOptions();
+        HasShop = Options.ExtraSchema.Any(s => s.StartsWith("CREATE TABLE ARTICLES", StringComparison.Ordinal));
         _root = Path.Combine(Path.GetTempPath(), "hz-prod-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(_root);
         _server = new FirebirdServer();
@@ -95,6 +99,7 @@ public sealed class ProductionWorld : IDisposable
             foreach (var node in Nodes) Configure(node);
             Check(Run(Siege, "init"));
             foreach (var init in Parallel(Sites, site => Run(site, "init"))) Check(init);
+            if (HasShop) ChainStock = Shop.Articles.ToDictionary(a => a, a => Nodes.Sum(node => Stock(node, a)));
         }
         catch
         {
@@ -104,6 +109,16 @@ public sealed class ProductionWorld : IDisposable
     }
 
     public ProductionOptions Options { get; }
+
+    /// <summary>The schema has the shop's articles and their stock trigger (the default).</summary>
+    public bool HasShop { get; }
+
+    /// <summary>Each article's stock for the whole chain before any sale of the tills: the sum of what every node held
+    /// (the join adds them up, ARTICLES.STOCK being additive).</summary>
+    public IReadOnlyDictionary<string, int> ChainStock { get; } = new Dictionary<string, int>();
+
+    /// <summary>The tables every node must hold alike.</summary>
+    public IReadOnlyList<string> SynchronisedTables => HasShop ? SampleSchema.SynchronisedTables.Append("ARTICLES").ToList() : SampleSchema.SynchronisedTables;
 
     /// <summary>The sites' FTP accounts (this world's own, removed with it) and passwords.</summary>
     public IReadOnlyList<DocumentedAccount> SiteAccounts { get; } = Array.Empty<DocumentedAccount>();
@@ -116,10 +131,24 @@ public sealed class ProductionWorld : IDisposable
     /// <summary>Every hzsync process this world ran, in order (for failure messages).</summary>
     public List<HzsyncRun> Log { get; } = new();
 
-    /// <summary>Every sale the tills and the held transactions committed.</summary>
+    /// <summary>Every sale the tills, the held transactions and the test itself committed.</summary>
     public IEnumerable<WrittenSale> Written => _writers.Values.SelectMany(w => w.Written).Concat(Committed);
 
     private List<WrittenSale> Committed { get; } = new();
+
+    /// <summary>A sale the test made itself (committed): it must arrive everywhere too.</summary>
+    public WrittenSale Record(WrittenSale sale)
+    {
+        lock (Committed) Committed.Add(sale);
+        return sale;
+    }
+
+    /// <summary>Sales the test makes at <paramref name="node"/> (a user at a second till), committed one by one.</summary>
+    public IReadOnlyList<WrittenSale> Sell(ProductionNode node, int sales, int lines)
+    {
+        using var till = node.OpenAsUser();
+        return Enumerable.Range(0, sales).Select(_ => Record(BusinessWriter.InsertSale(till, node.Code, Shop.TillSale(lines)))).ToList();
+    }
 
     private ProductionNode NewNode(string code, int number, NodeRole role)
     {
@@ -144,15 +173,15 @@ public sealed class ProductionWorld : IDisposable
                 : new DropConfig
                 {
                     Kind = DropKind.Ftp, Host = Ftp.Server.Host, Port = Ftp.Server.Port, User = SiteAccounts.Single(a => a.Site == node.Code).Account,
-                    PasswordSecret = "ftp", Scope = DropScope.Site, CertificateThumbprint = Ftp.PrintedPin, TimeoutSeconds = 10, Retries = 2,
+                    PasswordSecret = "ftp", Scope = DropScope.Site, CertificateThumbprint = Ftp.PrintedPin, TimeoutSeconds = 10, Retries = 1,
                 },
             KeyFile = "../group.key",
-            Tables = new TableRules { LocalOnly = new[] { "WORKSTATION_*" } },
+            Tables = new TableRules { LocalOnly = new[] { "WORKSTATION_*" }, AdditiveColumns = HasShop ? new[] { Shop.AdditiveStock } : Array.Empty<string>() },
             Schedule = new ScheduleConfig
             {
                 RestartHour = DateTime.Now.AddHours(-1).ToString("HH:mm", CultureInfo.InvariantCulture),
                 ReceptionMinutes = 0,
-                PackageWaitMinutes = 0,
+                PackageWaitMinutes = 2,   // sync waits for the answer to its upload; the step-by-step nights pass --wait-minutes 0
                 PollSeconds = 1,
                 Sites = node.IsSiege ? SiteCodes : Array.Empty<string>(),
             },
@@ -176,6 +205,21 @@ public sealed class ProductionWorld : IDisposable
         var run = Hzsync.Run(node.Code, node.ConfigPath, command, arguments);
         lock (Log) Log.Add(run);
         return run;
+    }
+
+    /// <summary>Starts one hzsync command for a node (with --verbose: a test waits for what it says); <see cref="Finish"/> ends it.</summary>
+    public RunningHzsync Start(ProductionNode node, string command, IReadOnlyDictionary<string, string>? environment = null, params string[] arguments) =>
+        new(node.Code, node.ConfigPath, command, arguments, environment);
+
+    /// <summary>Waits for a started command to end, and logs it.</summary>
+    public HzsyncRun Finish(RunningHzsync running)
+    {
+        using (running)
+        {
+            var run = running.Finish();
+            lock (Log) Log.Add(run);
+            return run;
+        }
     }
 
     /// <summary>A run that must end OK.</summary>
@@ -238,7 +282,7 @@ public sealed class ProductionWorld : IDisposable
         return night;
     }
 
-    private static IReadOnlyList<HzsyncRun> Parallel(IEnumerable<ProductionNode> nodes, Func<ProductionNode, HzsyncRun> run) =>
+    public static IReadOnlyList<HzsyncRun> Parallel(IEnumerable<ProductionNode> nodes, Func<ProductionNode, HzsyncRun> run) =>
         nodes.Select(node => Task.Run(() => run(node))).ToList().Select(t => t.Result).ToList();
 
     /// <summary>Every synchronised table identical, full row content, at the Siège and every site.</summary>
@@ -249,7 +293,7 @@ public sealed class ProductionWorld : IDisposable
         foreach (var site in Sites)
         {
             using var other = site.Open();
-            foreach (var table in DatabaseComparer.Compare(master, other, SampleSchema.SynchronisedTables).Where(t => !t.Identical))
+            foreach (var table in DatabaseComparer.Compare(master, other, SynchronisedTables).Where(t => !t.Identical))
             {
                 problems.Add($"{site} {table.Table}: {table.RowsLeft} row(s) at the Siège, {table.RowsRight} at the site; " +
                              string.Join("; ", table.Differences.Take(5).Select(d => $"{d.Key} {d.Kind} {d.Columns}")));
@@ -289,16 +333,72 @@ public sealed class ProductionWorld : IDisposable
         }
     }
 
+    /// <summary>A node's stock of <paramref name="article"/>.</summary>
+    public static int Stock(ProductionNode node, string article)
+    {
+        using var connection = node.OpenAsUser();
+        using var tx = connection.BeginTransaction(new FbTransactionOptions { ReadOnly = true });
+        return Convert.ToInt32(connection.ExecuteScalar(tx, "SELECT STOCK FROM ARTICLES WHERE CODE = ?", article), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Every article's stock, at every node, is the chain's stock before the tills less every piece any user
+    /// sold anywhere: each sale's stock trigger ran exactly once in the whole chain (at its till, never again for its
+    /// replicated lines) and the nodes' movements added up.</summary>
+    public void AssertStock()
+    {
+        var written = Written.ToList();
+        var problems = (from node in Nodes
+                        from article in Shop.Articles
+                        let expected = ChainStock[article] - Shop.Sold(written, article)
+                        let actual = Stock(node, article)
+                        where actual != expected
+                        select $"{node} {article}: {actual}, expected {expected}").ToList();
+        Assert.True(problems.Count == 0, "stocks differ from the sales:\n" + string.Join("\n", problems));
+    }
+
+    /// <summary>The transactions of <paramref name="node"/>'s database that an apply marked (HZ$APPLYING), from
+    /// MON$CONTEXT_VARIABLES: the server's own view of which applies are open right now.</summary>
+    public static IReadOnlyList<long> ApplyingTransactions(ProductionNode node)
+    {
+        using var connection = node.Open();
+        using var tx = connection.BeginTransaction(new FbTransactionOptions { ReadOnly = true });
+        var open = new List<long>();
+        using var command = connection.Prepare(tx, "SELECT v.MON$TRANSACTION_ID FROM MON$CONTEXT_VARIABLES v JOIN MON$TRANSACTIONS t ON t.MON$TRANSACTION_ID = v.MON$TRANSACTION_ID " +
+                                                   "WHERE v.MON$VARIABLE_NAME = 'HZ$APPLYING'");
+        using var reader = command.ExecuteReader();
+        while (reader.Read()) open.Add(reader.GetInt64(0));
+        return open;
+    }
+
     /// <summary>Every process this world ran, with its time, and how many sales the users made (the test's output).</summary>
     public void WriteLog(Xunit.Abstractions.ITestOutputHelper output)
     {
         foreach (var run in Log) output.WriteLine(run.ToString());
-        output.WriteLine($"{Written.Count()} sale(s) made by the users, {Written.Sum(s => s.Lines)} line(s)");
+        output.WriteLine($"{Written.Count()} sale(s) made by the users, {Written.Sum(s => s.Lines)} line(s); " +
+                         $"{_writers.Values.Sum(w => w.Conflicts)} sale(s) rung up again after a lock conflict");
+        foreach (var writer in _writers) foreach (var m in writer.Value.ConflictMessages) output.WriteLine(writer.Key + ": " + m);
     }
 
     /// <summary>Temporary (*.part) files left in the drop.</summary>
     public IReadOnlyList<string> FragmentsInDrop() =>
         Directory.GetFiles(Ftp.Drop, "*.part", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(Ftp.Drop, f)).ToList();
+
+    /// <summary>What a cut or unfinished step leaves, anywhere in the drop or a node's folders (work, backups, reports):
+    /// partial transfers (*.part), temporary files (*.tmp, *.extracting.*), packages still waiting to be sent or
+    /// applied (outgoing, incoming), uploads marked unanswered.</summary>
+    public IReadOnlyList<string> Fragments()
+    {
+        static bool IsFragment(string file)
+        {
+            var name = Path.GetFileName(file);
+            var folder = Path.GetFileName(Path.GetDirectoryName(file));
+            return name.EndsWith(".part", StringComparison.Ordinal) || name.EndsWith(".tmp", StringComparison.Ordinal) || name.Contains(".extracting.", StringComparison.Ordinal)
+                   || name.EndsWith(".unanswered", StringComparison.Ordinal) || folder is "outgoing" or "incoming";
+        }
+        return Nodes.Select(n => n.Folder).Prepend(Ftp.Drop)
+            .SelectMany(root => Directory.GetFiles(root, "*", SearchOption.AllDirectories).Where(IsFragment).Select(f => Path.GetRelativePath(_root, f)))
+            .ToList();
+    }
 
     public void Dispose()
     {

@@ -92,8 +92,10 @@ public sealed class DocumentedVsftpd : IDisposable
         };
         foreach (var change in configure ?? new Dictionary<string, string>()) settings[change.Key] = change.Value;
         var lines = FillConfiguration(Block(text, "vsftpd.conf"), settings).ToList();
-        // What only a test needs: the loopback, the foreground, a log the tests read.
-        lines.AddRange(new[] { "listen_address=127.0.0.1", "background=NO", $"vsftpd_log_file={log}", "log_ftp_protocol=YES" });
+        // What only a test needs: the loopback, the foreground, a log the tests read, and a folder of per-account
+        // settings (empty unless a test limits an account's rate: vsftpd reads it at each login).
+        Directory.CreateDirectory(AccountSettings);
+        lines.AddRange(new[] { "listen_address=127.0.0.1", "background=NO", $"vsftpd_log_file={log}", "log_ftp_protocol=YES", $"user_config_dir={AccountSettings}" });
         configuration = lines;
         var config = Path.Combine(_folder, "vsftpd.conf");
         File.WriteAllLines(config, lines);
@@ -118,6 +120,18 @@ public sealed class DocumentedVsftpd : IDisposable
     public bool RequiresSslReuse { get; }
 
     public string SiteFolder(string site) => Path.Combine(Drop, site);
+
+    /// <summary>vsftpd's user_config_dir: one file per account whose settings differ (read at each login).</summary>
+    private string AccountSettings => Path.Combine(_folder, "accounts");
+
+    /// <summary>Limits the transfers of <paramref name="site"/>'s account to <paramref name="bytesPerSecond"/> from its
+    /// next login on (vsftpd's local_max_rate), so that a test can act in the middle of an upload; null lifts the limit.</summary>
+    public void LimitRate(string site, int? bytesPerSecond)
+    {
+        var file = Path.Combine(AccountSettings, Accounts.Single(a => a.Site == site).Account);
+        if (bytesPerSecond is { } rate) File.WriteAllText(file, $"local_max_rate={rate.ToString(CultureInfo.InvariantCulture)}\n");
+        else File.Delete(file);
+    }
 
     /// <summary>docs/ftp-siege.md, found above the test's folder (the repository's root holds HeitzSync.sln).</summary>
     public static string PagePath
