@@ -35,6 +35,7 @@ public sealed class CaptureInstaller
         List<FbTableInfo> wanted;
         Dictionary<string, int> installedIds;
         PreviousInstall previous;
+        UnusedGenerators unused;
         using (var tx = _connection.BeginTransaction())
         {
             wanted = SelectTables(tx, options);
@@ -43,7 +44,8 @@ public sealed class CaptureInstaller
                 : new Dictionary<string, int>(StringComparer.Ordinal);
             CheckKeysFitTheRange(wanted, options);
             CheckDeclarations(tx, wanted, declarations);
-            if (!options.ReseedGenerators) CheckGenerators(tx, options);
+            unused = UnusedInPreviousRange(tx, wanted, options);
+            if (!options.ReseedGenerators) CheckGenerators(tx, options, unused);
             previous = ReadPreviousInstall(tx);
         }
 
@@ -135,7 +137,7 @@ public sealed class CaptureInstaller
             {
                 foreach (var table in schema.Tables.Where(t => t.HasAdditive && !newTotals.Contains(t))) AdoptSiegeTotals(tx, table, options.Site.Value);
             }
-            moves = options.ReseedGenerators ? ReseedGenerators(tx, options, schema) : MoveGeneratorsIntoRange(tx, options);
+            moves = options.ReseedGenerators ? ReseedGenerators(tx, options, schema) : MoveGeneratorsIntoRange(tx, options, unused);
             tx.Commit();
         }
         if (!options.IsSiege)
@@ -421,9 +423,56 @@ public sealed class CaptureInstaller
         }
     }
 
-    private void CheckGenerators(FbTransaction tx, CaptureOptions options)
+    /// <summary>Generators an earlier init put at the start of this node's previous key range, never used since, and where
+    /// to move them in the new range.</summary>
+    private sealed record UnusedGenerators(HashSet<string> Names, long MoveTo)
     {
-        var beyond = UserGenerators(tx).Where(g => g.CurrentValue > options.KeyHigh).ToList();
+        public static readonly UnusedGenerators None = new(new HashSet<string>(StringComparer.Ordinal), 0);
+    }
+
+    /// <summary>
+    /// The generators an earlier init put at the start of this node's previous key range and that never handed out a key
+    /// since (each still stands at that start, and no synchronised key lies in that range): keyRangeSize or site.number
+    /// was corrected before the node's first key, e.g. at a Siège set up with the default before its first site was
+    /// refused for INTEGER keys (README: init at the Siège first). Init may move them into the new range, past the highest
+    /// key any table already holds there (the rows from before HeitzSync, whose generator value that init moved up);
+    /// a range a key was taken from stays the node's, and is refused below.
+    /// </summary>
+    private UnusedGenerators UnusedInPreviousRange(FbTransaction tx, IEnumerable<FbTableInfo> tables, CaptureOptions options)
+    {
+        if (!TableExists(tx, "HZ$NODE")) return UnusedGenerators.None;
+        long previousLow, previousHigh;
+        using (var command = _connection.Prepare(tx, "SELECT KEY_LOW, KEY_HIGH FROM HZ$NODE WHERE ID = 1"))
+        using (var reader = command.ExecuteReader())
+        {
+            if (!reader.Read()) return UnusedGenerators.None;
+            (previousLow, previousHigh) = (reader.GetInt64(0), reader.GetInt64(1));
+        }
+        if (previousLow == options.KeyLow && previousHigh == options.KeyHigh) return UnusedGenerators.None;
+        if (HighestKey(tx, tables, previousLow, previousHigh) is not null) return UnusedGenerators.None;
+        var names = new HashSet<string>(UserGenerators(tx).Where(g => g.CurrentValue == previousLow).Select(g => g.Name), StringComparer.Ordinal);
+        var allTables = _connection.Schema.GetTables(tx).Where(t => !t.Name.StartsWith("HZ$", StringComparison.Ordinal));
+        return new UnusedGenerators(names, Math.Max(options.KeyLow, HighestKey(tx, allTables, options.KeyLow, options.KeyHigh) ?? options.KeyLow));
+    }
+
+    /// <summary>The highest value in [low, high] of the tables' single-column keys of the types a generator feeds, or null.</summary>
+    private long? HighestKey(FbTransaction tx, IEnumerable<FbTableInfo> tables, long low, long high)
+    {
+        long? highest = null;
+        foreach (var table in tables.Where(t => t.PrimaryKey.Count == 1))
+        {
+            var key = table.Columns.First(c => c.Name == table.PrimaryKey[0]);
+            if (GeneratedKeyLimit(key) is null) continue;
+            var quoted = FbSql.QuoteIdentifier(key.Name);
+            var max = _connection.ExecuteScalar(tx, $"SELECT MAX({quoted}) FROM {FbSql.QuoteIdentifier(table.Name)} WHERE {quoted} BETWEEN ? AND ?", low, high);
+            if (max is not null) highest = Math.Max(highest ?? long.MinValue, Convert.ToInt64(max, System.Globalization.CultureInfo.InvariantCulture));
+        }
+        return highest;
+    }
+
+    private void CheckGenerators(FbTransaction tx, CaptureOptions options, UnusedGenerators unused)
+    {
+        var beyond = UserGenerators(tx).Where(g => g.CurrentValue > options.KeyHigh && !unused.Names.Contains(g.Name)).ToList();
         if (beyond.Count > 0)
         {
             throw new CaptureSetupException(
@@ -433,11 +482,17 @@ public sealed class CaptureInstaller
         }
     }
 
-    private IReadOnlyList<GeneratorMove> MoveGeneratorsIntoRange(FbTransaction tx, CaptureOptions options)
+    private IReadOnlyList<GeneratorMove> MoveGeneratorsIntoRange(FbTransaction tx, CaptureOptions options, UnusedGenerators unused)
     {
         var moves = new List<GeneratorMove>();
         foreach (var generator in UserGenerators(tx))
         {
+            if (unused.Names.Contains(generator.Name) && generator.CurrentValue != unused.MoveTo)
+            {
+                _connection.ExecuteScalar(tx, $"SELECT GEN_ID({FbSql.QuoteIdentifier(generator.Name)}, {unused.MoveTo - generator.CurrentValue}) FROM RDB$DATABASE");
+                moves.Add(new GeneratorMove(generator.Name, generator.CurrentValue, unused.MoveTo));
+                continue;
+            }
             if (generator.CurrentValue >= options.KeyLow) continue;
             // GEN_ID moves the value within this transaction's commit; ALTER SEQUENCE would need its own DDL transaction.
             _connection.ExecuteScalar(tx, $"SELECT GEN_ID({FbSql.QuoteIdentifier(generator.Name)}, {options.KeyLow - generator.CurrentValue}) FROM RDB$DATABASE");

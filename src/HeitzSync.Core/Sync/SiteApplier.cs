@@ -97,7 +97,7 @@ public sealed class SiteApplier
 
         public void Applied(IncomingChange change) => _versions.Applied(change);
 
-        public void ContributionsApplied(IncomingChange change)
+        public void Skipped(IncomingChange change, bool contributionsApplied)
         {
             // Its version stays as it is: the local change is still to be sent, and the Siège answers it next night.
         }
