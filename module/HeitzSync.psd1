@@ -65,6 +65,7 @@
 - Sites join by their init (registered in the drop) and leave by Unregister-HzSite (hzsync unregister); a night waits for tonight''s packages, a site for the answer to what it sent; full restores keep a site''s unsent changes; damaged packages are set aside once; a cut upload resumes.
 - Sites over FTPS with one account per site that sees only its own folder: drop.scope (Site or Drop), the Siège''s copy of siege.json in every site folder, Test-HzSiege''s SiteFolder check naming the setting when the site''s view is wrong, and docs/ftp-siege.md, a complete vsftpd setup the tests run (IIS FTP and FileZilla Server notes).
 - A transaction held open for days no longer makes every night resend everything since it began: acknowledgements list the transactions that were open (capture version 3: run init on every node after upgrading).
+- Capture no longer doubles the database: the initial load writes no version row per row, a site keeps only its pending changes, the Siège folds what every site has applied, and a full restore starts with empty version tables (capture version 4: run init on every node after upgrading; it upgrades from versions 2 and 3).
 '
         }
     }

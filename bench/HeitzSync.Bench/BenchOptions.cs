@@ -22,10 +22,10 @@ internal sealed record BenchOptions
     /// <summary>Rows of the site that joins in the join measure (the issue's: 4.3M).</summary>
     public long JoinRows { get; init; } = 430_000;
 
-    /// <summary>The measures to run (all by default): held-transaction, night, apply, memory, network, join.</summary>
+    /// <summary>The measures to run (all by default): held-transaction, storage, night, apply, memory, network, join.</summary>
     public IReadOnlySet<string> Only { get; init; } = AllMeasures;
 
-    public static readonly IReadOnlySet<string> AllMeasures = new HashSet<string>(StringComparer.Ordinal) { "held-transaction", "night", "apply", "memory", "network", "join" };
+    public static readonly IReadOnlySet<string> AllMeasures = new HashSet<string>(StringComparer.Ordinal) { "held-transaction", "storage", "night", "apply", "memory", "network", "join" };
 
     public bool Runs(string measure) => Only.Contains(measure);
 
@@ -43,6 +43,12 @@ internal sealed record BenchOptions
     public string? WorkFolder { get; init; }
     public bool Keep { get; init; }
 
+    /// <summary>The storage measure's site: a club of its own at this scale; by default the chain's scale × 4.3/3.7, so
+    /// that --full gives the issue's 4.3M-row site.</summary>
+    public double? StorageScale { get; init; }
+
+    public double SiteScale => StorageScale ?? Scale * 4.3 / 3.7;
+
     public IReadOnlyList<string> Arguments { get; init; } = Array.Empty<string>();
 
     public const string Usage = """
@@ -56,7 +62,7 @@ internal sealed record BenchOptions
           --apply-changes <n>   rows each of them sends (default 5000)
           --join-rows <n>       rows of the site that joins the chain in the join measure (default 430000)
           --full                the issue's figures: --scale 1 --sites 10 --apply-sites 10 --apply-changes 50000 --join-rows 4300000
-          --only <list>         run only these measures, comma-separated: held-transaction, night, apply, memory, network, join
+          --only <list>         run only these measures, comma-separated: held-transaction, storage, night, apply, memory, network, join
                                 (network needs night); the default results file name then carries them, e.g.
                                 --only held-transaction writes bench/results/<date>-held-transaction-<machine>.md
           --ftp-mib <n>         file size for FTPS against curl (default 64), --ftp-rounds <n> (default 3)
@@ -64,6 +70,8 @@ internal sealed record BenchOptions
           --no-network          folder drop only (no vsftpd, no namespace); --no-shaped: no namespace
           --out <file>          results file (default bench/results/<date>-<machine>.md under the repository)
           --work <dir>          work folder (default a new folder under /tmp, removed at the end unless --keep)
+          --storage-scale <x>   the storage measure's site, one club at this scale (default scale × 4.3/3.7: with
+                                --full, a 4.3M-row site)
           --seed <n>
         """;
 
@@ -94,6 +102,7 @@ internal sealed record BenchOptions
                 "--work" => options with { WorkFolder = Value() },
                 "--keep" => options with { Keep = true },
                 "--seed" => options with { Seed = Int() },
+                "--storage-scale" => options with { StorageScale = Double() },
                 _ => throw new ArgumentException($"Unknown argument {args[i]}.\n\n{Usage}"),
             };
         }

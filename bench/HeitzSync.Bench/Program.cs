@@ -185,6 +185,13 @@ try
         Done("memory");
     }
 
+    // What capture costs on disk, and the first send after a full restore (a database of its own).
+    if (options.Runs("storage"))
+    {
+        await StorageAsync();
+        Done("storage");
+    }
+
 }
 finally
 {
@@ -201,6 +208,17 @@ File.WriteAllText(output, text);
 Console.WriteLine(text);
 Log($"written to {output}");
 return 0;
+
+// What capture costs on disk, and the first send after a full restore (measure 7).
+async Task StorageAsync()
+{
+    Log($"Capture on disk: a club of its own at scale {options.SiteScale:0.###} joins a Siège, a week of 1 % days, a full restore");
+    var storage = await StorageBench.RunAsync(options.SiteScale, Path.Combine(work, "storage"), key, options.Seed, Log, cancel);
+    if (machine.Firebird == "not read yet") machine = machine with { Firebird = storage.Firebird };
+    report.Storage(storage);
+    try { Directory.Delete(Path.Combine(work, "storage"), recursive: true); }
+    catch (IOException ex) { Log($"could not remove the storage work folder: {ex.Message}"); }
+}
 
 static int FreePort()
 {

@@ -189,7 +189,7 @@ internal sealed class Report
 
     public void Join(JoinRun join, string rate)
     {
-        Section(7, $"7. A site with {join.SiteRows:N0} rows joins the chain");
+        Section(8, $"8. A site with {join.SiteRows:N0} rows joins the chain");
         var link = TimeSpan.FromSeconds((join.UpBytes + join.DownBytes) * 8.0 / ParseRate(rate));
         Line("A club database with years of history (the sample schema, one club, every row in its own key range; filled by a plain prepared INSERT loop, " +
              "the reference below) joins a new Siège whose master holds the shared subscription types only. Init installs capture and queues every row " +
@@ -261,6 +261,57 @@ internal sealed class Report
         Add($"A night with a transaction held open since the previous day (scale {_options.Scale.ToString(CultureInfo.InvariantCulture)})",
             $"{result.After.Rows:N0} rows ({Bytes(result.After.Bytes)}) moved for {result.Day2.Total:N0} changed, against {result.Before.Rows:N0} ({Bytes(result.Before.Bytes)}) before: " +
             $"{result.Before.Bytes / (double)Math.Max(1, result.After.Bytes):0.0}× fewer bytes, consolidation {Seconds(result.After.Consolidate)} vs {Seconds(result.Before.Consolidate)}");
+    }
+
+    public void Storage(StorageResult result)
+    {
+        Section(7, "7. What capture costs on disk, and the first send after a full restore");
+        Line($"{result.Site}, a club with years of its own ({result.SiteRows:N0} rows of the sample schema, generated in {Seconds(result.Generated)}), joins a Siège " +
+             "that holds only the chain's reference rows. Each file size is the database file on disk (page size 8 KiB; a Firebird file never shrinks). " +
+             "\"As before issue 16\" is what init wrote until then (a version row per existing row, one sequence each, and the version tables' SEQ and TX " +
+             "indexes), run by its SQL on a copy of the same file in this run. Nights go through a folder drop, the site and the Siège in turn.");
+        Line();
+        var before = result.Files[0].SiteBytes;
+        Line("| step | site file | capture's cost | site version rows | master file | master version rows | time |");
+        Line("|---|---:|---:|---:|---:|---:|---:|");
+        Line($"| plain restore of the same data (gbak) | {MiB(result.PlainRestoreBytes)} | | | | | |");
+        foreach (var step in result.Files)
+        {
+            var cost = step == result.Files[0] ? "" : $"{(step.SiteBytes - before) * 100.0 / before:+0;-0} %";
+            Line($"| {step.Step} | {MiB(step.SiteBytes)} | {cost} | {step.SiteVersionRows:N0} | {(step.MasterBytes is { } m ? MiB(m) : "")} | " +
+                 $"{(step.MasterVersionRows is { } v ? v.ToString("N0", CultureInfo.InvariantCulture) : "")} | {(step.Duration is { } d ? Seconds(d) : "")} |");
+        }
+        Line();
+        Line($"Capture's cost is the growth of the site's file over its size before init. The week: {string.Join("; ", result.Week.Select(d => $"{d.Inserted:N0} inserted, {d.Updated:N0} updated, {d.Deleted:N0} deleted"))} " +
+             "(1 % of the site's rows a day, a night after each). The first night's time is the whole night (extract, upload, consolidation of the load at the " +
+             "Siège, publish, download, apply); the week's is its seven days and nights. After a full-package restore the site's file is the master's, restored.");
+        Line();
+        Line("| safety backup of the site (gbak, then a verified restore) | backup size | time |");
+        Line("|---|---:|---:|");
+        Line($"| before capture | {MiB(result.BackupBefore.SizeBytes)} | {Seconds(result.BackupBefore.Duration)} |");
+        Line($"| after capture, after the week | {MiB(result.BackupAfter.SizeBytes)} | {Seconds(result.BackupAfter.Duration)} |");
+        Line();
+        Line($"Recovery: the Siège made a full package of the master in {Seconds(result.FullPublish)} ({Bytes(result.FullPackageBytes)}); the site downloaded " +
+             $"and restored it in {Seconds(result.FullRestore)} (its version tables made anew empty: it holds the master's state and sends only its own changes).");
+        Line();
+        Line("| send (extract + upload, folder drop) | rows | package | extract | upload | total |");
+        Line("|---|---:|---:|---:|---:|---:|");
+        foreach (var send in result.Sends)
+        {
+            Line($"| {send.What} | {send.Rows:N0} | {Bytes(send.Bytes)} | {Seconds(send.Extract)} | {Seconds(send.Upload)} | {Seconds(send.Total)} |");
+        }
+        var init = result.Files.First(f => f.Step == "after init");
+        var night = result.Files.First(f => f.Step == "after the first night");
+        var week = result.Files.First(f => f.Step == "after a week of 1 % days");
+        var old = result.Files.First(f => f.Step.StartsWith("after init, capture as before", StringComparison.Ordinal));
+        var firstAfterRestore = result.Sends.First(s => s.What.StartsWith("first send after", StringComparison.Ordinal));
+        var next = result.Sends.First(s => s.What.StartsWith("the next send", StringComparison.Ordinal));
+        Add($"Capture's cost on disk, a {result.SiteRows / 1e6:0.0}M-row site (after init / first night / a week of 1 % days)",
+            $"{Pct(init.SiteBytes)} / {Pct(night.SiteBytes)} / {Pct(week.SiteBytes)} of the file before init; as before issue 16: {Pct(old.SiteBytes)} after init");
+        Add("Safety backup of the site, before capture → after a week", $"{MiB(result.BackupBefore.SizeBytes)} in {Seconds(result.BackupBefore.Duration)} → {MiB(result.BackupAfter.SizeBytes)} in {Seconds(result.BackupAfter.Duration)}");
+        Add("First send after a full-package restore (nothing changed) vs the next", $"{Seconds(firstAfterRestore.Total)} vs {Seconds(next.Total)}");
+
+        string Pct(long bytes) => $"{(bytes - before) * 100.0 / before:+0;-0} %";
     }
 
     /// <summary>The file; <paramref name="stillToRun"/> names the measures not run yet when it is written mid-run.</summary>

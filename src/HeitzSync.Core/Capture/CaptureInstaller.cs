@@ -35,6 +35,7 @@ public sealed class CaptureInstaller
         List<FbTableInfo> wanted;
         Dictionary<string, int> installedIds;
         PreviousInstall previous;
+        UnusedGenerators unused;
         using (var tx = _connection.BeginTransaction())
         {
             wanted = SelectTables(tx, options);
@@ -43,7 +44,8 @@ public sealed class CaptureInstaller
                 : new Dictionary<string, int>(StringComparer.Ordinal);
             CheckKeysFitTheRange(wanted, options);
             CheckDeclarations(tx, wanted, declarations);
-            if (!options.ReseedGenerators) CheckGenerators(tx, options);
+            unused = UnusedInPreviousRange(tx, wanted, options);
+            if (!options.ReseedGenerators) CheckGenerators(tx, options, unused);
             previous = ReadPreviousInstall(tx);
         }
 
@@ -55,9 +57,9 @@ public sealed class CaptureInstaller
         {
             if (!ColumnExistsNow(table, column)) _connection.ExecuteInNewTransaction($"ALTER TABLE {table} ADD {column} {type}");
         }
-        if (!GeneratorExistsNow(CaptureObjects.Sequence))
+        foreach (var generator in new[] { CaptureObjects.Sequence, CaptureObjects.BaseSequence })
         {
-            _connection.ExecuteInNewTransaction($"CREATE SEQUENCE {CaptureObjects.Sequence}");
+            if (!GeneratorExistsNow(generator)) _connection.ExecuteInNewTransaction($"CREATE SEQUENCE {generator}");
         }
 
         var wantedNames = new HashSet<string>(wanted.Select(t => t.Name), StringComparer.Ordinal);
@@ -83,14 +85,8 @@ public sealed class CaptureInstaller
         var newTotals = new List<SyncTable>();
         foreach (var table in schema.Tables)
         {
-            if (!TableExistsNow("HZ$V_" + table.Id))
-            {
-                _connection.ExecuteInNewTransaction(CaptureObjects.VersionTableDdl(table));
-                foreach (var index in CaptureObjects.VersionTableIndexes(table))
-                {
-                    _connection.ExecuteInNewTransaction(index);
-                }
-            }
+            if (!TableExistsNow("HZ$V_" + table.Id)) _connection.ExecuteInNewTransaction(CaptureObjects.VersionTableDdl(table));
+            EnsureVersionIndexes(table, options.IsSiege);
             // Running totals of additive columns: kept while the declaration stays; made anew (and seeded) when it changes.
             var totalsExist = TableExistsNow("HZ$A_" + table.Id);
             var sameDeclaration = previous.Additive.TryGetValue(table.Name, out var before)
@@ -124,7 +120,7 @@ public sealed class CaptureInstaller
                 if (loaded is true) continue;
                 if (options.InitialLoad)
                 {
-                    queued += QueueExistingRows(tx, table, options.Site.Value);
+                    queued += HoldExistingRows(tx, table);
                     loadedNow.Add(table.Name);
                 }
                 _connection.Execute(tx, "UPDATE HZ$TABLES SET LOADED = TRUE WHERE ID = ?", table.Id);
@@ -141,8 +137,16 @@ public sealed class CaptureInstaller
             {
                 foreach (var table in schema.Tables.Where(t => t.HasAdditive && !newTotals.Contains(t))) AdoptSiegeTotals(tx, table, options.Site.Value);
             }
-            moves = options.ReseedGenerators ? ReseedGenerators(tx, options, schema) : MoveGeneratorsIntoRange(tx, options);
+            moves = options.ReseedGenerators ? ReseedGenerators(tx, options, schema) : MoveGeneratorsIntoRange(tx, options, unused);
             tx.Commit();
+        }
+        if (!options.IsSiege)
+        {
+            // A site's new version rows take the master sequence it has applied as their base (an upgraded site: what it had).
+            using var tx = _connection.BeginTransaction(new FbTransactionOptions { ReadOnly = true });
+            var applied = Convert.ToInt64(_connection.ExecuteScalar(tx, "SELECT APPLIED_SEQ FROM HZ$NODE WHERE ID = 1"), System.Globalization.CultureInfo.InvariantCulture);
+            tx.Commit();
+            Sync.VersionRows.RaiseBase(_connection, applied);
         }
 
         var triggers = BusinessTriggerGuards.Apply(_connection.Settings, schema, options);
@@ -168,9 +172,9 @@ public sealed class CaptureInstaller
         {
             if (TableExistsNow(name)) _connection.ExecuteInNewTransaction($"DROP TABLE {name}");
         }
-        if (GeneratorExistsNow(CaptureObjects.Sequence))
+        foreach (var generator in new[] { CaptureObjects.Sequence, CaptureObjects.BaseSequence })
         {
-            _connection.ExecuteInNewTransaction($"DROP SEQUENCE {CaptureObjects.Sequence}");
+            if (GeneratorExistsNow(generator)) _connection.ExecuteInNewTransaction($"DROP SEQUENCE {generator}");
         }
     }
 
@@ -392,19 +396,83 @@ public sealed class CaptureInstaller
             "WHERE rf.RDB$RELATION_NAME = ? AND rf.RDB$FIELD_NAME = ? AND (rf.RDB$DEFAULT_SOURCE IS NOT NULL OR f.RDB$DEFAULT_SOURCE IS NOT NULL)", table, column),
             System.Globalization.CultureInfo.InvariantCulture) > 0;
 
-    private long QueueExistingRows(FbTransaction tx, SyncTable table, string siteCode)
+    /// <summary>
+    /// The initial load (DESIGN.md §3): every row the table holds now is this node's to send, as a row it brings when it
+    /// joins. Nothing is written per row (a Firebird file never shrinks, and the load would double it): the rows are
+    /// <em>held</em>, marked by one sequence in HZ$TABLES.HELD_SEQ, and the extract reads them from the table itself
+    /// (every row without a version row) until the Siège acknowledges that sequence (docs/sync-engine.md, "What each
+    /// node keeps"). Returns how many rows that is.
+    /// </summary>
+    private long HoldExistingRows(FbTransaction tx, SyncTable table)
     {
-        var keys = string.Join(", ", table.KeyColumns.Select(c => c.Quoted));
-        return _connection.Execute(tx,
-            $"INSERT INTO {table.VersionTable} ({keys}, SEQ, TX, OP, CHANGED_AT, ORIGIN, BASE_SEQ) " +
-            $"SELECT {keys}, GEN_ID({CaptureObjects.Sequence}, 1), CURRENT_TRANSACTION, 'I', ?, ?, 0 FROM {table.Quoted} t " +
-            $"WHERE NOT EXISTS (SELECT 1 FROM {table.VersionTable} v WHERE {string.Join(" AND ", table.KeyColumns.Select(c => $"v.{c.Quoted} = t.{c.Quoted}"))})",
-            DateTime.SpecifyKind(CaptureObjects.InitialLoadTime, DateTimeKind.Unspecified), siteCode);
+        _connection.Execute(tx, $"UPDATE HZ$TABLES SET HELD_SEQ = GEN_ID({CaptureObjects.Sequence}, 1) WHERE ID = ?", table.Id);
+        return Convert.ToInt64(_connection.ExecuteScalar(tx, $"SELECT COUNT(*) FROM {table.Quoted}"), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    private void CheckGenerators(FbTransaction tx, CaptureOptions options)
+    /// <summary>The version table's indexes for this node's role (<see cref="CaptureObjects.VersionTableIndexes"/>): those
+    /// missing are made, those of the other role dropped (a database restored from the Siège's full package, a role change).</summary>
+    private void EnsureVersionIndexes(SyncTable table, bool isSiege)
     {
-        var beyond = UserGenerators(tx).Where(g => g.CurrentValue > options.KeyHigh).ToList();
+        var wanted = CaptureObjects.VersionTableIndexes(table, isSiege);
+        foreach (var name in CaptureObjects.AllVersionTableIndexNames(table))
+        {
+            var exists = IndexExistsNow(name);
+            var ddl = wanted.FirstOrDefault(i => i.Name == name).Ddl;
+            if (ddl is not null && !exists) _connection.ExecuteInNewTransaction(ddl);
+            else if (ddl is null && exists) _connection.ExecuteInNewTransaction($"DROP INDEX {name}");
+        }
+    }
+
+    /// <summary>Generators an earlier init put at the start of this node's previous key range, never used since, and where
+    /// to move them in the new range.</summary>
+    private sealed record UnusedGenerators(HashSet<string> Names, long MoveTo)
+    {
+        public static readonly UnusedGenerators None = new(new HashSet<string>(StringComparer.Ordinal), 0);
+    }
+
+    /// <summary>
+    /// The generators an earlier init put at the start of this node's previous key range and that never handed out a key
+    /// since (each still stands at that start, and no synchronised key lies in that range): keyRangeSize or site.number
+    /// was corrected before the node's first key, e.g. at a Siège set up with the default before its first site was
+    /// refused for INTEGER keys (README: init at the Siège first). Init may move them into the new range, past the highest
+    /// key any table already holds there (the rows from before HeitzSync, whose generator value that init moved up);
+    /// a range a key was taken from stays the node's, and is refused below.
+    /// </summary>
+    private UnusedGenerators UnusedInPreviousRange(FbTransaction tx, IEnumerable<FbTableInfo> tables, CaptureOptions options)
+    {
+        if (!TableExists(tx, "HZ$NODE")) return UnusedGenerators.None;
+        long previousLow, previousHigh;
+        using (var command = _connection.Prepare(tx, "SELECT KEY_LOW, KEY_HIGH FROM HZ$NODE WHERE ID = 1"))
+        using (var reader = command.ExecuteReader())
+        {
+            if (!reader.Read()) return UnusedGenerators.None;
+            (previousLow, previousHigh) = (reader.GetInt64(0), reader.GetInt64(1));
+        }
+        if (previousLow == options.KeyLow && previousHigh == options.KeyHigh) return UnusedGenerators.None;
+        if (HighestKey(tx, tables, previousLow, previousHigh) is not null) return UnusedGenerators.None;
+        var names = new HashSet<string>(UserGenerators(tx).Where(g => g.CurrentValue == previousLow).Select(g => g.Name), StringComparer.Ordinal);
+        var allTables = _connection.Schema.GetTables(tx).Where(t => !t.Name.StartsWith("HZ$", StringComparison.Ordinal));
+        return new UnusedGenerators(names, Math.Max(options.KeyLow, HighestKey(tx, allTables, options.KeyLow, options.KeyHigh) ?? options.KeyLow));
+    }
+
+    /// <summary>The highest value in [low, high] of the tables' single-column keys of the types a generator feeds, or null.</summary>
+    private long? HighestKey(FbTransaction tx, IEnumerable<FbTableInfo> tables, long low, long high)
+    {
+        long? highest = null;
+        foreach (var table in tables.Where(t => t.PrimaryKey.Count == 1))
+        {
+            var key = table.Columns.First(c => c.Name == table.PrimaryKey[0]);
+            if (GeneratedKeyLimit(key) is null) continue;
+            var quoted = FbSql.QuoteIdentifier(key.Name);
+            var max = _connection.ExecuteScalar(tx, $"SELECT MAX({quoted}) FROM {FbSql.QuoteIdentifier(table.Name)} WHERE {quoted} BETWEEN ? AND ?", low, high);
+            if (max is not null) highest = Math.Max(highest ?? long.MinValue, Convert.ToInt64(max, System.Globalization.CultureInfo.InvariantCulture));
+        }
+        return highest;
+    }
+
+    private void CheckGenerators(FbTransaction tx, CaptureOptions options, UnusedGenerators unused)
+    {
+        var beyond = UserGenerators(tx).Where(g => g.CurrentValue > options.KeyHigh && !unused.Names.Contains(g.Name)).ToList();
         if (beyond.Count > 0)
         {
             throw new CaptureSetupException(
@@ -414,11 +482,17 @@ public sealed class CaptureInstaller
         }
     }
 
-    private IReadOnlyList<GeneratorMove> MoveGeneratorsIntoRange(FbTransaction tx, CaptureOptions options)
+    private IReadOnlyList<GeneratorMove> MoveGeneratorsIntoRange(FbTransaction tx, CaptureOptions options, UnusedGenerators unused)
     {
         var moves = new List<GeneratorMove>();
         foreach (var generator in UserGenerators(tx))
         {
+            if (unused.Names.Contains(generator.Name) && generator.CurrentValue != unused.MoveTo)
+            {
+                _connection.ExecuteScalar(tx, $"SELECT GEN_ID({FbSql.QuoteIdentifier(generator.Name)}, {unused.MoveTo - generator.CurrentValue}) FROM RDB$DATABASE");
+                moves.Add(new GeneratorMove(generator.Name, generator.CurrentValue, unused.MoveTo));
+                continue;
+            }
             if (generator.CurrentValue >= options.KeyLow) continue;
             // GEN_ID moves the value within this transaction's commit; ALTER SEQUENCE would need its own DDL transaction.
             _connection.ExecuteScalar(tx, $"SELECT GEN_ID({FbSql.QuoteIdentifier(generator.Name)}, {options.KeyLow - generator.CurrentValue}) FROM RDB$DATABASE");
@@ -489,6 +563,12 @@ public sealed class CaptureInstaller
     {
         using var tx = _connection.BeginTransaction();
         return Convert.ToInt64(_connection.ExecuteScalar(tx, "SELECT COUNT(*) FROM RDB$RELATION_FIELDS WHERE RDB$RELATION_NAME = ? AND RDB$FIELD_NAME = ?", table, column), System.Globalization.CultureInfo.InvariantCulture) > 0;
+    }
+
+    private bool IndexExistsNow(string name)
+    {
+        using var tx = _connection.BeginTransaction();
+        return Convert.ToInt64(_connection.ExecuteScalar(tx, "SELECT COUNT(*) FROM RDB$INDICES WHERE RDB$INDEX_NAME = ?", name), System.Globalization.CultureInfo.InvariantCulture) > 0;
     }
 
     private bool GeneratorExistsNow(string name)

@@ -4,9 +4,14 @@ namespace HeitzSync.Core.Capture;
 internal static class CaptureObjects
 {
     /// <summary>Raised when the capture objects change shape; a database installed by another version is refused.</summary>
-    public const int Version = 3;
+    public const int Version = 4;
 
     public const string Sequence = "HZ$SEQ";
+
+    /// <summary>Site: the master sequence a new version row takes as its BASE_SEQ (what the site had applied when its
+    /// change began). A generator, not a column, so that a capture trigger reads the latest value without waiting for an
+    /// apply's transaction or seeing an older snapshot; raised only after the apply committed (docs/sync-engine.md).</summary>
+    public const string BaseSequence = "HZ$BASE";
     public const string ApplyingVariable = "HZ$APPLYING";
 
     /// <summary>Change time given to rows queued by the initial load, so any real edit wins over them.</summary>
@@ -16,13 +21,16 @@ internal static class CaptureObjects
     private const string OpenTransactionsType = "VARCHAR(4000) CHARACTER SET ASCII DEFAULT '' NOT NULL";
 
     /// <summary>Columns added to HeitzSync's tables after their first version: Initialize-HzSite adds those missing
-    /// from a database installed by an earlier version (existing rows take the default: no open transaction listed).</summary>
+    /// from a database installed by an earlier version (existing rows take the default).</summary>
     public static readonly (string Table, string Column, string Type)[] AddedColumns =
     {
+        // Capture version 3: no open transaction listed.
         ("HZ$NODE", "ACKED_OPEN", OpenTransactionsType),
         ("HZ$NODE", "APPLIED_OPEN", OpenTransactionsType),
         ("HZ$SITES", "CONSOLIDATED_OPEN", OpenTransactionsType),
         ("HZ$SITES", "APPLIED_OPEN", OpenTransactionsType),
+        // Capture version 4: every business row without a version row is "held" (docs/sync-engine.md, "What each node keeps").
+        ("HZ$TABLES", "HELD_SEQ", "BIGINT DEFAULT 0 NOT NULL"),
     };
 
     public static readonly (string Name, string Ddl)[] Tables =
@@ -46,7 +54,8 @@ internal static class CaptureObjects
         ("HZ$TABLES", @"CREATE TABLE HZ$TABLES (
             ID INTEGER NOT NULL CONSTRAINT HZ$PK_TABLES PRIMARY KEY,
             TABLE_NAME VARCHAR(63) CHARACTER SET UTF8 NOT NULL CONSTRAINT HZ$UQ_TABLES UNIQUE,
-            LOADED BOOLEAN DEFAULT FALSE NOT NULL)"),
+            LOADED BOOLEAN DEFAULT FALSE NOT NULL,
+            HELD_SEQ BIGINT DEFAULT 0 NOT NULL)"),
         ("HZ$SITES", @"CREATE TABLE HZ$SITES (
             SITE_CODE VARCHAR(16) CHARACTER SET ASCII NOT NULL CONSTRAINT HZ$PK_SITES PRIMARY KEY,
             SITE_NUMBER INTEGER NOT NULL,
@@ -117,25 +126,50 @@ internal static class CaptureObjects
     CONSTRAINT HZ$PK_V_{table.Id} PRIMARY KEY ({keyList}))";
     }
 
-    public static IEnumerable<string> VersionTableIndexes(SyncTable table)
-    {
-        yield return $"CREATE INDEX HZ$IX_V_{table.Id}_SEQ ON {table.VersionTable} (SEQ)";
-        yield return $"CREATE INDEX HZ$IX_V_{table.Id}_TX ON {table.VersionTable} (TX)";
-    }
+    /// <summary>
+    /// The indexes of a version table besides its primary key, by name. The Siège keeps a version row until every site
+    /// has applied it (deletes for good), and publishes by sequence and by the transaction guard: its version tables are
+    /// large enough for SEQ and TX indexes to pay. A site keeps only its pending changes, all of which its next extract
+    /// reads anyway: a natural scan is as fast, and every change made by a user would pay for two indexes more.
+    /// </summary>
+    public static IReadOnlyList<(string Name, string Ddl)> VersionTableIndexes(SyncTable table, bool isSiege) => isSiege
+        ? new[]
+        {
+            ($"HZ$IX_V_{table.Id}_SEQ", $"CREATE INDEX HZ$IX_V_{table.Id}_SEQ ON {table.VersionTable} (SEQ)"),
+            ($"HZ$IX_V_{table.Id}_TX", $"CREATE INDEX HZ$IX_V_{table.Id}_TX ON {table.VersionTable} (TX)"),
+        }
+        : Array.Empty<(string, string)>();
+
+    /// <summary>Every index name <see cref="VersionTableIndexes"/> may create, whatever the role.</summary>
+    public static IEnumerable<string> AllVersionTableIndexNames(SyncTable table) =>
+        VersionTableIndexes(table, isSiege: true).Select(i => i.Name);
 
     /// <summary>
-    /// The capture trigger: upserts the version row of the changed key, unless HeitzSync itself is applying. At the
-    /// Siège a local change also clears BASE_SEQ (there it marks a re-published version, see TableApplier). For additive
-    /// columns it adds this node's change to its running total in HZ$A_n: NEW − OLD for an update, and for a new row (or
-    /// a new key) whatever makes the totals of the key sum to the new value; a delete adds nothing.
+    /// The capture trigger: records the changed key's version row, unless HeitzSync itself is applying. At the Siège a
+    /// local change also clears BASE_SEQ (there it marks a re-published version, see TableApplier). At a site a new
+    /// version row (the key had no pending change) takes as BASE_SEQ the master sequence the site has applied
+    /// (<see cref="BaseSequence"/>), and a pending one keeps its base. For additive columns it adds this node's change
+    /// to its running total in HZ$A_n: NEW − OLD for an update, and for a new row (or a new key) whatever makes the
+    /// totals of the key sum to the new value; a delete adds nothing.
     /// </summary>
     public static string TriggerDdl(SyncTable table, string siteCode, bool isSiege)
     {
         var keyList = string.Join(", ", table.KeyColumns.Select(c => c.Quoted));
-        string Upsert(string image, string op) =>
-            $"UPDATE OR INSERT INTO {table.VersionTable} ({keyList}, SEQ, TX, OP, CHANGED_AT, ORIGIN{(isSiege ? ", BASE_SEQ" : "")}) " +
-            $"VALUES ({string.Join(", ", table.KeyColumns.Select(c => image + "." + c.Quoted))}, GEN_ID({Sequence}, 1), CURRENT_TRANSACTION, {op}, CURRENT_TIMESTAMP, '{siteCode}'{(isSiege ? ", 0" : "")}) " +
-            $"MATCHING ({keyList});";
+        string Upsert(string image, string op)
+        {
+            var keyValues = string.Join(", ", table.KeyColumns.Select(c => image + "." + c.Quoted));
+            if (isSiege)
+            {
+                return $"UPDATE OR INSERT INTO {table.VersionTable} ({keyList}, SEQ, TX, OP, CHANGED_AT, ORIGIN, BASE_SEQ) " +
+                       $"VALUES ({keyValues}, GEN_ID({Sequence}, 1), CURRENT_TRANSACTION, {op}, CURRENT_TIMESTAMP, '{siteCode}', 0) " +
+                       $"MATCHING ({keyList});";
+            }
+            var keyMatch = string.Join(" AND ", table.KeyColumns.Select(c => $"{c.Quoted} = {image}.{c.Quoted}"));
+            return $@"UPDATE {table.VersionTable} SET SEQ = GEN_ID({Sequence}, 1), TX = CURRENT_TRANSACTION, OP = {op}, CHANGED_AT = CURRENT_TIMESTAMP, ORIGIN = '{siteCode}' WHERE {keyMatch};
+    IF (ROW_COUNT = 0) THEN
+      INSERT INTO {table.VersionTable} ({keyList}, SEQ, TX, OP, CHANGED_AT, ORIGIN, BASE_SEQ)
+        VALUES ({keyValues}, GEN_ID({Sequence}, 1), CURRENT_TRANSACTION, {op}, CURRENT_TIMESTAMP, '{siteCode}', GEN_ID({BaseSequence}, 0));";
+        }
         var keyChanged = string.Join(" OR ", table.KeyColumns.Select(c => $"OLD.{c.Quoted} IS DISTINCT FROM NEW.{c.Quoted}"));
         var declarations = "";
         var totals = "";
@@ -165,7 +199,9 @@ internal static class CaptureObjects
 {declarations}BEGIN
   IF (RDB$GET_CONTEXT('USER_TRANSACTION', '{ApplyingVariable}') IS NOT NULL) THEN EXIT;
   IF (DELETING OR (UPDATING AND ({keyChanged}))) THEN
+  BEGIN
     {Upsert("OLD", "'D'")}
+  END
   IF (NOT DELETING) THEN
   BEGIN
     {Upsert("NEW", "IIF(INSERTING, 'I', 'U')")}{totals}

@@ -34,7 +34,10 @@ public sealed record NodeIdentity(
         if (version != CaptureObjects.Version)
         {
             throw new CaptureSetupException(
-                $"{connection.Settings} was initialised by a HeitzSync with capture version {version}; this one uses {CaptureObjects.Version}. Run {FrontCommands.Initialize} with this version.");
+                $"{connection.Settings} was initialised by a HeitzSync with capture version {version}; this one uses {CaptureObjects.Version}. " +
+                (version < CaptureObjects.Version
+                    ? $"Run {FrontCommands.Initialize} with this version on it to upgrade it."
+                    : "Use a HeitzSync of that capture version or later on it."));
         }
         var identity = new NodeIdentity(
             SiteCode.Parse(reader.GetString(0).Trim()),

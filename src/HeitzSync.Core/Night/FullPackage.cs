@@ -113,8 +113,9 @@ public static class FullPackage
         foreach (var stale in new[] { backup, restoring, unsent }) if (File.Exists(stale)) File.Delete(stale);
         try
         {
-            var kept = File.Exists(target) ? KeepUnsentChanges(database with { Database = target, Charset = "NONE" }, identity,
-                manifest.Acknowledging(), unsent, cancellationToken) : 0;
+            var handedOut = new Dictionary<string, long>(StringComparer.Ordinal);
+            var (kept, previousIsOurs) = File.Exists(target) ? KeepUnsentChanges(database with { Database = target, Charset = "NONE" }, identity,
+                manifest.Acknowledging(), unsent, handedOut, cancellationToken) : (0, false);
             progress?.Report(new SyncProgress("Restore", "Unpacking the Siège's full backup", 10));
             using (var payload = reader.OpenPayload())
             using (var file = File.Create(backup))
@@ -128,25 +129,30 @@ public static class FullPackage
             CaptureInstallResult installed;
             using (var connection = FbConnection.Open(restoredSettings))
             {
-                // Every row came from the master: nothing to send, and the master's sequence is each row's base.
+                // Every row came from the master: nothing to send, nothing held, and the master's sequence is the base of
+                // every change the site makes from now on (docs/sync-engine.md, "What each node keeps").
+                VersionRows.ForgetForRestoredSite(connection);
                 using (var tx = connection.BeginTransaction())
                 {
-                    foreach (var table in CaptureInstaller.ReadInstalledSchema(connection, tx).Tables)
-                    {
-                        connection.Execute(tx, $"UPDATE {table.VersionTable} SET BASE_SEQ = SEQ, SEQ = 0, TX = 0");
-                    }
                     connection.Execute(tx, "DELETE FROM HZ$SITES");
                     connection.Execute(tx, "UPDATE HZ$NODE SET ACKED_SEQ = 0, ACKED_TX = 0, ACKED_OPEN = '', APPLIED_SEQ = ?, APPLIED_TX = ?, APPLIED_OPEN = ?, APPLIED_CYCLE = ? WHERE ID = 1",
                         manifest.ToSequence, manifest.ResendFromTx, manifest.Covered().Open.ToString(), manifest.CycleId);
                     tx.Commit();
                 }
                 installed = new CaptureInstaller(connection).Install(identity with { InitialLoad = false, ReseedGenerators = true });
+                using (var tx = connection.BeginTransaction())
+                {
+                    VersionRows.SetBase(connection, tx, manifest.ToSequence);
+                    tx.Commit();
+                }
                 using (var check = connection.BeginTransaction(new FbTransactionOptions { ReadOnly = true }))
                 {
                     if (NodeIdentity.Read(connection, check).Site != identity.Site) throw new InvalidDataException("The restored database did not take this site's identity.");
                 }
                 KeepSequenceAbove(connection, dropAck);
                 if (kept > 0) Requeue(connection, unsent, cancellationToken);
+                KeepGeneratorsAbove(connection, handedOut, identity);
+                if (previousIsOurs) KeepLocalTables(connection, database with { Database = target, Charset = "NONE" }, identity);
             }
 
             string? previous = null;
@@ -172,22 +178,25 @@ public static class FullPackage
     /// <summary>
     /// Writes the current database's own changes that the full package does not hold (every local change after what the
     /// Siège had consolidated from this site when it made the package: unsent ones, and sent ones consolidated later) into
-    /// a change stream. Nothing when the database is not this site's HeitzSync database.
+    /// a change stream, and the value of each of its generators into <paramref name="generators"/>. Nothing (and Ours
+    /// false) when the database is not this site's HeitzSync database.
     /// </summary>
-    private static long KeepUnsentChanges(FbConnectionSettings current, CaptureOptions identity, Watermark consolidated, string unsent, CancellationToken cancellationToken)
+    private static (long Rows, bool Ours) KeepUnsentChanges(FbConnectionSettings current, CaptureOptions identity, Watermark consolidated, string unsent,
+        Dictionary<string, long> generators, CancellationToken cancellationToken)
     {
         using var connection = FbConnection.Open(current);
         SyncSchema schema;
         using (var tx = connection.BeginTransaction(new FbTransactionOptions { ReadOnly = true }))
         {
-            if (!CaptureInstaller.IsInstalled(connection, tx) || NodeIdentity.Read(connection, tx).Site != identity.Site) return 0;
+            if (!CaptureInstaller.IsInstalled(connection, tx) || NodeIdentity.Read(connection, tx).Site != identity.Site) return (0, false);
             schema = CaptureInstaller.ReadInstalledSchema(connection, tx);
+            foreach (var generator in connection.Schema.GetGenerators(tx)) generators[generator.Name] = generator.CurrentValue;
         }
         using var file = File.Create(unsent);
         var writer = new ChangeWriter(file, schema.CanonicalText);
         var produced = new ChangeProducer(connection).Write(schema, writer, consolidated, excludeOrigin: null, cancellationToken, ownSite: identity.Site.Value);
         writer.Complete();
-        return produced.Rows;
+        return (produced.Rows, true);
     }
 
     /// <summary>Applies the kept changes to the restored database as this site's own pending changes: each takes a new
@@ -230,13 +239,66 @@ public static class FullPackage
 
         public void CannotApply(IncomingChange change, FbException error) => Refused.Add($"{change.Table.Table.Name} ({change.KeyText}): {error.Message}");
 
-        public void ContributionsApplied(IncomingChange change)
+        public void Skipped(IncomingChange change, bool contributionsApplied)
         {
             // Never called: every kept change is applied whole.
         }
 
         public void KeptWithParent(IncomingChange change) =>
             Refused.Add($"{change.Table.Table.Name} ({change.KeyText}): its parent's delete cannot be applied to the restored database");
+    }
+
+    /// <summary>
+    /// Moves each generator of the restored database up to where it stood in the database it replaces, when that lies in
+    /// this site's key range: the package holds only the rows the Siège had, and init placed the generators past those,
+    /// but the site had handed out more keys since (rows kept across the restore, rows created and deleted meanwhile);
+    /// the business software must never hand one out again.
+    /// </summary>
+    private static void KeepGeneratorsAbove(FbConnection connection, IReadOnlyDictionary<string, long> handedOut, CaptureOptions identity)
+    {
+        if (handedOut.Count == 0) return;
+        using var tx = connection.BeginTransaction();
+        foreach (var generator in connection.Schema.GetGenerators(tx))
+        {
+            if (generator.Name.StartsWith("HZ$", StringComparison.Ordinal) || !handedOut.TryGetValue(generator.Name, out var before)) continue;
+            if (before <= generator.CurrentValue || before < identity.KeyLow || before > identity.KeyHigh) continue;
+            connection.ExecuteScalar(tx, $"SELECT GEN_ID({FbSql.QuoteIdentifier(generator.Name)}, {(before - generator.CurrentValue).ToString(System.Globalization.CultureInfo.InvariantCulture)}) FROM RDB$DATABASE");
+        }
+        tx.Commit();
+    }
+
+    /// <summary>
+    /// Puts the site's own rows back into the tables that never travel (tables.localOnly and excluded ones: workstation
+    /// settings, a till log): the package is a backup of the Siège's whole database, whose own rows of those tables are
+    /// the Siège's and must not reach a site. Each such table of the restored copy gets exactly the rows the replaced
+    /// database holds (columns of the same name; computed ones left out). A row it cannot take aborts the restore.
+    /// </summary>
+    private static void KeepLocalTables(FbConnection restored, FbConnectionSettings previous, CaptureOptions identity)
+    {
+        using var old = FbConnection.Open(previous);
+        using var read = old.BeginTransaction(new FbTransactionOptions { Isolation = FbIsolation.Snapshot, ReadOnly = true });
+        using var tx = restored.BeginTransaction();
+        var kept = restored.Schema.GetTables(tx).Where(t => !t.Name.StartsWith("HZ$", StringComparison.Ordinal) && !identity.IsSynchronised(t.Name)).ToDictionary(t => t.Name, StringComparer.Ordinal);
+        foreach (var source in old.Schema.GetTables(read).Where(t => kept.ContainsKey(t.Name)))
+        {
+            var target = kept[source.Name];
+            var columns = source.Columns.Where(c => !c.IsComputed && target.Columns.Any(t => t.Name == c.Name && !t.IsComputed)).ToList();
+            var table = FbSql.QuoteIdentifier(source.Name);
+            restored.Execute(tx, $"DELETE FROM {table}");
+            if (columns.Count == 0) continue;
+            var names = string.Join(", ", columns.Select(c => FbSql.QuoteIdentifier(c.Name)));
+            using var insert = restored.Prepare(tx, $"INSERT INTO {table} ({names}) VALUES ({string.Join(", ", columns.Select(_ => "?"))})");
+            using var select = old.Prepare(read, $"SELECT {names} FROM {table}");
+            using var reader = select.ExecuteReader();
+            while (reader.Read())
+            {
+                // Text and blobs as their stored bytes (NONE attachments), whatever their character set.
+                var values = columns.Select((c, i) => reader.IsDBNull(i) ? null
+                    : c.Type is FbDbType.Char or FbDbType.VarChar or FbDbType.Blob or FbDbType.TextBlob ? reader.GetBytes(i) : reader.GetValue(i)).ToArray();
+                insert.ExecuteNonQuery(values);
+            }
+        }
+        tx.Commit();
     }
 
     /// <summary>Moves the restored database's change sequence past the Siège's acknowledgement of this site (see

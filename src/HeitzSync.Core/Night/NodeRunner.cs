@@ -636,6 +636,9 @@ public static class NodeRunner
                 report.ConflictLines.Add(new ConflictLine(c.Table, c.Key, c.WinnerSite, c.WinnerTimeUtc, c.LoserSite, c.LoserTimeUtc, c.Resolution.ToString()));
             if (delivery.Error is not null) report.Errors.Add(new ErrorLine(delivery.Site, "Consolidate", "PackageRefused", delivery.Error));
         }
+        // On record before publishing: the consolidation is committed, and a run that dies now must not take its
+        // conflicts with it (the rerun publishes what it consolidated, but has no conflicts of its own to report).
+        NodeContext.ReportsFor(config).Save(report);
         // Always published, deliveries or not: the master may hold what a crashed run consolidated and did not publish,
         // or what the Siège itself changed, and each new package holds everything the older ones did.
         var before = siege.Ignored.Count;

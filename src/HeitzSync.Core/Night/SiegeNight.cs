@@ -238,6 +238,8 @@ public sealed class SiegeNight
             }
         }
         await WriteSiegeDocumentAsync(connection, cycle, cancellationToken).ConfigureAwait(false);
+        // Version rows every site has applied are no longer needed (docs/sync-engine.md, "What each node keeps").
+        VersionRows.FoldAtSiege(connection, cancellationToken);
         progress?.Report(new SyncProgress("Publish", $"{publications.Count} package(s) published", 100));
         return publications;
     }

@@ -265,6 +265,7 @@ public sealed class SiteNight
     {
         using var connection = FbConnection.Open(_database);
         using var tx = connection.BeginTransaction(new FbTransactionOptions { ReadOnly = true });
+        if (VersionRows.HeldSequences(connection, tx).Values.Any(held => held > covered.Sequence)) return true;
         foreach (var table in CaptureInstaller.ReadInstalledSchema(connection, tx).Tables)
         {
             var stillToSend = covered.SqlStillToSend("v", out var arguments);

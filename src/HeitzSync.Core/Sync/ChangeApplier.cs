@@ -44,8 +44,10 @@ internal interface IApplyPolicy
     /// <summary>Called after the business row was written (or, for a delete, once the row is gone): records the version row.</summary>
     void Applied(IncomingChange change);
 
-    /// <summary>Called for a skipped row whose additive totals still changed the row's value (it must reach the others).</summary>
-    void ContributionsApplied(IncomingChange change);
+    /// <summary>Called for every skipped row once its additive totals were applied; <paramref name="contributionsApplied"/>
+    /// when they changed the row's value (it must reach the others). A policy writes the row's version here, after its
+    /// business row: the order a user's transaction takes them in (its capture trigger), so the two never wait on each other.</summary>
+    void Skipped(IncomingChange change, bool contributionsApplied);
 
     /// <summary>Called for a change that still breaks a foreign key after every other change was applied.</summary>
     void CannotApply(IncomingChange change, FbException error);
@@ -140,7 +142,7 @@ internal sealed class ChangeApplier : IDisposable
         {
             Count(change.Table).Skipped++;
             // The row image stays out, never the changes an additive column carries: they add up whoever wins.
-            if (!change.IsDelete && change.Table.Table.HasAdditive && change.Table.ApplyContributions(change.Values)) policy.ContributionsApplied(change);
+            policy.Skipped(change, !change.IsDelete && change.Table.Table.HasAdditive && change.Table.ApplyContributions(change.Values));
             return;
         }
         if (change.IsDelete && change.Table.Table.HasCascadeParents)

@@ -37,14 +37,29 @@ internal sealed class ChangeProducer
         var filter = guard + (excludeOrigin is null ? "" : " AND v.ORIGIN <> ?");
         object?[] FilterArgs() => excludeOrigin is null ? GuardArgs() : GuardArgs().Append(excludeOrigin).ToArray();
 
+        var held = VersionRows.HeldSequences(_connection, snapshot);
+        var holder = ((string)_connection.ExecuteScalar(snapshot, "SELECT SITE_CODE FROM HZ$NODE WHERE ID = 1")!).Trim();
         foreach (var table in schema.Tables)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            // Rows held without a version row (docs/sync-engine.md, "What each node keeps"), for a receiver that has not
+            // had them: a site's initial load not yet acknowledged; at the Siège, rows every site had when they were
+            // folded, and its own initial load, for a site that joins. They travel as initial-load rows.
+            if (held.TryGetValue(table.Id, out var heldSequence) && heldSequence > acknowledged.Sequence)
+            {
+                var (heldSql, heldArgs) = table.HasAdditive
+                    ? AdditiveUpserts(table, "", VersionRows.HeldRowCondition(table), Array.Empty<object?>(), excludeOrigin, ownSite)
+                    : ($"SELECT {string.Join(", ", table.Columns.Select(c => "t." + c.Quoted))} FROM {table.Quoted} t WHERE {VersionRows.HeldRowCondition(table)}", Array.Empty<object?>());
+                var header = new ChangeHeader { Sequence = heldSequence, ChangedAtUtc = CaptureObjects.InitialLoadTime, Origin = holder, BaseSequence = 0 };
+                var heldCount = WriteSection(snapshot, writer, SectionKind.Upserts, table, table.Columns, heldSql, heldArgs, cancellationToken, header);
+                result.Upserts += heldCount;
+                Add(result, table.Name, heldCount);
+            }
             string sql;
             object?[] args;
             if (table.HasAdditive)
             {
-                (sql, args) = AdditiveUpserts(table, guard, GuardArgs(), excludeOrigin, ownSite);
+                (sql, args) = AdditiveUpserts(table, $"{table.VersionTable} v JOIN ", guard, GuardArgs(), excludeOrigin, ownSite);
             }
             else
             {
@@ -77,7 +92,9 @@ internal sealed class ChangeProducer
     /// the other nodes' changes). The Siège sends such rows back to their origin too: the origin needs the others'
     /// changes that came in meanwhile, and the rest of the row is its own (or newer).
     /// </summary>
-    private static (string Sql, object?[] Args) AdditiveUpserts(SyncTable table, string filter, object?[] filterArgs, string? target, string? ownSite)
+    /// <param name="versions">"HZ$V_n v JOIN " to read version rows with their row, or "" to read held rows alone (no
+    /// version columns selected).</param>
+    private static (string Sql, object?[] Args) AdditiveUpserts(SyncTable table, string versions, string filter, object?[] filterArgs, string? target, string? ownSite)
     {
         var totalsOf = target ?? ownSite ?? throw new InvalidOperationException($"{table.Name} has additive columns: the extract must name its own site.");
         var columns = string.Join(", ", table.Columns.Select(c => !c.IsAdditive
@@ -85,9 +102,10 @@ internal sealed class ChangeProducer
             : target is null
                 ? $"CAST(COALESCE(a.{c.Quoted}, 0) AS {c.TotalSqlType})"
                 : $"CAST(COALESCE(t.{c.Quoted}, 0) - COALESCE(a.{c.Quoted}, 0) AS {c.TotalSqlType})"));
-        var totalsJoin = string.Join(" AND ", table.KeyColumns.Select(c => $"a.{c.Quoted} = v.{c.Quoted}"));
-        var sql = $"SELECT v.SEQ, v.CHANGED_AT, v.ORIGIN, v.BASE_SEQ, {columns} FROM {table.VersionTable} v " +
-                  $"JOIN {table.Quoted} t ON {KeyJoin(table)} LEFT JOIN {table.TotalsTable} a ON {totalsJoin} AND a.HZ$ORIGIN = ? WHERE {filter}";
+        var totalsJoin = string.Join(" AND ", table.KeyColumns.Select(c => $"a.{c.Quoted} = t.{c.Quoted}"));
+        var from = versions.Length == 0 ? $"{table.Quoted} t" : $"{versions}{table.Quoted} t ON {KeyJoin(table)}";
+        var sql = $"SELECT {(versions.Length == 0 ? "" : "v.SEQ, v.CHANGED_AT, v.ORIGIN, v.BASE_SEQ, ")}{columns} FROM {from} " +
+                  $"LEFT JOIN {table.TotalsTable} a ON {totalsJoin} AND a.HZ$ORIGIN = ? WHERE {filter}";
         return (sql, new object?[] { totalsOf }.Concat(filterArgs).ToArray());
     }
 
@@ -97,8 +115,10 @@ internal sealed class ChangeProducer
         result.TableCounts[table] = existing + count;
     }
 
+    /// <param name="header">Given: every row has this header, and the query selects the row's columns alone. Otherwise the
+    /// query selects SEQ, CHANGED_AT, ORIGIN and BASE_SEQ first.</param>
     private long WriteSection(FbTransaction snapshot, ChangeWriter writer, SectionKind kind, SyncTable table, IReadOnlyList<SyncColumn> columns,
-        string sql, object?[] args, CancellationToken cancellationToken)
+        string sql, object?[] args, CancellationToken cancellationToken, ChangeHeader? header = null)
     {
         using var command = _connection.Prepare(snapshot, sql);
         using var reader = command.ExecuteReader(args);
@@ -112,10 +132,19 @@ internal sealed class ChangeProducer
                 started = true;
             }
             if ((++count & 1023) == 0) cancellationToken.ThrowIfCancellationRequested();
-            writer.BeginRow(reader.GetInt64(0), LocalClock.ToUtc(reader.GetDateTime(1)), reader.GetString(2).Trim(), reader.GetInt64(3));
+            var first = 0;
+            if (header is null)
+            {
+                writer.BeginRow(reader.GetInt64(0), LocalClock.ToUtc(reader.GetDateTime(1)), reader.GetString(2).Trim(), reader.GetInt64(3));
+                first = 4;
+            }
+            else
+            {
+                writer.BeginRow(header.Sequence, header.ChangedAtUtc, header.Origin, header.BaseSequence);
+            }
             for (var i = 0; i < columns.Count; i++)
             {
-                writer.WriteValue(reader, 4 + i, columns[i]);
+                writer.WriteValue(reader, first + i, columns[i]);
             }
         }
         if (started) writer.EndSection();

@@ -126,7 +126,8 @@ public sealed class Consolidator
         private readonly SiteRegistry _registry;
         private readonly SiteCode _from;
         private readonly TableRules _siegeWins;
-        private IncomingChange? _republished;
+        // The master's version to publish again for the change Decide skipped, written once its business row is (Skipped).
+        private (IncomingChange Change, VersionRow Master)? _republish;
 
         public SiegePolicy(NodeIdentity siege, SiteRegistry registry, SiteCode from, TableRules siegeWins)
         {
@@ -143,6 +144,9 @@ public sealed class Consolidator
 
         public bool Decide(IncomingChange change, VersionRow? master)
         {
+            // A row the master holds without a version row (held: its own initial load, or folded) matters only to a
+            // change made on no master version at all (base 0): a row a site brings when it joins, or edits before it.
+            master ??= change.Header.BaseSequence == 0 && change.Table.Exists(change.Key) ? VersionRow.Held(_siege.Site.Value) : null;
             if (master is null || master.Origin == _from.Value || master.RealSequence <= change.Header.BaseSequence)
             {
                 return true;   // no concurrent change: the site changed the version it had
@@ -159,17 +163,12 @@ public sealed class Consolidator
                 {
                     // The same row: a silent merge. When the master's is a real edit, the site gets it again, as the base
                     // of its own later edits (otherwise they would pass for conflicting with that edit).
-                    if (!masterJoined)
-                    {
-                        Republish(change.Table, change.Key, master);
-                        _republished = change;
-                    }
+                    if (!masterJoined) _republish = (change, master);
                     return false;
                 }
                 Conflicts.Add(new Conflict(table, change.KeyText, master.Origin, master.ChangedAtUtc, _from.Value, incomingTime,
                     masterJoined ? ConflictResolution.JoinMasterKept : ConflictResolution.MasterKept));
-                Republish(change.Table, change.Key, master);
-                _republished = change;
+                _republish = (change, master);
                 return false;
             }
             var siegeWins = _siegeWins.IsSiegeWins(table);
@@ -198,8 +197,7 @@ public sealed class Consolidator
                 // The master's version stands: published again to every site but its origin. The losing site may have
                 // skipped it earlier while its own change was pending (its package came a night late); without this it
                 // would keep its losing version for good.
-                Republish(change.Table, change.Key, master);
-                _republished = change;
+                _republish = (change, master);
             }
             return incomingWins;
         }
@@ -207,11 +205,18 @@ public sealed class Consolidator
         public void Applied(IncomingChange change) =>
             change.Table.WriteVersion(change.Key, change.IsDelete ? 'D' : 'U', change.Header.ChangedAtUtc, _from.Value, 0);
 
-        /// <summary>The row's additive value changed although its image did not: every site must get the new value.</summary>
-        public void ContributionsApplied(IncomingChange change)
+        /// <summary>The master's version stands (published again), or the row's additive value changed although its image
+        /// did not: every site must get it. The version row is written with the business row held, after it, as a user's
+        /// capture trigger takes them: the row is locked here when no additive total wrote it (a till holding the row and
+        /// waiting for its version would otherwise deadlock with a later statement of this package on that row, such as
+        /// a local column's trigger).</summary>
+        public void Skipped(IncomingChange change, bool contributionsApplied)
         {
-            if (ReferenceEquals(_republished, change)) return;
-            Republish(change.Table, change.Key, change.Table.ReadVersion(change.Key));
+            var pending = _republish is { } p && ReferenceEquals(p.Change, change) ? p.Master : null;
+            _republish = null;
+            if (pending is null && !contributionsApplied) return;
+            if (!contributionsApplied) change.Table.Lock(change.Key);
+            Republish(change.Table, change.Key, pending ?? change.Table.ReadVersion(change.Key));
         }
 
         public void CannotApply(IncomingChange change, FbException error)

@@ -75,27 +75,34 @@ public sealed class SiteApplier
 
         var acknowledged = Watermark.Latest(identity.Acknowledged, facts.ConsolidatedFromTarget);
         _site.ExecuteScalar(tx, CaptureObjects.MarkApplying);
-        var policy = new SitePolicy(acknowledged);
+        using var versions = new SiteVersions(_site, tx, acknowledged, identity.Site.Value);
+        var policy = new SitePolicy(versions, acknowledged);
         using var applier = new ChangeApplier(_site, tx, schema, masterVersions: false, contributor: CaptureObjects.OthersOrigin) { BatchRows = BatchRows };
         applier.Apply(reader, policy, cancellationToken);
         reader.VerifyEnd();
+        versions.Compact(schema);
         _site.Execute(tx,
             "UPDATE HZ$NODE SET APPLIED_SEQ = ?, APPLIED_TX = ?, APPLIED_OPEN = ?, APPLIED_CYCLE = ?, ACKED_SEQ = ?, ACKED_TX = ?, ACKED_OPEN = ? WHERE ID = 1",
             facts.Covered.Sequence, facts.Covered.ResendFromTx, facts.Covered.Open.ToString(), facts.Cycle.Value,
             acknowledged.Sequence, acknowledged.ResendFromTx, acknowledged.Open.ToString());
         FaultPoints.Hit("apply.inside-tx", cancellationToken);
         tx.Commit();
+        VersionRows.RaiseBase(_site, facts.Covered.Sequence);
         return new SiteApplyResult { CycleId = facts.Cycle.Value, Tables = applier.Counts, Unapplied = policy.Unapplied, Statements = _site.StatementsExecuted - statements };
     }
 
     private sealed class SitePolicy : IApplyPolicy
     {
-        private readonly Watermark _acknowledged;
+        private readonly SiteVersions _versions;
 
-        public SitePolicy(Watermark acknowledged)
+        public SitePolicy(SiteVersions versions, Watermark acknowledged)
         {
-            _acknowledged = acknowledged;
-            FastPath = new FastPath(FastPathTest.NothingPendingHere, VersionStamp.CarriedOriginMasterBase) { Acknowledged = acknowledged };
+            _versions = versions;
+            FastPath = new FastPath(FastPathTest.NothingPendingHere, VersionStamp.CarriedOriginMasterBase)
+            {
+                Acknowledged = acknowledged,
+                LoadPendingTables = versions.LoadPendingTables,
+            };
         }
 
         public List<string> Unapplied { get; } = new();
@@ -103,16 +110,11 @@ public sealed class SiteApplier
         public FastPath FastPath { get; }
 
         /// <summary>A key changed here and not yet consolidated keeps its local version: it goes up next night and wins or loses there.</summary>
-        public bool Decide(IncomingChange change, VersionRow? local)
-        {
-            if (local is null) return true;
-            return !_acknowledged.StillToSend(local.Sequence, local.Tx);
-        }
+        public bool Decide(IncomingChange change, VersionRow? local) => !_versions.KeepsLocalVersion(change, local);
 
-        public void Applied(IncomingChange change) =>
-            change.Table.WriteVersion(change.Key, change.IsDelete ? 'D' : 'U', change.Header.ChangedAtUtc, change.Header.Origin, change.Header.Sequence);
+        public void Applied(IncomingChange change) => _versions.Applied(change);
 
-        public void ContributionsApplied(IncomingChange change)
+        public void Skipped(IncomingChange change, bool contributionsApplied)
         {
             // Its version stays as it is: the local change is still to be sent, and the Siège answers it next night.
         }

@@ -143,7 +143,7 @@ internal sealed class SiteRegistry
             {
                 throw new KeyRangeOverlapException(
                     $"Site {site} (number {number}, keys [{keyLow}, {keyHigh}]) overlaps site {other.Site} (number {other.Number}, keys [{other.KeyLow}, {other.KeyHigh}]). " +
-                    "Every site needs its own number and key range: fix site.number in one of the two configurations and run {FrontCommands.Initialize} there. Its package was not consolidated.");
+                    $"Every site needs its own number and key range: fix site.number in one of the two configurations and run {FrontCommands.Initialize} there. Its package was not consolidated.");
             }
         }
         connection.Execute(tx, "INSERT INTO HZ$SITES (SITE_CODE, SITE_NUMBER, KEY_LOW, KEY_HIGH) VALUES (?, ?, ?, ?)", site.Value, number, keyLow, keyHigh);

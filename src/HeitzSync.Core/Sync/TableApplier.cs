@@ -23,6 +23,7 @@ internal sealed class TableApplier : IDisposable
     private FbCommand? _contributions;
     private FbCommand? _delete;
     private FbCommand? _exists;
+    private FbCommand? _lock;
     private FbCommand? _readVersion;
     private FbCommand? _writeVersion;
     private FbCommand? _readRow;
@@ -92,6 +93,15 @@ internal sealed class TableApplier : IDisposable
     {
         _delete ??= _connection.Prepare(_transaction, $"DELETE FROM {Table.Quoted} WHERE {KeyWhere("")}");
         _delete.ExecuteNonQuery(key);
+    }
+
+    /// <summary>Takes the row's lock without changing it or firing its triggers (SELECT ... WITH LOCK), before a version row
+    /// is written alone: a user's transaction takes a row, then its version row (capture trigger), and so must an apply.</summary>
+    public void Lock(object?[] key)
+    {
+        _lock ??= _connection.Prepare(_transaction, $"SELECT 1 FROM {Table.Quoted} WHERE {KeyWhere("")} WITH LOCK");
+        using var reader = _lock.ExecuteReader(key);
+        reader.Read();
     }
 
     public bool Exists(object?[] key)
@@ -365,6 +375,7 @@ END";
         _contributions?.Dispose();
         _delete?.Dispose();
         _exists?.Dispose();
+        _lock?.Dispose();
         _readVersion?.Dispose();
         _writeVersion?.Dispose();
         _readRow?.Dispose();

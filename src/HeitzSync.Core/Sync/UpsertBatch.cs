@@ -37,8 +37,8 @@ internal sealed class UpsertBatch : IDisposable
     /// <summary>Firebird 3 takes statements up to 64 KiB; a table so wide that two rows do not fit goes row by row.</summary>
     private const int MaxStatementLength = 60_000;
 
-    /// <summary>Firebird 3 takes at most 256 table references (contexts) in one statement; a slot makes about 6 (a table
-    /// with additive columns about 12).</summary>
+    /// <summary>Firebird 3 takes at most 256 table references (contexts) in one statement; a slot makes about 7 (a table
+    /// with additive columns about 13).</summary>
     private const int MaxContexts = 240;
 
     private const int FixedPerSlot = 5;   // USE, AT, ORIGIN, SEQ, BASE
@@ -74,7 +74,7 @@ internal sealed class UpsertBatch : IDisposable
         var head = Head(table);
         var slotLength = Math.Max(SlotParameters(table, 0).Length, SlotParameters(table, maxSlots - 1).Length)
                          + Math.Max(SlotBody(table, fastPath, masterVersions, 0).Length, SlotBody(table, fastPath, masterVersions, maxSlots - 1).Length) + 4;
-        var contexts = table.Table.HasAdditive ? 12 : 6;
+        var contexts = table.Table.HasAdditive ? 13 : 7;
         for (var slots = Math.Min(Math.Min(maxSlots, MaxContexts / contexts), (MaxStatementLength - head.Length) / slotLength); slots >= 2; slots /= 2)
         {
             try
@@ -117,7 +117,7 @@ internal sealed class UpsertBatch : IDisposable
   BEGIN
     {VersionRows.ReadInto(table.Table, KeyValue)}
     HZ_STATUS = 0;
-    IF ({VersionRows.FastPathCondition(fastPath, $":S{s}_BASE")}) THEN
+    IF ({VersionRows.FastPathCondition(table.Table, KeyValue, fastPath, $":S{s}_BASE")}) THEN
     BEGIN
       {table.UpsertBody(values)}
     {VersionRows.Stamp(table.Table, KeyValue, masterVersions, fastPath, $":S{s}_AT", $":S{s}_ORIGIN", $":S{s}_SEQ", $":S{s}_BASE")}

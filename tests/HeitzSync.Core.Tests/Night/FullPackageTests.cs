@@ -176,5 +176,56 @@ public class FullPackageTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task The_first_send_after_a_full_restore_reads_no_more_than_the_next_one()
+    {
+        using var key = SyncKey.Generate();
+        using var drop = new FolderDropTransport(_temp.File("drop"));
+        var master = new FbConnectionSettings { Database = _temp.File("SIEGE.fdb"), Charset = "NONE" };
+        long masterRows;
+        using (var connection = FbConnection.CreateDatabase(master))
+        {
+            SampleSchema.Create(connection);
+            SampleData.SeedExisting(connection, 1, Range, 600, new Random(16));
+            new CaptureInstaller(connection).Install(Identity("SIEGE", 1, isSiege: true));
+            // Every row edited at the Siège since: the master has a version row for each.
+            connection.ExecuteInNewTransaction("UPDATE MEMBERS SET BALANCE = COALESCE(BALANCE, 0) + 1");
+            connection.ExecuteInNewTransaction("UPDATE ENTRIES SET GATE = COALESCE(GATE, 0) + 1");
+            connection.ExecuteInNewTransaction("UPDATE SALE_LINES SET QTY = COALESCE(QTY, 0) + 1");
+            using var tx = connection.BeginTransaction();
+            masterRows = Convert.ToInt64(connection.ExecuteScalar(tx, "SELECT (SELECT COUNT(*) FROM MEMBERS) + (SELECT COUNT(*) FROM ENTRIES) + (SELECT COUNT(*) FROM SALE_LINES) FROM RDB$DATABASE"));
+        }
+        var lyon = SiteCode.Parse("LYON02");
+        await FullPackage.PublishAsync(master, drop, key, _temp.File("work-siege"), lyon, CycleId.Parse("20261101T020000Z"), null, CancellationToken.None);
+        var siteDb = new FbConnectionSettings { Database = _temp.File("LYON02.fdb"), Charset = "NONE" };
+        var site = new SiteNight(siteDb, drop, key, _temp.File("work-site"), identity: Identity("LYON02", 2));
+        Assert.NotNull((await site.ReceiveAsync(DateTimeOffset.UtcNow, TimeSpan.FromMilliseconds(100), null, CancellationToken.None)).FullRestoreNote);
+
+        // Each send as a night makes it: its own attachment, the database closed in between.
+        var (firstRows, firstReads) = Send(siteDb);
+        var (nextRows, nextReads) = Send(siteDb);
+        Assert.Equal(0, firstRows);
+        Assert.Equal(0, nextRows);
+        Assert.True(firstReads <= nextReads, $"the first send after the restore read {firstReads} records, the next one {nextReads} (the master has {masterRows} rows)");
+        Assert.True(firstReads < masterRows, $"the first send read {firstReads} records for {masterRows} rows of the master");
+
+        static (long Rows, long Reads) Send(FbConnectionSettings database)
+        {
+            using var connection = FbConnection.Open(database);
+            var before = RecordsRead(connection);
+            using var payload = new MemoryStream();
+            var result = new Core.Sync.ChangeExtractor(connection).Extract(payload, null, CancellationToken.None);
+            return (result.Rows, RecordsRead(connection) - before);
+        }
+
+        static long RecordsRead(FbConnection connection)
+        {
+            using var tx = connection.BeginTransaction(new FbTransactionOptions { ReadOnly = true });
+            return Convert.ToInt64(connection.ExecuteScalar(tx,
+                "SELECT r.MON$RECORD_SEQ_READS + r.MON$RECORD_IDX_READS FROM MON$ATTACHMENTS a JOIN MON$RECORD_STATS r ON r.MON$STAT_ID = a.MON$STAT_ID " +
+                "WHERE a.MON$ATTACHMENT_ID = CURRENT_CONNECTION"));
+        }
+    }
+
     public void Dispose() => _temp.Dispose();
 }

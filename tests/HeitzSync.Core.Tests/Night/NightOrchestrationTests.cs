@@ -284,15 +284,26 @@ public class NightOrchestrationTests : IDisposable
         Assert.Equal(ReportState.OK, (await NodeRunner.ReceiveAsync(lyon, TimeSpan.Zero, null, CancellationToken.None)).State);
 
         Assert.Equal(ReportState.OK, (await NodeRunner.PublishFullAsync(siege, SiteCode.Parse("LYON01"), null, CancellationToken.None)).State);
+        Execute(lyon, "SELECT GEN_ID(GEN_MEMBERS, 100) FROM RDB$DATABASE");   // years of members created and removed: keys above any row the Siège holds
         for (var i = 0; i < 3; i++) Execute(lyon, $"INSERT INTO MEMBERS (ID, LAST_NAME) VALUES (NULL, 'Unsent {i}')");
         Execute(lyon, "UPDATE MEMBERS SET FIRST_NAME = 'Edited' WHERE ID = (SELECT MIN(ID) FROM MEMBERS)");
+        Execute(lyon, "INSERT INTO MEMBERS (ID, LAST_NAME) VALUES (NULL, 'Joined and left the same day')");
+        Execute(lyon, "DELETE FROM MEMBERS WHERE LAST_NAME = 'Joined and left the same day'");
+        var handedOut = Scalar(lyon, "SELECT GEN_ID(GEN_MEMBERS, 0) FROM RDB$DATABASE");
+        Execute(lyon, "UPDATE WORKSTATION_SETTINGS SET SETTING_VALUE = 'printer=Star TSP100' WHERE WORKSTATION = 'POS2-2'");
         var restored = await NodeRunner.ReceiveAsync(lyon, TimeSpan.Zero, null, CancellationToken.None);
         Assert.True(restored.State == ReportState.OK, Why(restored));
         Assert.Equal(3, Scalar(lyon, "SELECT COUNT(*) FROM MEMBERS WHERE LAST_NAME STARTING WITH 'Unsent'"));
+        // A local table never leaves its node: the site keeps its own workstations, the Siège's do not come with the package.
+        Assert.Equal(0, Scalar(lyon, "SELECT COUNT(*) FROM WORKSTATION_SETTINGS WHERE WORKSTATION NOT STARTING WITH 'POS2-'"));
+        Assert.Equal(1, Scalar(lyon, "SELECT COUNT(*) FROM WORKSTATION_SETTINGS WHERE WORKSTATION = 'POS2-2' AND SETTING_VALUE = 'printer=Star TSP100'"));
+        // The site's generators go on from where they stood: no key it handed out (kept rows, a deleted one) is given again.
+        Assert.True(Scalar(lyon, "SELECT GEN_ID(GEN_MEMBERS, 0) FROM RDB$DATABASE") >= handedOut, "GEN_MEMBERS went back below the keys LYON01 had handed out");
+        Execute(lyon, "INSERT INTO MEMBERS (ID, LAST_NAME) VALUES (NULL, 'Unsent 3, after the restore')");
 
         Assert.Equal(ReportState.OK, (await NodeRunner.SendAsync(lyon, null, CancellationToken.None)).State);
         Assert.Equal(ReportState.OK, (await NodeRunner.ConsolidateAsync(siege, TimeSpan.Zero, null, CancellationToken.None)).State);
-        Assert.Equal(3, Scalar(siege, "SELECT COUNT(*) FROM MEMBERS WHERE LAST_NAME STARTING WITH 'Unsent'"));
+        Assert.Equal(4, Scalar(siege, "SELECT COUNT(*) FROM MEMBERS WHERE LAST_NAME STARTING WITH 'Unsent'"));
         Assert.Equal(ReportState.OK, (await NodeRunner.ReceiveAsync(lyon, TimeSpan.Zero, null, CancellationToken.None)).State);
         AssertIdentical(siege, lyon);
     }

@@ -228,6 +228,7 @@ public class ConvergenceTests
         var error = Assert.Throws<KeyRangeOverlapException>(() => world.Siege.Consolidate(second, r2, cycle));
         Assert.Contains(world.Sites[0].Code, error.Message);
         Assert.Contains(impostor.Code, error.Message);
+        Assert.Contains("run " + FrontCommands.Initialize + " there", error.Message);   // the fix, named for the front in use
         Assert.Equal(0L, Count(world.Siege, "PRICE"));
         File.Delete(first);
         File.Delete(second);

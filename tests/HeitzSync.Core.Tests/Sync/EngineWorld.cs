@@ -121,6 +121,8 @@ internal sealed class EngineWorld : IDisposable
         {
             site.ApplyFrom(Siege, _root, cycleId);
         }
+        // As the Siège's night does after publishing: every later night meets the master with its old versions folded.
+        VersionRows.FoldAtSiege(Siege.Connection, CancellationToken.None);
     }
 
     private int _cycleCounter;

@@ -1,4 +1,5 @@
 using HeitzSync.Core.Capture;
+using HeitzSync.Core.Sync;
 using HeitzSync.Firebird;
 using HeitzSync.Testing.Customer;
 using HeitzSync.Testing.Firebird;
@@ -109,5 +110,155 @@ public class TriggerGuardTests
         Assert.All(world.All, node => Assert.Equal(93, Convert.ToInt32(node.Scalar("SELECT STOCK FROM ARTICLE WHERE ID = 1"))));
         Assert.All(world.All, node => Assert.Equal(97, Convert.ToInt32(node.Scalar("SELECT STOCK FROM ARTICLE WHERE ID = 2"))));
         TableContent.AssertConverged(world, "after the till's sales", CustomerSchema.SynchronisedTables);
+    }
+
+    /// <summary>
+    /// The Siège's till sells an article while the consolidation handles a site's change of it that loses (the Siège's
+    /// own sale is later): the consolidation keeps the master's row, publishes it again (its version row) and adds the
+    /// site's stock movement (the business row). A user's sale takes the business row first and the version row after
+    /// (its capture trigger): the consolidation must take them in that order too, or the two wait on each other and
+    /// Firebird kills one (seen in the customer's week: the sale failed with "deadlock"). Each side is held at the right
+    /// instant by a lock the test takes on the consolidation's next row (the site's running total).
+    /// </summary>
+    [Fact]
+    public async Task A_till_selling_the_article_whose_losing_change_the_siege_consolidates_does_not_deadlock_with_it()
+    {
+        using var server = new FirebirdServer();
+        using var world = EngineWorld.Customer(siteCount: 1, code => server.Settings(code + ".fdb"));
+        var (siege, site) = (world.Siege, world.Sites[0]);
+        CustomerSchema.AddArticles(siege.Connection, 1, 2, stock: 100);
+        world.InitializeAll();
+        world.Night();
+        CustomerSchema.Sell(site.Connection, (int)site.KeyLow + 1, null, (1, 1));   // the Siège keeps a running total of the site's for article 1
+        world.Night();
+        CustomerSchema.Sell(site.Connection, (int)site.KeyLow + 2, null, (1, 2));
+        CustomerSchema.Sell(siege.Connection, (int)siege.KeyLow + 1, null, (1, 4));
+        siege.SetChangeTime("ARTICLE", "ID", 1, DateTime.Now.AddMinutes(1));   // the Siège's edit of the row is the later one
+        var cycle = world.NextCycle();
+        var file = site.Extract(world.Folder, cycle, out var extracted);
+
+        var totals = "HZ$A_" + Convert.ToInt32(siege.Scalar("SELECT ID FROM HZ$TABLES WHERE TABLE_NAME = 'ARTICLE'"));
+        using var holder = FbConnection.Open(siege.Connection.Settings);
+        using var monitor = FbConnection.Open(siege.Connection.Settings);
+        using var till = FbConnection.Open(siege.Connection.Settings);
+        var held = holder.BeginTransaction();
+        Assert.Equal(1, holder.Execute(held, $"UPDATE {totals} SET STOCK = STOCK WHERE ID = 1 AND HZ$ORIGIN = ?", site.Code));
+
+        bool Waiting(string sqlStart)
+        {
+            using var tx = monitor.BeginTransaction(new FbTransactionOptions { ReadOnly = true });
+            return Convert.ToInt64(monitor.ExecuteScalar(tx, "SELECT COUNT(*) FROM MON$STATEMENTS WHERE MON$STATE = 1 AND MON$ATTACHMENT_ID <> CURRENT_CONNECTION AND MON$SQL_TEXT STARTING WITH ?", sqlStart)) > 0;
+        }
+        async Task Until(Func<bool> condition, string what)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (!condition())
+            {
+                Assert.True(DateTime.UtcNow < deadline, "waited 60 s for " + what);
+                await Task.Delay(100);
+            }
+        }
+
+        var consolidation = Task.Run(() => siege.Consolidate(file, extracted, cycle));
+        Exception? refused = null;
+        try
+        {
+            await Until(() => Waiting("EXECUTE BLOCK") || consolidation.IsCompleted, "the consolidation to wait for the site's running total");
+            Assert.False(consolidation.IsCompleted, "the consolidation did not wait for the row the test holds");
+            // The till does not wait (NO WAIT): a row the consolidation holds would fail the sale at once instead of stalling
+            // it until one side's lock timeout (30 s) made the consolidation start the package over.
+            CustomerSchema.Sell(till, new FbTransactionOptions { Wait = false }, (int)siege.KeyLow + 2, null, (1, 3));
+        }
+        catch (FbException ex)
+        {
+            refused = ex;
+        }
+        finally
+        {
+            held.Rollback();
+        }
+        var result = await consolidation.WaitAsync(TimeSpan.FromSeconds(90));   // the consolidation's own connection is in use until then
+        Assert.Null(refused);
+        Assert.Contains(result.Conflicts, c => c.Table == "ARTICLE" && c.Resolution == ConflictResolution.MasterKept);
+        site.ApplyFrom(siege, world.Folder, cycle);
+        Assert.All(world.All, node => Assert.Equal(100 - 1 - 2 - 4 - 3, Convert.ToInt32(node.Scalar("SELECT STOCK FROM ARTICLE WHERE ID = 1"))));
+    }
+
+    /// <summary>
+    /// The same order when the losing change moves no stock (the site changed the price): the master's row is published
+    /// again (its version row) with no business row written. Later in the same package a sale line's trigger that runs
+    /// during applies (the local line count) updates that very article: had the consolidation taken the version row
+    /// alone, a till holding the article's row and waiting for its version row would deadlock with it (seen in the
+    /// customer's week). The consolidation takes the business row with the version row: at every instant it holds both
+    /// or neither. Held at the instant in between by a sale key the test holds.
+    /// </summary>
+    [Fact]
+    public async Task The_consolidation_never_holds_a_rows_version_without_the_row_itself()
+    {
+        using var server = new FirebirdServer();
+        using var world = EngineWorld.Customer(siteCount: 1, code => server.Settings(code + ".fdb"));
+        var (siege, site) = (world.Siege, world.Sites[0]);
+        CustomerSchema.AddArticles(siege.Connection, 1, 2, stock: 100);
+        world.InitializeAll();
+        world.Night();
+        site.Sql("UPDATE ARTICLE SET PRICE = 12.00 WHERE ID = 1");
+        var heldSale = (int)site.KeyLow + 1;
+        CustomerSchema.Sell(site.Connection, heldSale, null, (2, 1));
+        siege.Sql("UPDATE ARTICLE SET PRICE = 13.00 WHERE ID = 1");
+        siege.SetChangeTime("ARTICLE", "ID", 1, DateTime.Now.AddMinutes(1));   // the Siège's price is the later one
+        var cycle = world.NextCycle();
+        var file = site.Extract(world.Folder, cycle, out var extracted);
+
+        var versions = "HZ$V_" + Convert.ToInt32(siege.Scalar("SELECT ID FROM HZ$TABLES WHERE TABLE_NAME = 'ARTICLE'"));
+        using var holder = FbConnection.Open(siege.Connection.Settings);
+        using var probe = FbConnection.Open(siege.Connection.Settings);
+        var held = holder.BeginTransaction();
+        holder.Execute(held, "INSERT INTO SALE (ID) VALUES (?)", heldSale);   // the consolidation's insert of that sale waits for it
+
+        bool Locked(string table)
+        {
+            using var tx = probe.BeginTransaction(new FbTransactionOptions { Wait = false });
+            try
+            {
+                probe.ExecuteScalar(tx, $"SELECT 1 FROM {table} WHERE ID = 1 WITH LOCK");
+                return false;
+            }
+            catch (FbException ex) when (Consolidator.IsLockConflict(ex))
+            {
+                return true;
+            }
+            finally
+            {
+                tx.Rollback();
+            }
+        }
+        bool WaitingForTheSale()
+        {
+            using var tx = probe.BeginTransaction(new FbTransactionOptions { ReadOnly = true });
+            return Convert.ToInt64(probe.ExecuteScalar(tx, "SELECT COUNT(*) FROM MON$STATEMENTS WHERE MON$STATE = 1 AND MON$ATTACHMENT_ID <> CURRENT_CONNECTION AND MON$SQL_TEXT CONTAINING 'INTO \"SALE\" '")) > 0;
+        }
+
+        var consolidation = Task.Run(() => siege.Consolidate(file, extracted, cycle));
+        bool versionHeld, rowHeld;
+        try
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (!WaitingForTheSale() && !consolidation.IsCompleted)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "waited 60 s for the consolidation to reach the held sale");
+                await Task.Delay(100);
+            }
+            Assert.False(consolidation.IsCompleted, "the consolidation did not wait for the sale the test holds");
+            versionHeld = Locked(versions);
+            rowHeld = Locked("ARTICLE");
+        }
+        finally
+        {
+            held.Rollback();
+        }
+        var result = await consolidation.WaitAsync(TimeSpan.FromSeconds(90));
+        Assert.True(versionHeld, "the master's version of article 1 is published again (its version row written)");
+        Assert.True(rowHeld, "the consolidation holds article 1's version row but not the row: a till would take the row and deadlock with it");
+        Assert.Contains(result.Conflicts, c => c.Table == "ARTICLE" && c.Resolution == ConflictResolution.MasterKept);
     }
 }
