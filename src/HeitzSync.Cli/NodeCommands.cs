@@ -278,7 +278,8 @@ internal static class NodeCommands
             {
                 foreach (var c in comparisons)
                 {
-                    Console.WriteLine($"{c.Table,-28} {c.RowsLeft,9} {c.RowsRight,9}  {(c.Identical ? "identical" : "DIFFERENT")}");
+                    Console.WriteLine($"{c.Table,-28} {c.RowsLeft,9} {c.RowsRight,9}  {(c.Identical ? "identical" : "DIFFERENT")}"
+                        + (c.NotCompared.Count == 0 ? "" : $"  (local, not compared: {string.Join(", ", c.NotCompared)})"));
                     foreach (var d in c.Differences) Console.WriteLine($"    {d.Key}: {d.What}");
                 }
                 if (repaired is not null) Console.WriteLine($"{repaired.KeysRequeued} key(s) re-queued: the next night brings the other database in line.");

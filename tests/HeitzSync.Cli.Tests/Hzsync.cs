@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Text;
+using HeitzSync.Testing;
 
 namespace HeitzSync.Cli.Tests;
 
@@ -18,23 +18,8 @@ public static class Hzsync
     /// host's own standard input when null.</summary>
     public static HzsyncResult RunWithInput(string? input, params string[] arguments)
     {
-        // HZSYNC_DLL runs another build of hzsync (e.g. the main branch's, to see a test fail before its fix).
-        var dll = Environment.GetEnvironmentVariable("HZSYNC_DLL") is { Length: > 0 } other ? other : Path.Combine(AppContext.BaseDirectory, "hzsync.dll");
-        if (!File.Exists(dll)) throw new InvalidOperationException($"hzsync.dll is not beside the tests ({AppContext.BaseDirectory}).");
-        var start = new ProcessStartInfo
-        {
-            FileName = Environment.ProcessPath is { } host && Path.GetFileNameWithoutExtension(host) == "dotnet" ? host : "dotnet",
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-            RedirectStandardInput = input is not null,
-        };
-        start.ArgumentList.Add(dll);
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        start.Environment.Remove("HEITZSYNC_CONFIG");
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        var start = HzsyncCommand.StartInfo(arguments);
+        start.RedirectStandardInput = input is not null;
         using var process = Process.Start(start) ?? throw new InvalidOperationException("hzsync did not start.");
         if (input is not null)
         {

@@ -49,6 +49,19 @@ Describe 'Compare-HzDatabase' {
         ($summary | Where-Object Table -EQ 'MEMBERS').ChecksumThere | Should -Be ($summary | Where-Object Table -EQ 'MEMBERS').ChecksumHere
     }
 
+    It 'leaves local columns out and names them in NotCompared' {
+        $nice = New-HzTestNode -Root $root -Code NICE03 -Number 3
+        Set-HzSyncConfig -ConfigPath $nice -Setting @{ 'tables.localColumns' = @('MEMBERS.NOTES') }
+        Initialize-HzSite -ConfigPath $nice | Out-Null
+        $copy = Copy-HzTestDatabase $nice 'own-notes'
+        Invoke-HzTestSql $copy "UPDATE MEMBERS SET NOTES = 'this node''s own' WHERE ID = (SELECT MIN(ID) FROM MEMBERS)"
+        Compare-HzDatabase -ConfigPath $nice -Database $copy | Should -BeNullOrEmpty
+        $members = Compare-HzDatabase -ConfigPath $nice -Database $copy -Table MEMBERS -Summary
+        $members.Identical | Should -BeTrue
+        $members.NotCompared | Should -Be 'NOTES'
+        (Compare-HzDatabase -ConfigPath $nice -Database $copy -Table ENTRIES -Summary).NotCompared | Should -Be ''
+    }
+
     It 'outputs one HzDatabaseDifference per inserted, updated and deleted row, and changes nothing' {
         $copy = Copy-HzTestDatabase $lyon 'drifted'
         $member = Get-HzTestScalar $lyon 'select min(ID) from MEMBERS'

@@ -199,6 +199,14 @@ public sealed class CaptureInstaller
         return SyncSchema.Describe(tables, ids, ReadDeclarations(connection, transaction));
     }
 
+    /// <summary>The additive and local columns as the last init installed them (HZ$COLUMNS: exact table and column
+    /// names), without describing the tables (a table dropped since does not stop the reading).</summary>
+    public static ColumnDeclarations ReadInstalledDeclarations(FbConnection connection)
+    {
+        using var tx = connection.BeginTransaction(new FbTransactionOptions { ReadOnly = true });
+        return ReadDeclarations(connection, tx);
+    }
+
     /// <summary>The additive and local columns as installed (HZ$COLUMNS).</summary>
     private static ColumnDeclarations ReadDeclarations(FbConnection connection, FbTransaction transaction)
     {

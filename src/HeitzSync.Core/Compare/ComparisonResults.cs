@@ -46,6 +46,11 @@ public sealed record TableComparison(
     /// <summary>Same columns, same keys, same content in every row.</summary>
     public bool Identical => SchemaDifference is null && DifferingRows == 0 && RowsLeft == RowsRight && ChecksumLeft == ChecksumRight;
 
+    /// <summary>The table's local columns (<c>tables.localColumns</c>), left out of the comparison and the checksums: each
+    /// node keeps them its own way, so they may rightly differ.</summary>
+    public IReadOnlyList<string> NotCompared { get; init; } = Array.Empty<string>();
+
     public override string ToString() =>
-        $"{Table}: {RowsLeft} / {RowsRight} rows, " + (Identical ? "identical" : $"{DifferingRows} differing row(s)" + (SchemaDifference is null ? "" : "; " + SchemaDifference));
+        $"{Table}: {RowsLeft} / {RowsRight} rows, " + (Identical ? "identical" : $"{DifferingRows} differing row(s)" + (SchemaDifference is null ? "" : "; " + SchemaDifference))
+        + (NotCompared.Count == 0 ? "" : $" (local column(s) not compared: {string.Join(", ", NotCompared)})");
 }

@@ -16,15 +16,19 @@ public static class DatabaseComparer
 
     /// <summary>Compares <paramref name="tables"/> (exact names, e.g. <c>MEMBERS</c> or <c>Accounting Entries</c>) between
     /// <paramref name="left"/> (the first database, usually the master) and <paramref name="right"/>. <paramref name="progress"/>
-    /// hears of each table before it is read ("Compare", the table, the percentage of tables done).</summary>
+    /// hears of each table before it is read ("Compare", the table, the percentage of tables done).
+    /// <paramref name="notCompared"/>: per table (exact name), columns left out on both sides (the local columns each
+    /// node keeps its own way); null: every stored column of every table.</summary>
     public static IReadOnlyList<TableComparison> Compare(FbConnection left, FbConnection right, IEnumerable<string> tables,
-        int maxDifferencesPerTable = MaxDifferencesPerTable, CancellationToken cancellationToken = default, IProgress<SyncProgress>? progress = null) =>
-        Compare(left, right, tables, maxDifferencesPerTable, cancellationToken, progress, checkpoint: null);
+        int maxDifferencesPerTable = MaxDifferencesPerTable, CancellationToken cancellationToken = default, IProgress<SyncProgress>? progress = null,
+        IReadOnlyDictionary<string, IReadOnlyList<string>>? notCompared = null) =>
+        Compare(left, right, tables, maxDifferencesPerTable, cancellationToken, progress, checkpoint: null, notCompared);
 
     /// <summary><see cref="Compare(FbConnection, FbConnection, IEnumerable{string}, int, CancellationToken, IProgress{SyncProgress}?)"/>
     /// with a <paramref name="checkpoint"/> in the middle of each table's merge (where a test measures what a comparison holds).</summary>
     internal static IReadOnlyList<TableComparison> Compare(FbConnection left, FbConnection right, IEnumerable<string> tables,
-        int maxDifferencesPerTable, CancellationToken cancellationToken, IProgress<SyncProgress>? progress, RowCheckpoint? checkpoint)
+        int maxDifferencesPerTable, CancellationToken cancellationToken, IProgress<SyncProgress>? progress, RowCheckpoint? checkpoint,
+        IReadOnlyDictionary<string, IReadOnlyList<string>>? notCompared = null)
     {
         if (left is null) throw new ArgumentNullException(nameof(left));
         if (right is null) throw new ArgumentNullException(nameof(right));
@@ -39,10 +43,11 @@ public static class DatabaseComparer
             cancellationToken.ThrowIfCancellationRequested();
             progress?.Report(new SyncProgress("Compare", $"{table} ({results.Count + 1} of {list.Count})", 100 * results.Count / Math.Max(1, list.Count)));
             var differences = new List<RowDifference>();
-            results.Add(CompareTable(leftSide, rightSide, table, cancellationToken, (scan, kind, columns) =>
+            var skipped = NotComparedIn(notCompared, table);
+            results.Add(CompareTable(leftSide, rightSide, table, skipped, cancellationToken, (scan, kind, columns) =>
             {
                 if (differences.Count < maxDifferencesPerTable) differences.Add(new RowDifference(table, scan.KeyText, kind, columns));
-            }, differences, checkpoint, out _));
+            }, differences, checkpoint, out _) with { NotCompared = skipped });
         }
         return results;
     }
@@ -51,14 +56,15 @@ public static class DatabaseComparer
     /// Every key (as parameter values, text keys as their exact bytes) whose row differs between the two databases or
     /// exists on one side only, in key order. Used to re-queue drifted rows; holds the differing keys only.
     /// </summary>
-    public static IReadOnlyList<object?[]> DifferingKeys(FbConnection left, FbConnection right, string table, CancellationToken cancellationToken = default)
+    public static IReadOnlyList<object?[]> DifferingKeys(FbConnection left, FbConnection right, string table, IReadOnlyList<string>? notCompared = null,
+        CancellationToken cancellationToken = default)
     {
         if (left is null) throw new ArgumentNullException(nameof(left));
         if (right is null) throw new ArgumentNullException(nameof(right));
         using var leftSide = ComparedSide.Open(left);
         using var rightSide = ComparedSide.Open(right);
         var keys = new List<object?[]>();
-        var comparison = CompareTable(leftSide, rightSide, table, cancellationToken,
+        var comparison = CompareTable(leftSide, rightSide, table, notCompared ?? Array.Empty<string>(), cancellationToken,
             (scan, _, _) => keys.Add(scan.KeyValues), Array.Empty<RowDifference>(), null, out var merged);
         if (!merged) throw new InvalidOperationException($"{table} cannot be compared row by row: {comparison.SchemaDifference}.");
         return keys;
@@ -66,7 +72,7 @@ public static class DatabaseComparer
 
     /// <summary>The merge join of one table. <paramref name="onDifference"/> gets the scan positioned on the differing row;
     /// <paramref name="merged"/> is false when the two sides have no common key to merge on (rows are then only counted).</summary>
-    private static TableComparison CompareTable(ComparedSide left, ComparedSide right, string table, CancellationToken cancellationToken,
+    private static TableComparison CompareTable(ComparedSide left, ComparedSide right, string table, IReadOnlyList<string> notCompared, CancellationToken cancellationToken,
         Action<TableScan, RowDifferenceKind, string> onDifference, IReadOnlyList<RowDifference> differences, RowCheckpoint? checkpoint, out bool merged)
     {
         merged = false;
@@ -76,7 +82,7 @@ public static class DatabaseComparer
         {
             return new TableComparison(table, 0, 0, "", "", 0, "the table does not exist in either database", differences);
         }
-        var shape = TableShape.Of(leftInfo, rightInfo);
+        var shape = TableShape.Of(leftInfo, rightInfo, notCompared);
         if (shape.Keys is null)
         {
             // No key to merge on: count rows only and say why.
@@ -120,6 +126,9 @@ public static class DatabaseComparer
         }
         return new TableComparison(table, leftScan.Rows, rightScan.Rows, leftScan.Checksum, rightScan.Checksum, differing, shape.SchemaDifference, differences);
     }
+
+    private static IReadOnlyList<string> NotComparedIn(IReadOnlyDictionary<string, IReadOnlyList<string>>? notCompared, string table) =>
+        notCompared is not null && notCompared.TryGetValue(table, out var columns) ? columns : Array.Empty<string>();
 
     private static string DifferingColumns(IReadOnlyList<FbColumnInfo> columns, byte[][] left, byte[][] right)
     {

@@ -17,12 +17,14 @@ public sealed class DatabaseComparison : IDisposable
     private readonly FbConnection _here;
     private readonly FbConnection _there;
 
-    private DatabaseComparison(HzSyncConfig config, FbConnection here, FbConnection there, IReadOnlyList<string> tables)
+    private DatabaseComparison(HzSyncConfig config, FbConnection here, FbConnection there, IReadOnlyList<string> tables,
+        IReadOnlyDictionary<string, IReadOnlyList<string>> notCompared)
     {
         Config = config;
         _here = here;
         _there = there;
         Tables = tables;
+        NotCompared = notCompared;
     }
 
     public HzSyncConfig Config { get; }
@@ -35,6 +37,10 @@ public sealed class DatabaseComparison : IDisposable
 
     /// <summary>The tables compared: the installed synchronised tables (that match the patterns given), in name order.</summary>
     public IReadOnlyList<string> Tables { get; }
+
+    /// <summary>Per table, its local columns as installed (<c>tables.localColumns</c>): never carried, kept by each node
+    /// its own way, so neither compared nor repaired.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> NotCompared { get; }
 
     /// <summary>
     /// True when <paramref name="spec"/> names a database on a Firebird server (<c>host/port:path</c>), false for a
@@ -101,7 +107,7 @@ public sealed class DatabaseComparison : IDisposable
             there = FbConnection.Open(other with { Charset = "NONE" });
             var installed = CaptureInstaller.ReadInstalledSchemaNames(here);
             var selected = tables is null || tables.Count == 0 ? installed : installed.Where(t => Glob.MatchesAny(tables, t)).ToList();
-            return new DatabaseComparison(config, here, there, selected);
+            return new DatabaseComparison(config, here, there, selected, LocalColumns(here));
         }
         catch
         {
@@ -117,7 +123,15 @@ public sealed class DatabaseComparison : IDisposable
     /// </summary>
     public IReadOnlyList<TableComparison> Compare(IProgress<SyncProgress>? progress = null, CancellationToken cancellationToken = default,
         int maxDifferencesPerTable = DatabaseComparer.MaxDifferencesPerTable) =>
-        DatabaseComparer.Compare(_here, _there, Tables, maxDifferencesPerTable, cancellationToken, progress);
+        DatabaseComparer.Compare(_here, _there, Tables, maxDifferencesPerTable, cancellationToken, progress, NotCompared);
+
+    /// <summary>The local columns of each synchronised table, as this node's capture installed them.</summary>
+    private static IReadOnlyDictionary<string, IReadOnlyList<string>> LocalColumns(FbConnection connection) =>
+        CaptureInstaller.ReadInstalledDeclarations(connection).Local
+            .Select(ColumnDeclarations.Parse)
+            .Where(entry => entry is not null)
+            .GroupBy(entry => entry!.Value.Table, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => (IReadOnlyList<string>)g.Select(entry => entry!.Value.Column).ToList(), StringComparer.Ordinal);
 
     /// <summary>
     /// Siège: re-queues in the master every key of <see cref="Tables"/> that differs from the other database, so that

@@ -24,7 +24,8 @@ public static class DatabaseRepair
         var wanted = tables.ToList();
         foreach (var table in schema.Tables.Where(t => wanted.Contains(t.Name)))
         {
-            var keys = DatabaseComparer.DifferingKeys(master, site, table.Name);
+            // Local columns are each node's own: a row differing only there is no drift (and no night would change it).
+            var keys = DatabaseComparer.DifferingKeys(master, site, table.Name, table.LocalColumns.Select(c => c.Name).ToList());
             if (keys.Count == 0) continue;
             var columns = string.Join(", ", table.KeyColumns.Select(c => c.Quoted));
             using var bump = master.Prepare(tx,

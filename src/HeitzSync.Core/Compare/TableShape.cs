@@ -23,8 +23,14 @@ internal sealed class TableShape
 
     public string? SchemaDifference { get; }
 
-    public static TableShape Of(FbTableInfo? left, FbTableInfo? right)
+    /// <param name="notCompared">Columns of this table left out on both sides (a node's local columns, which each
+    /// node keeps its own way); null or empty: every stored column.</param>
+    public static TableShape Of(FbTableInfo? left, FbTableInfo? right, IReadOnlyCollection<string>? notCompared = null)
     {
+        var skipped = notCompared ?? Array.Empty<string>();
+        List<FbColumnInfo> Stored(FbTableInfo table) =>
+            table.Columns.Where(c => !c.IsComputed && !skipped.Contains(c.Name, StringComparer.Ordinal)).OrderBy(c => c.Name, StringComparer.Ordinal).ToList();
+
         if (left is null || right is null)
         {
             var present = (left ?? right)!;
@@ -67,10 +73,6 @@ internal sealed class TableShape
         }
         return new TableShape(shared, keys, notes.Count == 0 ? null : string.Join("; ", notes));
     }
-
-    /// <summary>Stored (not computed) columns, by name.</summary>
-    private static List<FbColumnInfo> Stored(FbTableInfo table) =>
-        table.Columns.Where(c => !c.IsComputed).OrderBy(c => c.Name, StringComparer.Ordinal).ToList();
 
     /// <summary>The key columns; a text key is read at the larger of the two byte lengths so neither side is cut.</summary>
     private static List<FbColumnInfo> KeyColumns(FbTableInfo left, FbTableInfo right) =>

@@ -15,6 +15,7 @@ public sealed class HzTableComparison
         RowsThere = table.RowsRight;
         DifferingRows = table.DifferingRows;
         SchemaDifference = table.SchemaDifference ?? "";
+        NotCompared = string.Join(", ", table.NotCompared);
         ChecksumHere = table.ChecksumLeft;
         ChecksumThere = table.ChecksumRight;
         Here = here;
@@ -40,6 +41,10 @@ public sealed class HzTableComparison
 
     /// <summary>How the table's definitions differ; empty when they match.</summary>
     public string SchemaDifference { get; }
+
+    /// <summary>The table's local columns (tables.localColumns), left out of the comparison and the checksums: each node
+    /// keeps them its own way. Empty when the table has none.</summary>
+    public string NotCompared { get; }
 
     /// <summary>SHA-256 (hex) over every compared column of every row in key order, in this node's database.</summary>
     public string ChecksumHere { get; }

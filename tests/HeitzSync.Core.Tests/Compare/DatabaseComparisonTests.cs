@@ -19,7 +19,7 @@ public sealed class DatabaseComparisonTests : IDisposable
 {
     private readonly TempFolder _temp = new("hz-comparison");
 
-    private HzSyncConfig Node(string code, int number, NodeRole role)
+    private HzSyncConfig Node(string code, int number, NodeRole role, IReadOnlyList<string>? localColumns = null)
     {
         var folder = Path.Combine(_temp.Path, code);
         Directory.CreateDirectory(folder);
@@ -30,7 +30,7 @@ public sealed class DatabaseComparisonTests : IDisposable
             Database = new DatabaseConfig { Path = code + ".fdb" },
             Drop = new DropConfig { Kind = DropKind.Folder, Path = Path.Combine(_temp.Path, "drop") },
             KeyFile = _temp.File("group.key"),
-            Tables = new TableRules { LocalOnly = new[] { "WORKSTATION_SETTINGS" } },
+            Tables = new TableRules { LocalOnly = new[] { "WORKSTATION_SETTINGS" }, LocalColumns = localColumns ?? Array.Empty<string>() },
             BaseFolder = folder,
         };
         Directory.CreateDirectory(config.Drop.Path!); // the Siège's drop, which a site never creates itself
@@ -177,6 +177,35 @@ public sealed class DatabaseComparisonTests : IDisposable
         using var atSite = DatabaseComparison.Open(site, DatabaseComparison.Target(site, siteCopy, null));
         var refused = Assert.Throws<CaptureSetupException>(() => atSite.Repair());
         Assert.Contains("Siège", refused.Message);
+    }
+
+    [Fact]
+    public void Local_columns_are_neither_compared_nor_repaired_and_each_result_names_them()
+    {
+        var siege = Node("SIEGE", 1, NodeRole.Siege, localColumns: new[] { "members.notes" });
+        var copy = CopyOf(siege, "own-notes");
+        const string first = "(SELECT MIN(ID) FROM MEMBERS)";
+        Sql(copy, $"UPDATE MEMBERS SET NOTES = 'kept by this node alone' WHERE ID = {first}");
+
+        var members = Compare(siege, copy, new[] { "MEMBERS" }).Single();
+        Assert.True(members.Identical, members.ToString());
+        Assert.Equal(new[] { "NOTES" }, members.NotCompared);
+        Assert.Contains("local column(s) not compared: NOTES", members.ToString());
+        Assert.Empty(Compare(siege, copy, new[] { "ENTRIES" }).Single().NotCompared);
+        using (var comparison = DatabaseComparison.Open(siege, DatabaseComparison.Target(siege, copy, null)))
+        {
+            Assert.Equal(0, comparison.Repair().KeysRequeued);   // no night would change a local column: no drift to repair
+        }
+
+        // A real difference beside it is still found, and named by its own column alone.
+        Sql(copy, $"UPDATE MEMBERS SET BALANCE = BALANCE + 1, NOTES = 'and again' WHERE ID = {first}");
+        var drift = Assert.Single(Compare(siege, copy, new[] { "MEMBERS" }).Single().Differences);
+        Assert.Equal(RowDifferenceKind.ColumnsDiffer, drift.Kind);
+        Assert.Equal("BALANCE", drift.Columns);
+        using (var comparison = DatabaseComparison.Open(siege, DatabaseComparison.Target(siege, copy, null)))
+        {
+            Assert.Equal(1, comparison.Repair().KeysRequeued);
+        }
     }
 
     [Fact]

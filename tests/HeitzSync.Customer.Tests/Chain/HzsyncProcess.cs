@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using System.Text;
 using HeitzSync.Core;
+using HeitzSync.Testing;
 
 namespace HeitzSync.Customer.Tests.Chain;
 
@@ -19,28 +19,8 @@ public sealed record HzsyncExit(string Command, int ExitCode, string Stdout, str
 /// <summary>Runs the real console front, <c>dotnet hzsync.dll ...</c>, built beside the tests (project reference).</summary>
 public static class HzsyncProcess
 {
-    public static Process Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "hzsync.dll");
-        if (!File.Exists(dll)) throw new InvalidOperationException($"hzsync.dll is not beside the tests ({AppContext.BaseDirectory}): build the solution.");
-        var start = new ProcessStartInfo
-        {
-            FileName = Environment.ProcessPath is { } host && Path.GetFileNameWithoutExtension(host) == "dotnet" ? host : "dotnet",
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        start.ArgumentList.Add(dll);
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        start.Environment.Remove(FaultPoints.AtVariable);
-        start.Environment.Remove(FaultPoints.AfterVariable);
-        start.Environment.Remove("HEITZSYNC_CONFIG");
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        foreach (var pair in environment ?? new Dictionary<string, string>()) start.Environment[pair.Key] = pair.Value;
-        return Process.Start(start) ?? throw new InvalidOperationException("hzsync did not start.");
-    }
+    public static Process Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null) =>
+        Process.Start(HzsyncCommand.StartInfo(arguments, environment)) ?? throw new InvalidOperationException("hzsync did not start.");
 
     /// <summary>Waits for a started process (killed, and the test failed, past <paramref name="timeout"/>).</summary>
     public static async Task<HzsyncExit> FinishAsync(Process process, string command, TimeSpan timeout)

@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using System.Text;
 using HeitzSync.Core;
+using HeitzSync.Testing;
 
 namespace HeitzSync.Fault.Tests.Harness;
 
@@ -31,21 +31,6 @@ public static class Hzsync
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(120);
 
-    public static string Dll
-    {
-        get
-        {
-            // HZSYNC_DLL runs another build of hzsync (e.g. the main branch's, to see a test fail before its fix).
-            var dll = Environment.GetEnvironmentVariable("HZSYNC_DLL") is { Length: > 0 } other ? other : Path.Combine(AppContext.BaseDirectory, "hzsync.dll");
-            if (!File.Exists(dll)) throw new InvalidOperationException($"hzsync.dll is not beside the tests ({AppContext.BaseDirectory}): build the solution, HeitzSync.Cli is a project reference of HeitzSync.Fault.Tests.");
-            return dll;
-        }
-    }
-
-    /// <summary>The dotnet host: the one running these tests when it is dotnet, else dotnet from PATH.</summary>
-    private static string DotnetHost =>
-        Environment.ProcessPath is { } host && Path.GetFileNameWithoutExtension(host) == "dotnet" ? host : "dotnet";
-
     /// <param name="environment">Variables for this process only (e.g. the fault variables); the fault variables of the
     /// test process itself never reach a child.</param>
     /// <param name="clockOffset">A libfaketime offset such as <c>+2h</c>: the process (and its embedded Firebird engine) sees
@@ -53,40 +38,18 @@ public static class Hzsync
     public static Process Start(string node, string configPath, string command, IEnumerable<string>? arguments = null,
         IReadOnlyDictionary<string, string>? environment = null, string? clockOffset = null)
     {
-        var start = new ProcessStartInfo
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-            WorkingDirectory = Path.GetDirectoryName(configPath)!,
-        };
-        if (clockOffset is null)
-        {
-            start.FileName = DotnetHost;
-        }
-        else
+        var start = HzsyncCommand.StartInfo(new[] { command, "--config", configPath }.Concat(arguments ?? Array.Empty<string>()), environment);
+        start.WorkingDirectory = Path.GetDirectoryName(configPath)!;
+        if (clockOffset is not null)
         {
             if (!(Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(p => File.Exists(Path.Combine(p, "faketime"))))
                 throw new InvalidOperationException("faketime is not installed: scripts/install-prereqs.sh installs it (Debian package faketime).");
+            // faketime -f <offset> dotnet hzsync.dll ...
+            start.ArgumentList.Insert(0, start.FileName);
+            start.ArgumentList.Insert(0, clockOffset);
+            start.ArgumentList.Insert(0, "-f");
             start.FileName = "faketime";
-            start.ArgumentList.Add("-f");
-            start.ArgumentList.Add(clockOffset);
-            start.ArgumentList.Add(DotnetHost);
         }
-        start.ArgumentList.Add(Dll);
-        start.ArgumentList.Add(command);
-        start.ArgumentList.Add("--config");
-        start.ArgumentList.Add(configPath);
-        foreach (var argument in arguments ?? Array.Empty<string>()) start.ArgumentList.Add(argument);
-        start.Environment.Remove(FaultPoints.AtVariable);
-        start.Environment.Remove(FaultPoints.AfterVariable);
-        start.Environment.Remove(FaultPoints.ModeVariable);
-        start.Environment.Remove(FaultPoints.HoldVariable);
-        start.Environment.Remove("HEITZSYNC_CONFIG");
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        foreach (var pair in environment ?? new Dictionary<string, string>()) start.Environment[pair.Key] = pair.Value;
         return Process.Start(start) ?? throw new InvalidOperationException($"hzsync {command} for {node} did not start.");
     }
 
