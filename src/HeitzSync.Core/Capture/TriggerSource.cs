@@ -102,14 +102,9 @@ public static class TriggerSource
         while (i < source.Length)
         {
             var c = source[i];
-            if (c == '-' && At(source, i + 1, '-'))
+            if (PastComment(source, i) is var past && past > i)
             {
-                while (i < source.Length && source[i] != '\n') i++;
-            }
-            else if (c == '/' && At(source, i + 1, '*'))
-            {
-                var close = source.IndexOf("*/", i + 2, StringComparison.Ordinal);
-                i = close < 0 ? source.Length : close + 2;
+                i = past;
             }
             else if (c is 'q' or 'Q' && At(source, i + 1, '\''))
             {
@@ -163,6 +158,23 @@ public static class TriggerSource
 
     private static bool At(string source, int i, char c) => i < source.Length && source[i] == c;
 
+    /// <summary>Past a <c>--</c> comment (to the end of its line) or a <c>/* */</c> comment starting at
+    /// <paramref name="i"/>; <paramref name="i"/> itself when no comment starts there.</summary>
+    private static int PastComment(string source, int i)
+    {
+        if (source[i] == '-' && At(source, i + 1, '-'))
+        {
+            var end = source.IndexOf('\n', i + 2);
+            return end < 0 ? source.Length : end;
+        }
+        if (source[i] == '/' && At(source, i + 1, '*'))
+        {
+            var close = source.IndexOf("*/", i + 2, StringComparison.Ordinal);
+            return close < 0 ? source.Length : close + 2;
+        }
+        return i;
+    }
+
     private static string StripComments(string source)
     {
         var text = new StringBuilder(source.Length);
@@ -170,14 +182,9 @@ public static class TriggerSource
         while (i < source.Length)
         {
             var c = source[i];
-            if (c == '-' && At(source, i + 1, '-'))
+            if (PastComment(source, i) is var past && past > i)
             {
-                while (i < source.Length && source[i] != '\n') i++;
-            }
-            else if (c == '/' && At(source, i + 1, '*'))
-            {
-                var close = source.IndexOf("*/", i + 2, StringComparison.Ordinal);
-                i = close < 0 ? source.Length : close + 2;
+                i = past;
             }
             else if (c is '\'' or '"' || (c is 'q' or 'Q' && At(source, i + 1, '\'')))
             {
