@@ -485,7 +485,7 @@ public sealed class CaptureInstaller
         {
             throw new CaptureSetupException(
                 $"Generators already beyond the key range [{options.KeyLow}, {options.KeyHigh}] of site {options.Site} (number {options.SiteNumber}): " +
-                string.Join(", ", beyond.Select(g => $"{g.Name} = {g.CurrentValue}")) +
+                string.Join(", ", beyond.Select(g => $"{g.Key} = {g.CurrentValue}")) +
                 ". Check site.number and keyRangeSize: two sites must never share a range. Nothing was changed.");
         }
     }
@@ -497,14 +497,13 @@ public sealed class CaptureInstaller
         {
             if (unused.Names.Contains(generator.Name) && generator.CurrentValue != unused.MoveTo)
             {
-                _connection.ExecuteScalar(tx, $"SELECT GEN_ID({FbSql.QuoteIdentifier(generator.Name)}, {unused.MoveTo - generator.CurrentValue}) FROM RDB$DATABASE");
-                moves.Add(new GeneratorMove(generator.Name, generator.CurrentValue, unused.MoveTo));
+                KeyGenerators.MoveTo(_connection, tx, generator, unused.MoveTo);
+                moves.Add(new GeneratorMove(generator.Key, generator.CurrentValue, unused.MoveTo));
                 continue;
             }
             if (generator.CurrentValue >= options.KeyLow) continue;
-            // GEN_ID moves the value within this transaction's commit; ALTER SEQUENCE would need its own DDL transaction.
-            _connection.ExecuteScalar(tx, $"SELECT GEN_ID({FbSql.QuoteIdentifier(generator.Name)}, {options.KeyLow - generator.CurrentValue}) FROM RDB$DATABASE");
-            moves.Add(new GeneratorMove(generator.Name, generator.CurrentValue, options.KeyLow));
+            KeyGenerators.MoveTo(_connection, tx, generator, options.KeyLow);
+            moves.Add(new GeneratorMove(generator.Key, generator.CurrentValue, options.KeyLow));
         }
         return moves;
     }
@@ -526,15 +525,14 @@ public sealed class CaptureInstaller
         foreach (var generator in UserGenerators(tx))
         {
             if (generator.CurrentValue == highest) continue;
-            _connection.ExecuteScalar(tx, $"SELECT GEN_ID({FbSql.QuoteIdentifier(generator.Name)}, {highest - generator.CurrentValue}) FROM RDB$DATABASE");
-            moves.Add(new GeneratorMove(generator.Name, generator.CurrentValue, highest));
+            KeyGenerators.MoveTo(_connection, tx, generator, highest);
+            moves.Add(new GeneratorMove(generator.Key, generator.CurrentValue, highest));
         }
         return moves;
     }
 
-    private IEnumerable<FbGeneratorInfo> UserGenerators(FbTransaction tx) =>
-        _connection.Schema.GetGenerators(tx)
-            .Where(g => !g.Name.StartsWith("HZ$", StringComparison.Ordinal) && !g.Name.StartsWith("RDB$", StringComparison.Ordinal));
+    /// <summary>The generators that feed keys: user sequences and identity columns' generators (<see cref="KeyGenerators"/>).</summary>
+    private IReadOnlyList<KeyGenerator> UserGenerators(FbTransaction tx) => KeyGenerators.Read(_connection, tx);
 
     private void DropTableCapture(int id)
     {

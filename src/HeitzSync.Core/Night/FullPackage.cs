@@ -190,7 +190,7 @@ public static class FullPackage
         {
             if (!CaptureInstaller.IsInstalled(connection, tx) || NodeIdentity.Read(connection, tx).Site != identity.Site) return (0, false);
             schema = CaptureInstaller.ReadInstalledSchema(connection, tx);
-            foreach (var generator in connection.Schema.GetGenerators(tx)) generators[generator.Name] = generator.CurrentValue;
+            foreach (var generator in KeyGenerators.Read(connection, tx)) generators[generator.Key] = generator.CurrentValue;
         }
         using var file = File.Create(unsent);
         var writer = new ChangeWriter(file, schema.CanonicalText);
@@ -258,11 +258,12 @@ public static class FullPackage
     {
         if (handedOut.Count == 0) return;
         using var tx = connection.BeginTransaction();
-        foreach (var generator in connection.Schema.GetGenerators(tx))
+        foreach (var generator in KeyGenerators.Read(connection, tx))
         {
-            if (generator.Name.StartsWith("HZ$", StringComparison.Ordinal) || !handedOut.TryGetValue(generator.Name, out var before)) continue;
+            // By Key: an identity column's generator may have another engine-given name in the restored copy.
+            if (!handedOut.TryGetValue(generator.Key, out var before)) continue;
             if (before <= generator.CurrentValue || before < identity.KeyLow || before > identity.KeyHigh) continue;
-            connection.ExecuteScalar(tx, $"SELECT GEN_ID({FbSql.QuoteIdentifier(generator.Name)}, {(before - generator.CurrentValue).ToString(System.Globalization.CultureInfo.InvariantCulture)}) FROM RDB$DATABASE");
+            KeyGenerators.MoveTo(connection, tx, generator, before);
         }
         tx.Commit();
     }
