@@ -83,6 +83,14 @@ public class NightOrchestrationTests : IDisposable
         return nodes;
     }
 
+    /// <summary>A night in which every step must succeed: the site sends, the Siège consolidates and publishes, the site receives.</summary>
+    private static async Task CleanNight(HzSyncConfig siege, HzSyncConfig site)
+    {
+        Assert.Equal(ReportState.OK, (await NodeRunner.SendAsync(site, null, CancellationToken.None)).State);
+        Assert.Equal(ReportState.OK, (await NodeRunner.ConsolidateAsync(siege, TimeSpan.Zero, null, CancellationToken.None)).State);
+        Assert.Equal(ReportState.OK, (await NodeRunner.ReceiveAsync(site, TimeSpan.Zero, null, CancellationToken.None)).State);
+    }
+
     private static string Why(SyncReport report) => report.Summary + " | " + string.Join(" | ", report.Errors.Select(e => e.ErrorId + ": " + e.Message));
 
     /// <summary>Progress that completes a task when the Siège starts waiting for the sites.</summary>
@@ -279,9 +287,7 @@ public class NightOrchestrationTests : IDisposable
     {
         var (siege, lyon) = (Node("SIEGE", 1, NodeRole.Siege), Node("LYON01", 2));
         await Initialised(siege, lyon);
-        Assert.Equal(ReportState.OK, (await NodeRunner.SendAsync(lyon, null, CancellationToken.None)).State);
-        Assert.Equal(ReportState.OK, (await NodeRunner.ConsolidateAsync(siege, TimeSpan.Zero, null, CancellationToken.None)).State);
-        Assert.Equal(ReportState.OK, (await NodeRunner.ReceiveAsync(lyon, TimeSpan.Zero, null, CancellationToken.None)).State);
+        await CleanNight(siege, lyon);
 
         Assert.Equal(ReportState.OK, (await NodeRunner.PublishFullAsync(siege, SiteCode.Parse("LYON01"), null, CancellationToken.None)).State);
         Execute(lyon, "SELECT GEN_ID(GEN_MEMBERS, 100) FROM RDB$DATABASE");   // years of members created and removed: keys above any row the Siège holds
@@ -313,9 +319,7 @@ public class NightOrchestrationTests : IDisposable
     {
         var (siege, lyon) = (Node("SIEGE", 1, NodeRole.Siege), Node("LYON01", 2));
         await Initialised(siege, lyon);
-        Assert.Equal(ReportState.OK, (await NodeRunner.SendAsync(lyon, null, CancellationToken.None)).State);
-        Assert.Equal(ReportState.OK, (await NodeRunner.ConsolidateAsync(siege, TimeSpan.Zero, null, CancellationToken.None)).State);
-        Assert.Equal(ReportState.OK, (await NodeRunner.ReceiveAsync(lyon, TimeSpan.Zero, null, CancellationToken.None)).State);
+        await CleanNight(siege, lyon);
 
         Assert.Equal(ReportState.OK, (await NodeRunner.PublishFullAsync(siege, SiteCode.Parse("LYON01"), null, CancellationToken.None)).State);
         Execute(lyon, "INSERT INTO MEMBERS (ID, LAST_NAME) VALUES (NULL, 'Sent before the restore')");
@@ -327,9 +331,7 @@ public class NightOrchestrationTests : IDisposable
         Assert.True(received.State == ReportState.OK, Why(received));
         Assert.Contains("restored", received.Summary);
         Assert.Equal(1, Members(lyon, "Sent before the restore"));
-        Assert.Equal(ReportState.OK, (await NodeRunner.SendAsync(lyon, null, CancellationToken.None)).State);
-        Assert.Equal(ReportState.OK, (await NodeRunner.ConsolidateAsync(siege, TimeSpan.Zero, null, CancellationToken.None)).State);
-        Assert.Equal(ReportState.OK, (await NodeRunner.ReceiveAsync(lyon, TimeSpan.Zero, null, CancellationToken.None)).State);
+        await CleanNight(siege, lyon);
         AssertIdentical(siege, lyon);
     }
 
