@@ -308,6 +308,16 @@ internal sealed class Report
         var next = result.Sends.First(s => s.What.StartsWith("the next send", StringComparison.Ordinal));
         Add($"Capture's cost on disk, a {result.SiteRows / 1e6:0.0}M-row site (after init / first night / a week of 1 % days)",
             $"{Pct(init.SiteBytes)} / {Pct(night.SiteBytes)} / {Pct(week.SiteBytes)} of the file before init; as before issue 16: {Pct(old.SiteBytes)} after init");
+        if (night.MasterBytes is { } masterAfterLoad && week.MasterBytes is { } masterAfterWeek)
+        {
+            // The master holds the same data as the site (and five reference rows): its growth over the site's file is what
+            // capture costs at the Siège (the sites' loads held in runs, docs/sync-engine.md "What each node keeps").
+            Line();
+            Line($"The Siège's file after consolidating the load: {MiB(masterAfterLoad)} ({Pct(masterAfterLoad)} over the site's file before init, the same rows); " +
+                 $"after the week {MiB(masterAfterWeek)} ({Pct(masterAfterWeek)}), {week.MasterVersionRows:N0} version rows left.");
+            Add($"The Siège's file, the {result.SiteRows / 1e6:0.0}M-row site joined (after the first night / a week)",
+                $"{Pct(masterAfterLoad)} / {Pct(masterAfterWeek)} over the site's file before init (the same rows)");
+        }
         Add("Safety backup of the site, before capture → after a week", $"{MiB(result.BackupBefore.SizeBytes)} in {Seconds(result.BackupBefore.Duration)} → {MiB(result.BackupAfter.SizeBytes)} in {Seconds(result.BackupAfter.Duration)}");
         Add("First send after a full-package restore (nothing changed) vs the next", $"{Seconds(firstAfterRestore.Total)} vs {Seconds(next.Total)}");
 

@@ -1,3 +1,4 @@
+using HeitzSync.Core.Sync;
 using HeitzSync.Firebird;
 
 namespace HeitzSync.Core.Capture;
@@ -53,6 +54,7 @@ public sealed class CaptureInstaller
         {
             if (!TableExistsNow(name)) _connection.ExecuteInNewTransaction(ddl);
         }
+        if (!IndexExistsNow(LoadRuns.DownIndex)) _connection.ExecuteInNewTransaction(LoadRuns.DownIndexDdl);
         foreach (var (table, column, type) in CaptureObjects.AddedColumns)
         {
             if (!ColumnExistsNow(table, column)) _connection.ExecuteInNewTransaction($"ALTER TABLE {table} ADD {column} {type}");
@@ -540,6 +542,8 @@ public sealed class CaptureInstaller
         if (TriggerExistsNow(trigger)) _connection.ExecuteInNewTransaction($"DROP TRIGGER {trigger}");
         if (TableExistsNow("HZ$V_" + id)) _connection.ExecuteInNewTransaction($"DROP TABLE {FbSql.QuoteIdentifier("HZ$V_" + id)}");
         if (TableExistsNow("HZ$A_" + id)) _connection.ExecuteInNewTransaction($"DROP TABLE {FbSql.QuoteIdentifier("HZ$A_" + id)}");
+        // A table added later may take this id again: the load runs of this one must not speak for it.
+        if (TableExistsNow(LoadRuns.TableName)) _connection.ExecuteInNewTransaction($"DELETE FROM {LoadRuns.TableName} WHERE TABLE_ID = ?", id);
     }
 
     private static Dictionary<string, int> ReadInstalledIds(FbConnection connection, FbTransaction tx)

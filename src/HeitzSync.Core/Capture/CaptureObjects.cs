@@ -81,6 +81,7 @@ internal static class CaptureObjects
             ORIGINAL_SOURCE BLOB SUB_TYPE TEXT CHARACTER SET UTF8,
             GUARDED_AT TIMESTAMP)"),
         (RetiredSites, RetiredSitesDdl),
+        (Sync.LoadRuns.TableName, Sync.LoadRuns.TableDdl),
     };
 
     /// <summary>Siège: sites removed by Unregister-HzSite, whose numbers and key ranges are never given again. Created by

@@ -237,6 +237,8 @@ public static class FullPackage
         public void Applied(IncomingChange change) =>
             change.Table.WriteVersion(change.Key, change.IsDelete ? 'D' : 'U', change.Header.ChangedAtUtc, change.Header.Origin, change.Header.BaseSequence);
 
+        public void Held(IncomingChange change) => throw new InvalidOperationException("A full restore holds no load run: its fast path does not hold loads.");
+
         public void CannotApply(IncomingChange change, FbException error) => Refused.Add($"{change.Table.Table.Name} ({change.KeyText}): {error.Message}");
 
         public void Skipped(IncomingChange change, bool contributionsApplied)

@@ -44,6 +44,10 @@ internal interface IApplyPolicy
     /// <summary>Called after the business row was written (or, for a delete, once the row is gone): records the version row.</summary>
     void Applied(IncomingChange change);
 
+    /// <summary>Called, in the package's order, for a row an apply batch wrote without a version row (<see cref="BatchOutcome.Held"/>:
+    /// only when <see cref="FastPath"/> holds loads).</summary>
+    void Held(IncomingChange change);
+
     /// <summary>Called for every skipped row once its additive totals were applied; <paramref name="contributionsApplied"/>
     /// when they changed the row's value (it must reach the others). A policy writes the row's version here, after its
     /// business row: the order a user's transaction takes them in (its capture trigger), so the two never wait on each other.</summary>
@@ -170,6 +174,10 @@ internal sealed class ChangeApplier : IDisposable
                     break;
                 case BatchOutcome.RefusedByForeignKey:
                     deferred.Add(Detach(change));
+                    break;
+                case BatchOutcome.Held:
+                    Count(change.Table).Upserts++;
+                    policy.Held(change);
                     break;
                 default:
                     Take(change, policy.Decide(change, version), policy, deferred, cascadable);

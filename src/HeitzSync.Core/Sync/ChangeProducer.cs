@@ -39,21 +39,44 @@ internal sealed class ChangeProducer
 
         var held = VersionRows.HeldSequences(_connection, snapshot);
         var holder = ((string)_connection.ExecuteScalar(snapshot, "SELECT SITE_CODE FROM HZ$NODE WHERE ID = 1")!).Trim();
+        // At the Siège, sites' initial loads held in runs (LoadRuns): the publish reads them by key range.
+        var runs = excludeOrigin is not null && LoadRuns.Installed(_connection, snapshot);
         foreach (var table in schema.Tables)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            var inRuns = runs && LoadRuns.CanHold(table);
             // Rows held without a version row (docs/sync-engine.md, "What each node keeps"), for a receiver that has not
             // had them: a site's initial load not yet acknowledged; at the Siège, rows every site had when they were
-            // folded, and its own initial load, for a site that joins. They travel as initial-load rows.
+            // folded, and its own initial load, for a site that joins. They travel as initial-load rows. The receiver's
+            // own load, held in runs at the Siège, does not go back to it.
             if (held.TryGetValue(table.Id, out var heldSequence) && heldSequence > acknowledged.Sequence)
             {
-                var (heldSql, heldArgs) = table.HasAdditive
-                    ? AdditiveUpserts(table, "", VersionRows.HeldRowCondition(table), Array.Empty<object?>(), excludeOrigin, ownSite)
-                    : ($"SELECT {string.Join(", ", table.Columns.Select(c => "t." + c.Quoted))} FROM {table.Quoted} t WHERE {VersionRows.HeldRowCondition(table)}", Array.Empty<object?>());
                 var header = new ChangeHeader { Sequence = heldSequence, ChangedAtUtc = CaptureObjects.InitialLoadTime, Origin = holder, BaseSequence = 0 };
-                var heldCount = WriteSection(snapshot, writer, SectionKind.Upserts, table, table.Columns, heldSql, heldArgs, cancellationToken, header);
+                long heldCount;
+                if (inRuns)
+                {
+                    var outside = LoadRuns.Outside(table, LoadRuns.Of(_connection, snapshot, table, excludeOrigin!).ToList());
+                    heldCount = WriteRanges(snapshot, writer, table, outside.Select(r => (header, r.Low, r.High)), cancellationToken);
+                }
+                else
+                {
+                    var (heldSql, heldArgs) = table.HasAdditive
+                        ? AdditiveUpserts(table, "", VersionRows.HeldRowCondition(table), Array.Empty<object?>(), excludeOrigin, ownSite)
+                        : ($"SELECT {string.Join(", ", table.Columns.Select(c => "t." + c.Quoted))} FROM {table.Quoted} t WHERE {VersionRows.HeldRowCondition(table)}", Array.Empty<object?>());
+                    heldCount = WriteSection(snapshot, writer, SectionKind.Upserts, table, table.Columns, heldSql, heldArgs, cancellationToken, header);
+                }
                 result.Upserts += heldCount;
                 Add(result, table.Name, heldCount);
+            }
+            else if (inRuns)
+            {
+                // Other sites' loads the receiver has not applied: each run's rows that still have no version row (those
+                // that have go below, as changes), as rows of that site's initial load.
+                var pending = LoadRuns.StillToSend(_connection, snapshot, table, acknowledged, excludeOrigin!)
+                    .Select(r => (new ChangeHeader { Sequence = r.Sequence, ChangedAtUtc = CaptureObjects.InitialLoadTime, Origin = r.Origin, BaseSequence = 0 }, r.Low, r.High));
+                var loadCount = WriteRanges(snapshot, writer, table, pending, cancellationToken);
+                result.Upserts += loadCount;
+                Add(result, table.Name, loadCount);
             }
             string sql;
             object?[] args;
@@ -150,6 +173,47 @@ internal sealed class ChangeProducer
         if (started) writer.EndSection();
         return count;
     }
+
+    /// <summary>
+    /// The held rows (no version row) of a table keyed by one integer column, range by range, each range's rows under its
+    /// header: one section per run of ranges with the same header. The ranges are read lazily, while rows are written.
+    /// </summary>
+    private long WriteRanges(FbTransaction snapshot, ChangeWriter writer, SyncTable table, IEnumerable<(ChangeHeader Header, long Low, long High)> ranges,
+        CancellationToken cancellationToken)
+    {
+        var key = table.KeyColumns[0].Quoted;
+        using var command = _connection.Prepare(snapshot,
+            $"SELECT {string.Join(", ", table.Columns.Select(c => "t." + c.Quoted))} FROM {table.Quoted} t WHERE t.{key} BETWEEN ? AND ? AND {VersionRows.HeldRowCondition(table)}");
+        long count = 0;
+        ChangeHeader? open = null;
+        foreach (var (header, low, high) in ranges)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var reader = command.ExecuteReader(Bound(table, low), Bound(table, high));
+            while (reader.Read())
+            {
+                if (open is null || open.Sequence != header.Sequence || open.Origin != header.Origin)
+                {
+                    if (open is not null) writer.EndSection();
+                    writer.BeginSection(SectionKind.Upserts, table, table.Columns);
+                    open = header;
+                }
+                if ((++count & 1023) == 0) cancellationToken.ThrowIfCancellationRequested();
+                writer.BeginRow(header.Sequence, header.ChangedAtUtc, header.Origin, header.BaseSequence);
+                for (var i = 0; i < table.Columns.Count; i++) writer.WriteValue(reader, i, table.Columns[i]);
+            }
+        }
+        if (open is not null) writer.EndSection();
+        return count;
+    }
+
+    /// <summary>A key bound as the key column's own type (an INTEGER parameter takes no BIGINT value).</summary>
+    private static object Bound(SyncTable table, long value) => table.KeyColumns[0].Type switch
+    {
+        FbDbType.SmallInt => (short)value,
+        FbDbType.Integer => (int)value,
+        _ => value,
+    };
 
     internal static string KeyJoin(SyncTable table) =>
         string.Join(" AND ", table.KeyColumns.Select(c => $"t.{c.Quoted} = v.{c.Quoted}"));

@@ -100,11 +100,13 @@ public sealed class Consolidator
         SchemaCheck.Ensure(schema, reader.SchemaText, $"the package of site {facts.Site} ({facts.Cycle})");
 
         _master.ExecuteScalar(tx, CaptureObjects.MarkApplying);
-        var policy = new SiegePolicy(identity, registry, facts.Site, _siegeWins);
+        using var runs = LoadRuns.Installed(_master, tx) ? new LoadRuns(_master, tx, facts.Site.Value) : null;
+        var policy = new SiegePolicy(identity, registry, facts.Site, _siegeWins, runs);
         using (var applier = new ChangeApplier(_master, tx, schema, masterVersions: true, contributor: facts.Site.Value) { BatchRows = BatchRows })
         {
             applier.Apply(reader, policy, cancellationToken);
             reader.VerifyEnd();
+            runs?.Flush();
             registry.RecordConsolidated(_master, tx, facts);
             FaultPoints.Hit("consolidate.inside-tx");
             tx.Commit();
@@ -126,16 +128,22 @@ public sealed class Consolidator
         private readonly SiteRegistry _registry;
         private readonly SiteCode _from;
         private readonly TableRules _siegeWins;
+        private readonly LoadRuns? _runs;
+        // A row of the sender's load that Decide found new to the master: Applied holds it in a load run, not a version row.
+        private IncomingChange? _holdNext;
         // The master's version to publish again for the change Decide skipped, written once its business row is (Skipped).
         private (IncomingChange Change, VersionRow Master)? _republish;
 
-        public SiegePolicy(NodeIdentity siege, SiteRegistry registry, SiteCode from, TableRules siegeWins)
+        /// <param name="runs">Where the sender's initial-load rows new to the master are held (null: a Siège installed
+        /// before HZ$LOADS existed writes a version row for each).</param>
+        public SiegePolicy(NodeIdentity siege, SiteRegistry registry, SiteCode from, TableRules siegeWins, LoadRuns? runs)
         {
             _siege = siege;
             _registry = registry;
             _from = from;
             _siegeWins = siegeWins;
-            FastPath = new FastPath(FastPathTest.NoConcurrentEdit, VersionStamp.FromSender) { Sender = from.Value };
+            _runs = runs;
+            FastPath = new FastPath(FastPathTest.NoConcurrentEdit, VersionStamp.FromSender) { Sender = from.Value, HoldsLoads = runs is not null };
         }
 
         public List<Conflict> Conflicts { get; } = new();
@@ -144,9 +152,15 @@ public sealed class Consolidator
 
         public bool Decide(IncomingChange change, VersionRow? master)
         {
-            // A row the master holds without a version row (held: its own initial load, or folded) matters only to a
-            // change made on no master version at all (base 0): a row a site brings when it joins, or edits before it.
-            master ??= change.Header.BaseSequence == 0 && change.Table.Exists(change.Key) ? VersionRow.Held(_siege.Site.Value) : null;
+            // A row the master holds without a version row (held: its own initial load, a site's load run, or folded)
+            // matters only to a change made on no master version at all (base 0): a row a site brings when it joins, or
+            // edits before it. A load row new to the master is held in a run (Applied), as the batch does.
+            _holdNext = null;
+            if (master is null && change.Header.BaseSequence == 0)
+            {
+                if (change.Table.Exists(change.Key)) master = HeldVersion(change.Table, change.Key);
+                else if (_runs is not null && !change.IsDelete && LoadRuns.CanHold(change.Table.Table) && LoadRuns.IsLoadRow(change.Header)) _holdNext = change;
+            }
             if (master is null || master.Origin == _from.Value || master.RealSequence <= change.Header.BaseSequence)
             {
                 return true;   // no concurrent change: the site changed the version it had
@@ -202,8 +216,26 @@ public sealed class Consolidator
             return incomingWins;
         }
 
-        public void Applied(IncomingChange change) =>
+        public void Applied(IncomingChange change)
+        {
+            if (ReferenceEquals(_holdNext, change))
+            {
+                _holdNext = null;
+                _runs!.Add(change.Table.Table, change.Key);
+                return;
+            }
             change.Table.WriteVersion(change.Key, change.IsDelete ? 'D' : 'U', change.Header.ChangedAtUtc, _from.Value, 0);
+        }
+
+        public void Held(IncomingChange change) => _runs!.Add(change.Table.Table, change.Key);
+
+        /// <summary>The version of a key the master holds without a version row: that of its load run, else a row of the
+        /// Siège's initial load (its own, or folded).</summary>
+        private VersionRow HeldVersion(TableApplier table, object?[] key) => _runs?.Find(table.Table, key)?.Version ?? VersionRow.Held(_siege.Site.Value);
+
+        /// <summary>The master's version of a key: its version row, else (a row held without one) its load run's, else none.</summary>
+        private VersionRow? VersionOf(TableApplier table, object?[] key) =>
+            table.ReadVersion(key) ?? (_runs is not null && _runs.Find(table.Table, key) is { } run && table.Exists(key) ? run.Version : null);
 
         /// <summary>The master's version stands (published again), or the row's additive value changed although its image
         /// did not: every site must get it. The version row is written with the business row held, after it, as a user's
@@ -216,12 +248,12 @@ public sealed class Consolidator
             _republish = null;
             if (pending is null && !contributionsApplied) return;
             if (!contributionsApplied) change.Table.Lock(change.Key);
-            Republish(change.Table, change.Key, pending ?? change.Table.ReadVersion(change.Key));
+            Republish(change.Table, change.Key, pending ?? VersionOf(change.Table, change.Key));
         }
 
         public void CannotApply(IncomingChange change, FbException error)
         {
-            var master = change.Table.ReadVersion(change.Key);
+            var master = VersionOf(change.Table, change.Key);
             if (change.IsDelete)
             {
                 // A delete of a row still referenced here: the row stays as if the delete had never come, with the version
@@ -244,7 +276,7 @@ public sealed class Consolidator
         /// <summary>A child the cascade of a refused delete would have taken stays with its parent, and goes back to the site that deleted it.</summary>
         public void KeptWithParent(IncomingChange change)
         {
-            var master = change.Table.ReadVersion(change.Key);
+            var master = VersionOf(change.Table, change.Key);
             Republish(change.Table, change.Key, master);
             Conflicts.Add(new Conflict(change.Table.Table.Name, change.KeyText, master?.Origin ?? _siege.Site.Value, master?.ChangedAtUtc ?? CaptureObjects.InitialLoadTime,
                 _from.Value, change.Header.ChangedAtUtc, ConflictResolution.DeleteRefused));

@@ -114,6 +114,8 @@ public sealed class SiteApplier
 
         public void Applied(IncomingChange change) => _versions.Applied(change);
 
+        public void Held(IncomingChange change) => throw new InvalidOperationException("A site holds no load run: only the Siège's fast path holds loads.");
+
         public void Skipped(IncomingChange change, bool contributionsApplied)
         {
             // Its version stays as it is: the local change is still to be sent, and the Siège answers it next night.

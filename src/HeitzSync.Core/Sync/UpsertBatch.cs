@@ -16,6 +16,10 @@ internal enum BatchOutcome
 
     /// <summary>Not written: a foreign key refused it (its parent may come later); nothing of it was kept.</summary>
     RefusedByForeignKey,
+
+    /// <summary>Siège: a row of the sender's initial load the master did not have, written without a version row: the
+    /// policy holds it in a load run (<see cref="LoadRuns"/>).</summary>
+    Held,
 }
 
 /// <summary>
@@ -41,11 +45,12 @@ internal sealed class UpsertBatch : IDisposable
     /// with additive columns about 13).</summary>
     private const int MaxContexts = 240;
 
-    private const int FixedPerSlot = 5;   // USE, AT, ORIGIN, SEQ, BASE
+    private const int FixedPerSlot = 6;   // USE, AT, ORIGIN, SEQ, BASE, HOLD
 
     private readonly TableApplier _table;
     private readonly FastPath _fastPath;
     private readonly string _contributor;
+    private readonly bool _holdsLoads;
     private readonly FbCommand _command;
     private readonly List<Pending> _pending = new();
     private readonly HashSet<object?[]> _keys = new(KeyComparer.Instance);
@@ -56,6 +61,7 @@ internal sealed class UpsertBatch : IDisposable
         _table = table;
         _fastPath = fastPath;
         _contributor = contributor;
+        _holdsLoads = HoldsLoads(table, fastPath);
         _command = command;
         Slots = slots;
     }
@@ -104,23 +110,33 @@ internal sealed class UpsertBatch : IDisposable
         VersionRows.Declarations + ")\nAS\n" + table.Declarations() + "BEGIN\nEND";
 
     private static string SlotParameters(TableApplier table, int s) =>
-        $"S{s}_USE SMALLINT = ?, S{s}_AT TIMESTAMP = ?, S{s}_ORIGIN VARCHAR(16) CHARACTER SET ASCII = ?, S{s}_SEQ BIGINT = ?, S{s}_BASE BIGINT = ?, " +
+        $"S{s}_USE SMALLINT = ?, S{s}_AT TIMESTAMP = ?, S{s}_ORIGIN VARCHAR(16) CHARACTER SET ASCII = ?, S{s}_SEQ BIGINT = ?, S{s}_BASE BIGINT = ?, S{s}_HOLD SMALLINT = ?, " +
         string.Join(", ", table.Table.Columns.Select((c, i) => $"S{s}_P{i} {TableApplier.CarriedSqlType(c)} = ?"));
 
-    /// <summary>One slot: read the version, take the fast path (write, stamp; a foreign key undoes both), or hand it back.</summary>
+    /// <summary>Whether the Siège holds this table's load rows in runs instead of stamping them (<see cref="LoadRuns"/>).</summary>
+    private static bool HoldsLoads(TableApplier table, FastPath fastPath) => fastPath.HoldsLoads && LoadRuns.CanHold(table.Table);
+
+    /// <summary>One slot: read the version, take the fast path (write, stamp; a foreign key undoes both), or hand it back.
+    /// A load row (HOLD) the master has neither a version nor a row of is written without a version row (status 3): the
+    /// fast path lets a change on no version (base 0) through only when the key has no row.</summary>
     private static string SlotBody(TableApplier table, FastPath fastPath, bool masterVersions, int s)
     {
         var columns = table.Table.Columns;
         var values = columns.Select((_, i) => $":S{s}_P{i}").ToList();
         string KeyValue(SyncColumn key) => values[IndexOf(columns, key)];
+        var stamp = VersionRows.Stamp(table.Table, KeyValue, masterVersions, fastPath, $":S{s}_AT", $":S{s}_ORIGIN", $":S{s}_SEQ", $":S{s}_BASE");
+        var holds = HoldsLoads(table, fastPath);
+        var hold = holds ? $"IF (S{s}_HOLD = 1 AND HZ_V_SEQ IS NULL) THEN HZ_STATUS = 3;" : "";
+        var stampUnlessHeld = holds ? "IF (HZ_STATUS = 0) THEN\n    BEGIN\n    " + stamp + "\n    END" : stamp;
         return $@"  IF (S{s}_USE = 1) THEN
   BEGIN
     {VersionRows.ReadInto(table.Table, KeyValue)}
     HZ_STATUS = 0;
     IF ({VersionRows.FastPathCondition(table.Table, KeyValue, fastPath, $":S{s}_BASE")}) THEN
     BEGIN
+      {hold}
       {table.UpsertBody(values)}
-    {VersionRows.Stamp(table.Table, KeyValue, masterVersions, fastPath, $":S{s}_AT", $":S{s}_ORIGIN", $":S{s}_SEQ", $":S{s}_BASE")}
+    {stampUnlessHeld}
       WHEN GDSCODE foreign_key DO HZ_STATUS = 2;
     END
     ELSE HZ_STATUS = 1;
@@ -166,6 +182,7 @@ internal sealed class UpsertBatch : IDisposable
             args[at + 2] = change.Header.Origin;
             args[at + 3] = change.Header.Sequence;
             args[at + 4] = change.Header.BaseSequence;
+            args[at + 5] = (short)(_holdsLoads && LoadRuns.IsLoadRow(change.Header) ? 1 : 0);
             Array.Copy(change.Values, 0, args, at + FixedPerSlot, columns);
         }
         var outcomes = new BatchOutcome[_pending.Count];
@@ -175,7 +192,12 @@ internal sealed class UpsertBatch : IDisposable
             while (reader.Read())
             {
                 var slot = reader.GetInt32(0);
-                outcomes[slot] = reader.GetInt32(1) == 1 ? BatchOutcome.LeftToPolicy : BatchOutcome.RefusedByForeignKey;
+                outcomes[slot] = reader.GetInt32(1) switch
+                {
+                    1 => BatchOutcome.LeftToPolicy,
+                    2 => BatchOutcome.RefusedByForeignKey,
+                    _ => BatchOutcome.Held,
+                };
                 versions[slot] = reader.IsDBNull(VersionRows.FirstOutput) ? null : VersionRows.FromReader(reader, VersionRows.FirstOutput);
             }
         }

@@ -52,6 +52,9 @@ internal sealed record FastPath(FastPathTest Test, VersionStamp Stamp)
     /// <summary>Siège: the site whose package is consolidated.</summary>
     public string Sender { get; init; } = "";
 
+    /// <summary>Siège: the sender's initial-load rows new to the master are held in load runs, not stamped (<see cref="LoadRuns"/>).</summary>
+    public bool HoldsLoads { get; init; }
+
     /// <summary>Site: what the Siège has consolidated from it.</summary>
     public Watermark Acknowledged { get; init; }
 
@@ -252,6 +255,7 @@ internal static partial class VersionRows
                 while (reader.Read()) ids.Add(reader.GetInt32(0));
             }
             if (HasHeldColumn(restored, tx)) restored.Execute(tx, "UPDATE HZ$TABLES SET HELD_SEQ = 0");
+            if (LoadRuns.Installed(restored, tx)) restored.Execute(tx, $"DELETE FROM {LoadRuns.TableName}");   // the master's, as its version rows
             tx.Commit();
         }
         foreach (var id in ids)
@@ -309,6 +313,11 @@ internal static partial class VersionRows
             arguments.AddRange(args);
         }
         long folded = 0;
+        bool runs;
+        using (var tx = master.BeginTransaction(new FbTransactionOptions { ReadOnly = true }))
+        {
+            runs = LoadRuns.Installed(master, tx);
+        }
         foreach (var table in schema.Tables)
         {
             var sql = $"DELETE FROM {table.VersionTable} v WHERE v.SEQ <= ? AND {string.Join(" AND ", taken)} " +
@@ -327,6 +336,14 @@ internal static partial class VersionRows
                     fromTable += count;
                 }
                 while (count == FoldChunk);
+                if (runs)
+                {
+                    // Load runs every site has applied fold the same way: their rows are then held like any folded row.
+                    using var tx = master.BeginTransaction(new FbTransactionOptions { Wait = false });
+                    master.Execute(tx, $"DELETE FROM {LoadRuns.TableName} v WHERE v.TABLE_ID = ? AND v.SEQ <= ? AND {string.Join(" AND ", taken)}",
+                        new object?[] { table.Id }.Concat(arguments).ToArray());
+                    tx.Commit();
+                }
             }
             catch (FbException ex) when (Consolidator.IsLockConflict(ex))
             {

@@ -45,12 +45,18 @@ internal static class TableContent
     public static void AssertConverged(EngineWorld world, string because) => AssertConverged(world, because, SynchronisedTables);
 
     /// <summary>Asserts that each of <paramref name="tables"/> holds the same rows (full content) in every database.</summary>
-    public static void AssertConverged(EngineWorld world, string because, IEnumerable<string> tables)
+    public static void AssertConverged(EngineWorld world, string because, IEnumerable<string> tables) => AssertConverged(world, world.Sites, because, tables);
+
+    /// <summary>Asserts that every synchronised table holds the same rows at the Siège and at each of <paramref name="sites"/>
+    /// (the others have not joined yet).</summary>
+    public static void AssertConverged(EngineWorld world, IEnumerable<EngineNode> sites, string because) => AssertConverged(world, sites, because, SynchronisedTables);
+
+    private static void AssertConverged(EngineWorld world, IEnumerable<EngineNode> sites, string because, IEnumerable<string> tables)
     {
         foreach (var table in tables)
         {
             var expected = Read(world.Siege.Connection, table);
-            foreach (var site in world.Sites)
+            foreach (var site in sites)
             {
                 var actual = Read(site.Connection, table);
                 if (!expected.SequenceEqual(actual))

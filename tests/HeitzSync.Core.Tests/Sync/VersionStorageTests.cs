@@ -34,6 +34,80 @@ public class VersionStorageTests
         return total;
     }
 
+    private static long LoadRunCount(EngineNode node, string? origin = null) => Convert.ToInt64(origin is null
+        ? node.Scalar("SELECT COUNT(*) FROM HZ$LOADS")
+        : node.Scalar("SELECT COUNT(*) FROM HZ$LOADS WHERE ORIGIN = ?", origin));
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData(1)]
+    public void A_sites_initial_load_is_held_at_the_siege_in_runs_of_keys_and_reaches_every_other_site_but_not_itself(int? batchRows)
+    {
+        using var world = new EngineWorld(siteCount: 3) { BatchRows = batchRows };
+        var (a, b, late) = (world.Sites[0], world.Sites[1], world.Sites[2]);
+        // Site A's years of members: gaps where members were deleted, the last ones inserted out of key order, one sale.
+        var aKeys = Enumerable.Range(1, 30).Where(i => i % 10 != 0).Concat(new[] { 45, 41, 43 }).Select(i => a.KeyLow + i).ToList();
+        foreach (var id in aKeys) a.Sql("INSERT INTO MEMBER (ID, NAME) VALUES (?, ?)", id, $"A {id - a.KeyLow}");
+        a.Sql("INSERT INTO SALE (ID, MEMBER_ID, TOTAL) VALUES (?, ?, 12.5)", a.KeyLow + 1, a.KeyLow + 45);
+        world.Siege.Sql("INSERT INTO MEMBER (ID, NAME) VALUES (?, 'the Siège''s')", world.Siege.KeyLow + 1);
+        b.Sql("INSERT INTO MEMBER (ID, NAME) VALUES (?, 'B''s')", b.KeyLow + 1);
+        // B holds a copy of one of A's members, another of them exactly: at the join, A's (consolidated first) stands.
+        b.Sql("INSERT INTO MEMBER (ID, NAME) VALUES (?, 'B''s copy')", a.KeyLow + 3);
+        b.Sql("INSERT INTO MEMBER (ID, NAME) VALUES (?, 'A 4')", a.KeyLow + 4);
+        foreach (var node in new[] { world.Siege, a, b }) node.Initialize(world.IsSynchronised);
+
+        var cycle = world.NextCycle();
+        foreach (var site in new[] { a, b })
+        {
+            var file = site.Extract(world.Folder, cycle, out var load);
+            world.Conflicts.AddRange(world.Siege.Consolidate(file, load, cycle).Conflicts);
+        }
+        Assert.Equal(0L, VersionRows(world.Siege, "MEMBER", a.KeyLow + 5));
+        // A's members in runs: three of consecutive keys, the three out-of-order keys on their own (or with a neighbour,
+        // as the site's extract reads them); its sale in one.
+        var memberRuns = Runs(world.Siege, a, "MEMBER");
+        Assert.True(memberRuns.Count is >= 3 and <= 6, string.Join(", ", memberRuns));
+        Assert.Contains("11..19", memberRuns);
+        Assert.Equal(new[] { "1..1" }, Runs(world.Siege, a, "SALE"));
+        Assert.Contains(world.Conflicts, c => c.Key == (a.KeyLow + 3).ToString() && c.Resolution == ConflictResolution.JoinMasterKept && c.WinnerSite == a.Code && c.LoserSite == b.Code);
+        Assert.DoesNotContain(world.Conflicts, c => c.Key == (a.KeyLow + 4).ToString());   // the same row: a silent merge
+
+        // A is not sent its own load back: the Siège's member and B's. B gets A's load and the Siège's member.
+        var toA = a.ApplyFrom(world.Siege, world.Folder, cycle);
+        Assert.Equal(2L, toA.RowsApplied + toA.RowsSkipped);
+        b.ApplyFrom(world.Siege, world.Folder, cycle);
+        Assert.Equal("A 3", Name(b, a.KeyLow + 3));
+        TableContent.AssertConverged(world, new[] { a, b }, "after the join");
+
+        // B edits one of A's loaded members: a real edit wins over a load row, without a conflict.
+        Edit(b, a.KeyLow + 21, "edited at B", Day.AddHours(9));
+        world.Night(sending: new[] { a, b }, receiving: new[] { a, b });
+        Assert.Equal("edited at B", Name(a, a.KeyLow + 21));
+        Assert.DoesNotContain(world.Conflicts, c => c.Key == (a.KeyLow + 21).ToString());
+        Assert.Equal(0L, LoadRunCount(world.Siege));   // both sites have applied them: folded
+
+        // A site that joins later gets every row, A's load among them, and sends its own.
+        late.Sql("INSERT INTO MEMBER (ID, NAME) VALUES (?, 'late')", late.KeyLow + 1);
+        late.Initialize(world.IsSynchronised);
+        world.Night();
+        world.Night();
+        TableContent.AssertConverged(world, "after the late site joined");
+        Assert.Equal(aKeys.Count + 3L, Convert.ToInt64(late.Scalar("SELECT COUNT(*) FROM MEMBER")));
+        Assert.Equal(0L, LoadRunCount(world.Siege));
+    }
+
+    /// <summary>The load runs of <paramref name="site"/> in <paramref name="table"/> at the Siège, as "low..high" offsets in its key range.</summary>
+    private static List<string> Runs(EngineNode siege, EngineNode site, string table)
+    {
+        using var tx = siege.Connection.BeginTransaction();
+        using var command = siege.Connection.Prepare(tx,
+            "SELECT l.LO, l.HI FROM HZ$LOADS l JOIN HZ$TABLES t ON t.ID = l.TABLE_ID WHERE l.ORIGIN = ? AND t.TABLE_NAME = ? ORDER BY l.LO");
+        using var reader = command.ExecuteReader(site.Code, table);
+        var runs = new List<string>();
+        while (reader.Read()) runs.Add($"{reader.GetInt64(0) - site.KeyLow}..{reader.GetInt64(1) - site.KeyLow}");
+        return runs;
+    }
+
     private static string Name(EngineNode node, long id) => ((string)node.Scalar("SELECT NAME FROM MEMBER WHERE ID = ?", id)!).Trim();
 
     private static void Edit(EngineNode node, long id, string name, DateTime at)
@@ -64,10 +138,15 @@ public class VersionStorageTests
         Assert.Equal(300m, world.Sites[1].Scalar("SELECT AMOUNT FROM PRICE WHERE CODE = 'YEAR'"));
         Assert.Contains(world.Conflicts, c => c.Table == "PRICE" && c.Resolution == ConflictResolution.JoinMasterKept && c.LoserSite == world.Sites[1].Code);
         Assert.All(world.Sites, site => Assert.Equal(0L, VersionRows(site)));   // their load is acknowledged, nothing is pending
-        Assert.True(VersionRows(world.Siege) >= 50, "the sites' rows keep their versions at the Siège until every site has applied them");
+        // The Siège holds the sites' loads of members as runs of keys (one per site here), not a version row per row,
+        // until every site has applied them; the text-keyed prices keep version rows.
+        Assert.Equal(0L, VersionRows(world.Siege, "MEMBER"));
+        Assert.Equal(2L, LoadRunCount(world.Siege));
+        Assert.True(VersionRows(world.Siege, "PRICE") >= 1, "a load row of a table not keyed by one integer keeps its version row until every site has applied it");
 
         world.Night();
         Assert.Equal(0L, VersionRows(world.Siege));   // every site applied them: folded
+        Assert.Equal(0L, LoadRunCount(world.Siege));
         Assert.All(world.Sites, site => Assert.Equal(0L, VersionRows(site)));
         world.Sites[0].Extract(world.Folder, world.NextCycle(), out var nothing);
         Assert.Equal(0, nothing.Rows);
