@@ -88,7 +88,7 @@ public sealed class CaptureInstaller
         foreach (var table in schema.Tables)
         {
             if (!TableExistsNow("HZ$V_" + table.Id)) _connection.ExecuteInNewTransaction(CaptureObjects.VersionTableDdl(table));
-            EnsureVersionIndexes(table, options.IsSiege);
+            DropFormerVersionIndexes(table);
             // Running totals of additive columns: kept while the declaration stays; made anew (and seeded) when it changes.
             var totalsExist = TableExistsNow("HZ$A_" + table.Id);
             var sameDeclaration = previous.Additive.TryGetValue(table.Name, out var before)
@@ -419,17 +419,13 @@ public sealed class CaptureInstaller
         return Convert.ToInt64(_connection.ExecuteScalar(tx, $"SELECT COUNT(*) FROM {table.Quoted}"), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    /// <summary>The version table's indexes for this node's role (<see cref="CaptureObjects.VersionTableIndexes"/>): those
-    /// missing are made, those of the other role dropped (a database restored from the Siège's full package, a role change).</summary>
-    private void EnsureVersionIndexes(SyncTable table, bool isSiege)
+    /// <summary>Drops the version table's indexes that earlier versions made (<see cref="CaptureObjects.FormerVersionTableIndexNames"/>):
+    /// a version table has its primary key only.</summary>
+    private void DropFormerVersionIndexes(SyncTable table)
     {
-        var wanted = CaptureObjects.VersionTableIndexes(table, isSiege);
-        foreach (var name in CaptureObjects.AllVersionTableIndexNames(table))
+        foreach (var name in CaptureObjects.FormerVersionTableIndexNames(table))
         {
-            var exists = IndexExistsNow(name);
-            var ddl = wanted.FirstOrDefault(i => i.Name == name).Ddl;
-            if (ddl is not null && !exists) _connection.ExecuteInNewTransaction(ddl);
-            else if (ddl is null && exists) _connection.ExecuteInNewTransaction($"DROP INDEX {name}");
+            if (IndexExistsNow(name)) _connection.ExecuteInNewTransaction($"DROP INDEX {name}");
         }
     }
 

@@ -128,22 +128,13 @@ internal static class CaptureObjects
     }
 
     /// <summary>
-    /// The indexes of a version table besides its primary key, by name. The Siège keeps a version row until every site
-    /// has applied it (deletes for good), and publishes by sequence and by the transaction guard: its version tables are
-    /// large enough for SEQ and TX indexes to pay. A site keeps only its pending changes, all of which its next extract
-    /// reads anyway: a natural scan is as fast, and every change made by a user would pay for two indexes more.
+    /// The SEQ and TX indexes that earlier versions made on the Siège's version tables; init drops them. A version table
+    /// has its primary key only, at every node: a site keeps its pending changes, which its next extract reads anyway; the
+    /// Siège keeps what some site has not applied yet (sites' initial loads go in load runs, the rest folds), which is
+    /// mostly what the next publish sends. A natural scan reads them as fast, and every change consolidated or made by a
+    /// user would pay for two index entries more (docs/sync-engine.md, "What each node keeps").
     /// </summary>
-    public static IReadOnlyList<(string Name, string Ddl)> VersionTableIndexes(SyncTable table, bool isSiege) => isSiege
-        ? new[]
-        {
-            ($"HZ$IX_V_{table.Id}_SEQ", $"CREATE INDEX HZ$IX_V_{table.Id}_SEQ ON {table.VersionTable} (SEQ)"),
-            ($"HZ$IX_V_{table.Id}_TX", $"CREATE INDEX HZ$IX_V_{table.Id}_TX ON {table.VersionTable} (TX)"),
-        }
-        : Array.Empty<(string, string)>();
-
-    /// <summary>Every index name <see cref="VersionTableIndexes"/> may create, whatever the role.</summary>
-    public static IEnumerable<string> AllVersionTableIndexNames(SyncTable table) =>
-        VersionTableIndexes(table, isSiege: true).Select(i => i.Name);
+    public static IEnumerable<string> FormerVersionTableIndexNames(SyncTable table) => new[] { $"HZ$IX_V_{table.Id}_SEQ", $"HZ$IX_V_{table.Id}_TX" };
 
     /// <summary>
     /// The capture trigger: records the changed key's version row, unless HeitzSync itself is applying. At the Siège a
