@@ -108,6 +108,32 @@ public class VersionStorageTests
         return runs;
     }
 
+    [Fact]
+    public void A_siege_installed_before_load_runs_writes_version_rows_until_init_makes_them_and_drops_the_old_indexes()
+    {
+        using var world = new EngineWorld(siteCount: 2);
+        var (a, b) = (world.Sites[0], world.Sites[1]);
+        for (var i = 1; i <= 10; i++) a.Sql("INSERT INTO MEMBER (ID, NAME) VALUES (?, ?)", a.KeyLow + i, $"A {i}");
+        world.InitializeAll();
+        // As an earlier version left the Siège: no HZ$LOADS, SEQ and TX indexes on a version table.
+        var member = Convert.ToInt32(world.Siege.Scalar("SELECT ID FROM HZ$TABLES WHERE TABLE_NAME = 'MEMBER'"));
+        world.Siege.Sql("DROP TABLE HZ$LOADS");
+        world.Siege.Sql($"CREATE INDEX HZ$IX_V_{member}_SEQ ON HZ$V_{member} (SEQ)");
+        world.Siege.Sql($"CREATE INDEX HZ$IX_V_{member}_TX ON HZ$V_{member} (TX)");
+
+        world.Night();
+        Assert.Equal(10L, VersionRows(world.Siege, "MEMBER"));   // a version row per loaded row, as before
+        TableContent.AssertConverged(world, "after the join on the old Siège");
+
+        world.Siege.Initialize(world.IsSynchronised);
+        Assert.Equal(0L, Convert.ToInt64(world.Siege.Scalar("SELECT COUNT(*) FROM RDB$INDICES WHERE RDB$INDEX_NAME STARTING WITH 'HZ$IX_V_'")));
+        for (var i = 1; i <= 10; i++) b.Sql("INSERT INTO MEMBER (ID, NAME) VALUES (?, ?)", b.KeyLow + 100 + i, $"B {i}");
+        world.Night();
+        world.Night();
+        TableContent.AssertConverged(world, "after init upgraded the Siège");
+        Assert.Equal(0L, VersionRows(world.Siege));
+    }
+
     private static string Name(EngineNode node, long id) => ((string)node.Scalar("SELECT NAME FROM MEMBER WHERE ID = ?", id)!).Trim();
 
     private static void Edit(EngineNode node, long id, string name, DateTime at)
