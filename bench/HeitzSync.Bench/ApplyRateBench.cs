@@ -4,19 +4,29 @@ using HeitzSync.Core.Demo;
 using HeitzSync.Core.Model;
 using HeitzSync.Core.Night;
 using HeitzSync.Core.Packaging;
+using HeitzSync.Core.Sync;
 using HeitzSync.Core.Transport;
 using HeitzSync.Firebird;
 
 namespace HeitzSync.Bench;
 
 internal sealed record ApplyRate(int Sites, long RowsSent, long PackageBytes, TimeSpan Extract, long RowsConsolidated, TimeSpan Consolidate, long RawRows, TimeSpan Raw,
-    string Receiver, long RowsReceived, long ReceivedBytes, TimeSpan Receive)
+    string Receiver, long RowsReceived, long ReceivedBytes, TimeSpan Receive, OneNight OneNight)
 {
     /// <summary>The site apply rate: download, authenticate, decompress and apply the Siège's package at one site.</summary>
     public double ReceiveRate => RowsReceived / Receive.TotalSeconds;
     public double ConsolidateRate => RowsConsolidated / Consolidate.TotalSeconds;
     public double RawRate => RawRows / Raw.TotalSeconds;
     public double ExtractRate => RowsSent / Extract.TotalSeconds;
+}
+
+/// <summary>The same packages consolidated as one night does (one connection, one consolidator: batch statements prepared
+/// once) and with a consolidator per package (prepared again for each), alternated package by package on two copies of the
+/// master; what preparing costs a night.</summary>
+internal sealed record OneNight(long Rows, TimeSpan Reused, TimeSpan PreparedEach, long StatementsPreparedReused, long StatementsPreparedEach)
+{
+    public double ReusedRate => Rows / Reused.TotalSeconds;
+    public double PreparedEachRate => Rows / PreparedEach.TotalSeconds;
 }
 
 /// <summary>
@@ -42,6 +52,11 @@ internal static class ApplyRateBench
         Directory.CreateDirectory(dropFolder);
         using var drop = new FolderDropTransport(dropFolder);
         var cycle = CycleId.FromTime(DateTimeOffset.UtcNow, 2);
+        // The packages and the master as they are before consolidation, for the one-night comparison after it.
+        var packages = Path.Combine(folder, "packages");
+        Directory.CreateDirectory(packages);
+        var reuseMaster = Path.Combine(folder, "SIEGE-one-consolidator.fdb");
+        var eachMaster = Path.Combine(folder, "SIEGE-consolidator-per-package.fdb");
 
         long rowsSent = 0, packageBytes = 0;
         var extract = TimeSpan.Zero;
@@ -90,11 +105,15 @@ internal static class ApplyRateBench
             var watch = Stopwatch.StartNew();
             var sent = await night.ExtractAsync(cycle, null, cancellationToken);
             extract += watch.Elapsed;
+            File.Copy(sent.LocalPath, Path.Combine(packages, $"{i:00}-{sent.PackageName}"));
             await night.UploadAsync(sent, null, cancellationToken);
             rowsSent += sent.Rows;
             packageBytes += sent.Bytes;
             log($"  {code}: {sent.Rows:N0} changes packaged ({sent.Bytes:N0} bytes)");
         }
+
+        File.Copy(master, reuseMaster);
+        File.Copy(master, eachMaster);
 
         // The two ways alternate site by site (which goes first alternates too), so that load from other work on
         // the machine falls on both alike: the Siège consolidates one site's package, the plain loop inserts the
@@ -145,6 +164,12 @@ internal static class ApplyRateBench
             if (writer.Rows != consolidated) throw new InvalidOperationException($"The plain loop inserted {writer.Rows:N0} rows, the Siège consolidated {consolidated:N0}.");
         }
 
+        var oneNight = OneNightOfPackages(Directory.GetFiles(packages).OrderBy(f => f, StringComparer.Ordinal).ToList(), reuseMaster, eachMaster, key, cancellationToken);
+        log($"  one night's consolidations: {oneNight.Rows:N0} rows in {oneNight.Reused.TotalSeconds:0.0} s through one consolidator, " +
+            $"{oneNight.PreparedEach.TotalSeconds:0.0} s with one per package");
+        File.Delete(reuseMaster);
+        File.Delete(eachMaster);
+
         // Site apply: the Siège publishes, and the first site downloads and applies its package (the other sites' rows).
         await siege.PublishAsync(cycle, null, cancellationToken);
         var receiver = Chain.ClubCode(Chain.ClubNumber(0));
@@ -159,7 +184,63 @@ internal static class ApplyRateBench
                 $"{received.RowsSkipped:N0} skipped, {received.Unapplied.Count} unapplied (about {expected:N0} expected).");
         }
         log($"  {receiver}: {received.RowsApplied:N0} rows received and applied in {receive.TotalSeconds:0.0} s");
-        return new ApplyRate(sites, rowsSent, packageBytes, extract, consolidated, consolidate, consolidated, rawTime, receiver, received.RowsApplied, received.Bytes, receive);
+        return new ApplyRate(sites, rowsSent, packageBytes, extract, consolidated, consolidate, consolidated, rawTime, receiver, received.RowsApplied, received.Bytes, receive, oneNight);
+    }
+
+    /// <summary>
+    /// The night's packages into two copies of the master, alternated package by package (which goes first alternates
+    /// too): one connection and one consolidator for the whole night on the first (the batch statements prepared by the
+    /// first package are taken again by the next ones, as SiegeNight does), a consolidator per package on the second.
+    /// Both read the package files themselves (authenticate, decompress, apply); neither lists or copies a drop.
+    /// </summary>
+    private static OneNight OneNightOfPackages(IReadOnlyList<string> files, string reuseMaster, string eachMaster, SyncKey key, CancellationToken cancellationToken)
+    {
+        var reused = TimeSpan.Zero;
+        var each = TimeSpan.Zero;
+        long rows = 0, rowsEach = 0;
+        using var one = FbConnection.Open(Chain.Settings(reuseMaster) with { Charset = "NONE" });   // as the night opens it: text travels as bytes
+        using var other = FbConnection.Open(Chain.Settings(eachMaster) with { Charset = "NONE" });
+        using var consolidator = new Consolidator(one, Array.Empty<string>());
+        var preparedOne = one.StatementsPrepared;
+        var preparedOther = other.StatementsPrepared;
+        for (var i = 0; i < files.Count; i++)
+        {
+            void Reused()
+            {
+                var watch = Stopwatch.StartNew();
+                rows += Consolidate(consolidator, files[i], key, cancellationToken);
+                reused += watch.Elapsed;
+            }
+            void Each()
+            {
+                var watch = Stopwatch.StartNew();
+                using (var fresh = new Consolidator(other, Array.Empty<string>())) rowsEach += Consolidate(fresh, files[i], key, cancellationToken);
+                each += watch.Elapsed;
+            }
+            if (i % 2 == 0)
+            {
+                Reused();
+                Each();
+            }
+            else
+            {
+                Each();
+                Reused();
+            }
+        }
+        if (rows != rowsEach) throw new InvalidOperationException($"The two copies took {rows:N0} and {rowsEach:N0} rows from the same packages.");
+        return new OneNight(rows, reused, each, one.StatementsPrepared - preparedOne, other.StatementsPrepared - preparedOther);
+    }
+
+    private static long Consolidate(Consolidator consolidator, string file, SyncKey key, CancellationToken cancellationToken)
+    {
+        using var reader = PackageReader.Open(file, key);
+        var manifest = reader.Manifest;
+        var facts = new SitePackageFacts(SiteCode.Parse(manifest.Origin), manifest.SiteNumber, manifest.KeyLow, manifest.KeyHigh,
+            CycleId.Parse(manifest.CycleId), manifest.Covered(), manifest.Acknowledging());
+        var result = consolidator.Consolidate(facts, reader.OpenPayload, cancellationToken);
+        if (result.Conflicts.Count > 0 || result.AlreadyConsolidated) throw new InvalidOperationException($"{file} did not go in cleanly.");
+        return result.RowsApplied;
     }
 
     /// <summary>The rows one site sends: generated again, identically, for the plain loop.</summary>

@@ -121,6 +121,7 @@ internal static class HeldTransactionBench
         var manifest = reader.Manifest;
         var facts = new SitePackageFacts(SiteCode.Parse(manifest.Origin), manifest.SiteNumber, manifest.KeyLow, manifest.KeyHigh,
             CycleId.Parse(manifest.CycleId), manifest.Covered(), manifest.Acknowledging());
-        new Consolidator(master, Array.Empty<string>()).Consolidate(facts, reader.OpenPayload, cancellationToken);
+        using var consolidator = new Consolidator(master, Array.Empty<string>());
+        consolidator.Consolidate(facts, reader.OpenPayload, cancellationToken);
     }
 }

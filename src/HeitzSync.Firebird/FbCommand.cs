@@ -4,7 +4,8 @@ using HeitzSync.Firebird.Native;
 
 namespace HeitzSync.Firebird;
 
-/// <summary>A prepared statement, executed as often as needed with new parameter values, in the transaction it was prepared in.</summary>
+/// <summary>A prepared statement, executed as often as needed with new parameter values, in the transaction it was prepared in
+/// (or the one <see cref="MoveTo"/> gave it since).</summary>
 public sealed class FbCommand : IDisposable
 {
     private const int IscInfoSqlStmtType = 21, IscInfoSqlRecords = 23;
@@ -12,7 +13,7 @@ public sealed class FbCommand : IDisposable
     private const int BlobSegmentSize = 32 * 1024;
 
     private readonly FbConnection _connection;
-    private readonly FbTransaction _transaction;
+    private FbTransaction _transaction;
     private readonly Sqlda _input = null!;
     private readonly Sqlda _output = null!;
     private readonly int _statementType;
@@ -130,6 +131,21 @@ public sealed class FbCommand : IDisposable
     internal void CloseCursor(long execution)
     {
         if (execution == _execution) CloseCursor();
+    }
+
+    /// <summary>Executes in <paramref name="transaction"/> from now on: a statement belongs to its connection, and Firebird runs
+    /// it in whichever transaction an execution names, so a statement prepared once serves later transactions too (its
+    /// open cursor and blob, if any, are closed).</summary>
+    public void MoveTo(FbTransaction transaction)
+    {
+        if (transaction is null) throw new ArgumentNullException(nameof(transaction));
+        if (!ReferenceEquals(transaction.Connection, _connection)) throw new ArgumentException("The transaction belongs to another connection.", nameof(transaction));
+        if (!transaction.IsActive) throw new InvalidOperationException("The transaction is no longer active.");
+        if (_handle == 0) throw new ObjectDisposedException(nameof(FbCommand), $"The command is disposed (or its connection closed).{Environment.NewLine}Statement: {CommandText}");
+        _reader?.CloseBlob();
+        _reader = null;
+        CloseCursor();
+        _transaction = transaction;
     }
 
     private void CloseCursor()

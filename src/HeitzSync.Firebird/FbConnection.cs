@@ -94,6 +94,9 @@ public sealed class FbConnection : IDisposable
     /// <summary>Statements executed on this attachment so far (one call into the engine each): how an apply counts its round trips.</summary>
     public long StatementsExecuted { get; internal set; }
 
+    /// <summary>Statements prepared on this connection so far.</summary>
+    public long StatementsPrepared { get; private set; }
+
     public FbTransaction BeginTransaction(FbTransactionOptions? options = null)
     {
         EnsureOpen();
@@ -111,6 +114,7 @@ public sealed class FbConnection : IDisposable
         if (!transaction.IsActive) throw new InvalidOperationException("The transaction is no longer active.");
         var command = new FbCommand(this, transaction, sql);
         _commands.Add(command);
+        StatementsPrepared++;
         return command;
     }
 

@@ -12,6 +12,45 @@ public class TransactionTests : DatabaseTest
     [Theory]
     [InlineData(Mode.Embedded)]
     [InlineData(Mode.Server)]
+    public void A_statement_moved_to_a_new_transaction_runs_there_and_its_rows_commit_with_it(Mode mode)
+    {
+        using var db = Create(mode);
+        db.ExecuteInNewTransaction("CREATE TABLE M (ID INTEGER NOT NULL PRIMARY KEY)");
+        using var other = FbConnection.Open(db.Settings);
+        FbCommand insert;
+        using (var first = db.BeginTransaction())
+        {
+            insert = db.Prepare(first, "INSERT INTO M (ID) VALUES (?)");
+            insert.ExecuteNonQuery(1);
+            first.Commit();
+        }
+        using (insert)
+        {
+            Assert.Throws<InvalidOperationException>(() => insert.ExecuteNonQuery(2));   // its transaction has ended
+            var prepared = db.StatementsPrepared;
+            using (var second = db.BeginTransaction())
+            {
+                insert.MoveTo(second);
+                insert.ExecuteNonQuery(2);
+                second.Rollback();   // the row goes with the transaction it was written in
+            }
+            using (var third = db.BeginTransaction())
+            {
+                insert.MoveTo(third);
+                insert.ExecuteNonQuery(3);
+                third.Commit();
+            }
+            Assert.Equal(prepared, db.StatementsPrepared);   // prepared once
+            using var foreign = other.BeginTransaction();
+            Assert.Throws<ArgumentException>(() => insert.MoveTo(foreign));
+        }
+        using var read = other.BeginTransaction();
+        Assert.Equal("1,3", other.ExecuteScalar(read, "SELECT LIST(ID, ',') FROM (SELECT ID FROM M ORDER BY ID)"));
+    }
+
+    [Theory]
+    [InlineData(Mode.Embedded)]
+    [InlineData(Mode.Server)]
     public void A_rolled_back_transaction_leaves_nothing_and_one_transaction_spans_statements(Mode mode)
     {
         using var db = Create(mode);

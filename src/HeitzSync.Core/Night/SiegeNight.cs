@@ -141,7 +141,7 @@ public sealed class SiegeNight
 
             using var connection = FbConnection.Open(_master);
             using var triggers = BusinessTriggerSwitch.Off(connection, _triggersOff);
-            var consolidator = new Consolidator(connection, _siegeWinsTables);
+            using var consolidator = new Consolidator(connection, _siegeWinsTables);
             // A site's packages go in the order of the ranges they cover (not of their cycle ids, which come from its clock).
             var ordered = opened.OrderBy(o => o.Reader.Manifest.SiteNumber).ThenBy(o => o.Reader.Manifest.ToSequence)
                 .ThenBy(o => o.Reader.Manifest.ResendFromTx).ThenBy(o => o.Reader.Manifest.CycleId, StringComparer.Ordinal).ToList();

@@ -106,6 +106,9 @@ internal sealed class ChangeApplier : IDisposable
     /// <summary>Upserts per batch call at most; 1 applies every change row by row (the tests compare both ways).</summary>
     public int BatchRows { get; init; } = UpsertBatch.MaxSlots;
 
+    /// <summary>Batch statements kept across the connection's transactions (null: prepared for this apply).</summary>
+    public PreparedBatches? Prepared { get; init; }
+
     public void Apply(ChangeReader reader, IApplyPolicy policy, CancellationToken cancellationToken)
     {
         var deferred = new List<IncomingChange>();
@@ -326,7 +329,7 @@ internal sealed class ChangeApplier : IDisposable
     {
         if (_tables.TryGetValue(name, out var existing)) return existing;
         if (_schema.Find(name) is not { } table) return null;
-        var applier = new TableApplier(_connection, _transaction, table, _masterVersions, _contributor);
+        var applier = new TableApplier(_connection, _transaction, table, _masterVersions, _contributor, Prepared);
         _tables[name] = applier;
         return applier;
     }

@@ -35,11 +35,13 @@ public sealed record SitePackageFacts(
 /// the range the package covers in that same transaction, so a crash leaves all or nothing and a package is never
 /// consolidated twice (a package whose range is not after the recorded one is already in). Conflicts follow docs/sync-engine.md.
 /// </summary>
-public sealed class Consolidator
+public sealed class Consolidator : IDisposable
 {
     private const int LockTimeoutSeconds = 30;
     private readonly FbConnection _master;
     private readonly TableRules _siegeWins;
+    // A night's packages are consolidated one transaction each on one connection: their batch statements are prepared once.
+    private readonly PreparedBatches _prepared = new();
 
     /// <param name="siegeWinsTables">tables.siegeWins: table names or glob patterns (<c>*</c>, <c>?</c>; case-insensitive,
     /// as every table rule: <see cref="TableRules.IsSiegeWins"/>).</param>
@@ -67,6 +69,9 @@ public sealed class Consolidator
             }
         }
     }
+
+    /// <summary>Releases the batch statements kept for the connection's later packages.</summary>
+    public void Dispose() => _prepared.Dispose();
 
     internal static bool IsLockConflict(FbException ex) =>
         ex.GdsCodes.Contains(335544336) || ex.GdsCodes.Contains(335544345) || ex.GdsCodes.Contains(335544451) || ex.GdsCodes.Contains(335544878);
@@ -102,7 +107,7 @@ public sealed class Consolidator
         _master.ExecuteScalar(tx, CaptureObjects.MarkApplying);
         using var runs = LoadRuns.Installed(_master, tx) ? new LoadRuns(_master, tx, facts.Site.Value) : null;
         var policy = new SiegePolicy(identity, registry, facts.Site, _siegeWins, runs);
-        using (var applier = new ChangeApplier(_master, tx, schema, masterVersions: true, contributor: facts.Site.Value) { BatchRows = BatchRows })
+        using (var applier = new ChangeApplier(_master, tx, schema, masterVersions: true, contributor: facts.Site.Value) { BatchRows = BatchRows, Prepared = _prepared })
         {
             applier.Apply(reader, policy, cancellationToken);
             reader.VerifyEnd();

@@ -17,6 +17,7 @@ internal sealed class TableApplier : IDisposable
     private readonly FbTransaction _transaction;
     private readonly bool _masterVersions;
     private readonly string _contributor;
+    private readonly PreparedBatches? _prepared;
     private readonly int[] _keyPositions;
     private readonly int[] _additivePositions;
     private FbCommand? _upsert;
@@ -34,8 +35,10 @@ internal sealed class TableApplier : IDisposable
     /// <param name="masterVersions">True at the Siège: version rows take a new master sequence; false at a site: applied rows have nothing to send.</param>
     /// <param name="contributor">The origin under which incoming additive totals are kept in HZ$A_n: at the Siège the
     /// sending site, at a site "*" (everything the Siège sent of the other nodes).</param>
-    public TableApplier(FbConnection connection, FbTransaction transaction, SyncTable table, bool masterVersions, string contributor)
+    /// <param name="prepared">Batch statements kept across this connection's transactions (null: prepared for this one).</param>
+    public TableApplier(FbConnection connection, FbTransaction transaction, SyncTable table, bool masterVersions, string contributor, PreparedBatches? prepared = null)
     {
+        _prepared = prepared;
         _connection = connection;
         _transaction = transaction;
         _masterVersions = masterVersions;
@@ -53,7 +56,7 @@ internal sealed class TableApplier : IDisposable
     {
         if (!_batchPrepared)
         {
-            _batch = UpsertBatch.Create(_connection, _transaction, this, fastPath, _masterVersions, _contributor, maxRows);
+            _batch = UpsertBatch.Create(_connection, _transaction, this, fastPath, _masterVersions, _contributor, maxRows, _prepared);
             _batchPrepared = true;
         }
         return _batch;

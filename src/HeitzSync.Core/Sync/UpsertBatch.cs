@@ -52,12 +52,14 @@ internal sealed class UpsertBatch : IDisposable
     private readonly string _contributor;
     private readonly bool _holdsLoads;
     private readonly FbCommand _command;
+    private readonly bool _ownsCommand;
     private readonly List<Pending> _pending = new();
     private readonly HashSet<object?[]> _keys = new(KeyComparer.Instance);
     private long _blobBytes;
 
-    private UpsertBatch(TableApplier table, FastPath fastPath, string contributor, FbCommand command, int slots)
+    private UpsertBatch(TableApplier table, FastPath fastPath, string contributor, FbCommand command, int slots, bool ownsCommand)
     {
+        _ownsCommand = ownsCommand;
         _table = table;
         _fastPath = fastPath;
         _contributor = contributor;
@@ -73,9 +75,24 @@ internal sealed class UpsertBatch : IDisposable
     public bool IsFull => _pending.Count >= Slots || _blobBytes >= BlobBudget;
 
     /// <summary>Prepares the batch statement of <paramref name="table"/>, or null when two rows of it do not fit one
-    /// statement (those go row by row).</summary>
+    /// statement (those go row by row). With <paramref name="prepared"/>, a statement prepared by an earlier transaction
+    /// of the connection is taken again, and one prepared now is kept there.</summary>
     public static UpsertBatch? Create(FbConnection connection, FbTransaction transaction, TableApplier table, FastPath fastPath, bool masterVersions,
-        string contributor, int maxSlots)
+        string contributor, int maxSlots, PreparedBatches? prepared = null)
+    {
+        if (prepared is null) return Prepare(connection, transaction, table, fastPath, masterVersions, contributor, maxSlots, ownsCommand: true);
+        var key = Sql(table, fastPath, masterVersions, maxSlots);
+        if (prepared.TryTake(key, transaction, out var command, out var slots))
+        {
+            return command is null ? null : new UpsertBatch(table, fastPath, contributor, command, slots, ownsCommand: false);
+        }
+        var batch = Prepare(connection, transaction, table, fastPath, masterVersions, contributor, maxSlots, ownsCommand: false);
+        prepared.Keep(key, batch?._command, batch?.Slots ?? 0);
+        return batch;
+    }
+
+    private static UpsertBatch? Prepare(FbConnection connection, FbTransaction transaction, TableApplier table, FastPath fastPath, bool masterVersions,
+        string contributor, int maxSlots, bool ownsCommand)
     {
         var head = Head(table);
         var slotLength = Math.Max(SlotParameters(table, 0).Length, SlotParameters(table, maxSlots - 1).Length)
@@ -85,7 +102,7 @@ internal sealed class UpsertBatch : IDisposable
         {
             try
             {
-                return new UpsertBatch(table, fastPath, contributor, connection.Prepare(transaction, Sql(table, fastPath, masterVersions, slots)), slots);
+                return new UpsertBatch(table, fastPath, contributor, connection.Prepare(transaction, Sql(table, fastPath, masterVersions, slots)), slots, ownsCommand);
             }
             catch (FbException)
             {
@@ -232,7 +249,7 @@ internal sealed class UpsertBatch : IDisposable
     public void Dispose()
     {
         Clear();
-        _command.Dispose();
+        if (_ownsCommand) _command.Dispose();
     }
 
     /// <summary>Keys of one table compared by value (text byte for byte).</summary>

@@ -44,6 +44,39 @@ public class ApplyBatchTests
     }
 
     [Fact]
+    public void A_nights_later_packages_reuse_the_batch_statements_the_first_one_prepared()
+    {
+        using var world = new EngineWorld(siteCount: 1);
+        world.InitializeAll();
+        world.Night();   // the site registers
+        var site = world.Sites[0];
+        using var consolidator = new Consolidator(world.Siege.Connection, Array.Empty<string>());
+        var prepared = new List<long>();
+        for (var package = 0; package < 2; package++)
+        {
+            for (var i = 1; i <= 40; i++)
+            {
+                var id = site.KeyLow + package * 100 + i;
+                site.Sql("INSERT INTO MEMBER (ID, NAME) VALUES (?, ?)", id, $"member {id}");
+                site.Sql("INSERT INTO SALE (ID, MEMBER_ID, TOTAL) VALUES (?, ?, 10)", id, id);
+            }
+            var cycle = world.NextCycle();
+            var file = site.Extract(world.Folder, cycle, out var extract);
+            var before = world.Siege.Connection.StatementsPrepared;
+            var result = consolidator.Consolidate(
+                new SitePackageFacts(extract.Site, extract.SiteNumber, extract.KeyLow, extract.KeyHigh, cycle, extract.Covered, extract.Acknowledging),
+                () => File.OpenRead(file), CancellationToken.None);
+            prepared.Add(world.Siege.Connection.StatementsPrepared - before);
+            Assert.Equal(80, result.RowsApplied);
+            site.ApplyFrom(world.Siege, world.Folder, cycle);
+        }
+        // The second package prepares all the first did but the batch statements of MEMBER and SALE, taken again.
+        Assert.Equal(prepared[0] - 2, prepared[1]);
+        Assert.Equal(80L, Convert.ToInt64(world.Siege.Scalar("SELECT COUNT(*) FROM SALE")));
+        TableContent.AssertConverged(world, "after two packages through one consolidator");
+    }
+
+    [Fact]
     public void Rows_arrive_whole_across_batch_boundaries_in_one_call_per_batch()
     {
         using var world = new EngineWorld(siteCount: 2);
