@@ -196,11 +196,14 @@ internal sealed class EngineNode : IDisposable
         return file;
     }
 
-    public ConsolidationResult Consolidate(string file, ExtractResult package, CycleId cycle) =>
-        new Consolidator(Connection, Array.Empty<string>()) { BatchRows = BatchRows ?? UpsertBatch.MaxSlots }.Consolidate(
+    public ConsolidationResult Consolidate(string file, ExtractResult package, CycleId cycle)
+    {
+        using var consolidator = new Consolidator(Connection, Array.Empty<string>()) { BatchRows = BatchRows ?? UpsertBatch.MaxSlots };
+        return consolidator.Consolidate(
             new SitePackageFacts(package.Site, package.SiteNumber, package.KeyLow, package.KeyHigh, cycle, package.Covered, package.Acknowledging),
             () => File.OpenRead(file),
             CancellationToken.None);
+    }
 
     public SiteApplyResult ApplyFrom(EngineNode siege, string folder, CycleId cycle)
     {

@@ -71,7 +71,8 @@ public class PolicyTests
 
         var cycle = world.NextCycle();
         var file = site.Extract(world.Folder, cycle, out var extract);
-        var result = new Consolidator(world.Siege.Connection, new[] { siegeWins }).Consolidate(
+        using var consolidator = new Consolidator(world.Siege.Connection, new[] { siegeWins });
+        var result = consolidator.Consolidate(
             new SitePackageFacts(extract.Site, extract.SiteNumber, extract.KeyLow, extract.KeyHigh, cycle, extract.Covered, extract.Acknowledging),
             () => File.OpenRead(file), CancellationToken.None);
         return (site, cycle, result);
