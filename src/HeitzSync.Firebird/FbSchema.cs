@@ -136,6 +136,11 @@ public sealed class FbSchema
         return names.Select(n => ReadTable(transaction, n)).ToList();
     }
 
+    /// <summary>Whether a table of this exact stored name exists (any table: HeitzSync's own ones too), as
+    /// <paramref name="transaction"/> sees the catalogue.</summary>
+    public bool TableExists(FbTransaction transaction, string name) =>
+        Convert.ToInt64(_connection.ExecuteScalar(transaction, "SELECT COUNT(*) FROM RDB$RELATIONS WHERE RDB$RELATION_NAME = ?", name), System.Globalization.CultureInfo.InvariantCulture) > 0;
+
     /// <summary>One user table by its exact stored name (upper case unless it was quoted), or null when there is no such table.</summary>
     public FbTableInfo? GetTable(FbTransaction transaction, string name)
     {

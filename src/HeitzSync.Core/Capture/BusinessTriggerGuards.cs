@@ -117,6 +117,6 @@ internal static class BusinessTriggerGuards
     private static bool TableExists(FbConnection connection, string name)
     {
         using var tx = connection.BeginTransaction(new FbTransactionOptions { ReadOnly = true });
-        return Convert.ToInt64(connection.ExecuteScalar(tx, "SELECT COUNT(*) FROM RDB$RELATIONS WHERE RDB$RELATION_NAME = ?", name), System.Globalization.CultureInfo.InvariantCulture) > 0;
+        return connection.Schema.TableExists(tx, name);
     }
 }

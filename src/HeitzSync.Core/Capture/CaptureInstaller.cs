@@ -13,9 +13,7 @@ public sealed class CaptureInstaller
 
     public CaptureInstaller(FbConnection connection) => _connection = connection;
 
-    public static bool IsInstalled(FbConnection connection, FbTransaction transaction) =>
-        connection.ExecuteScalar(transaction, "SELECT COUNT(*) FROM RDB$RELATIONS WHERE RDB$RELATION_NAME = 'HZ$NODE'") is { } count
-        && Convert.ToInt64(count, System.Globalization.CultureInfo.InvariantCulture) > 0;
+    public static bool IsInstalled(FbConnection connection, FbTransaction transaction) => connection.Schema.TableExists(transaction, "HZ$NODE");
 
     /// <summary>Checks what an install would do without changing anything (for -WhatIf and for validation).</summary>
     public SyncSchema Plan(CaptureOptions options)
@@ -212,7 +210,7 @@ public sealed class CaptureInstaller
     /// <summary>The additive and local columns as installed (HZ$COLUMNS).</summary>
     private static ColumnDeclarations ReadDeclarations(FbConnection connection, FbTransaction transaction)
     {
-        if (Convert.ToInt64(connection.ExecuteScalar(transaction, "SELECT COUNT(*) FROM RDB$RELATIONS WHERE RDB$RELATION_NAME = 'HZ$COLUMNS'"), System.Globalization.CultureInfo.InvariantCulture) == 0)
+        if (!connection.Schema.TableExists(transaction, "HZ$COLUMNS"))
         {
             return ColumnDeclarations.None;
         }
@@ -556,8 +554,7 @@ public sealed class CaptureInstaller
 
     private Dictionary<string, int> ReadInstalledIds(FbTransaction tx) => ReadInstalledIds(_connection, tx);
 
-    private bool TableExists(FbTransaction tx, string name) =>
-        Convert.ToInt64(_connection.ExecuteScalar(tx, "SELECT COUNT(*) FROM RDB$RELATIONS WHERE RDB$RELATION_NAME = ?", name), System.Globalization.CultureInfo.InvariantCulture) > 0;
+    private bool TableExists(FbTransaction tx, string name) => _connection.Schema.TableExists(tx, name);
 
     private bool TableExistsNow(string name)
     {

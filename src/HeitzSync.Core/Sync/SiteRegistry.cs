@@ -62,7 +62,7 @@ internal sealed class SiteRegistry
 
     private static IReadOnlyList<RetiredSite> ReadRetired(FbConnection connection, FbTransaction tx)
     {
-        if (!TableExists(connection, tx, CaptureObjects.RetiredSites)) return Array.Empty<RetiredSite>();
+        if (!connection.Schema.TableExists(tx, CaptureObjects.RetiredSites)) return Array.Empty<RetiredSite>();
         var retired = new List<RetiredSite>();
         using var command = connection.Prepare(tx, $"SELECT SITE_CODE, SITE_NUMBER, KEY_LOW, KEY_HIGH, RETIRED_AT FROM {CaptureObjects.RetiredSites} ORDER BY SITE_NUMBER");
         using var reader = command.ExecuteReader();
@@ -73,9 +73,6 @@ internal sealed class SiteRegistry
         }
         return retired;
     }
-
-    private static bool TableExists(FbConnection connection, FbTransaction tx, string name) =>
-        Convert.ToInt64(connection.ExecuteScalar(tx, "SELECT COUNT(*) FROM RDB$RELATIONS WHERE RDB$RELATION_NAME = ?", name), System.Globalization.CultureInfo.InvariantCulture) > 0;
 
     /// <summary>
     /// Removes a site from the registry (Unregister-HzSite): the Siège stops waiting and publishing for it, and keeps its
@@ -102,7 +99,7 @@ internal sealed class SiteRegistry
     private static bool TableExistsNow(FbConnection connection, string name)
     {
         using var tx = connection.BeginTransaction(new FbTransactionOptions { ReadOnly = true });
-        return TableExists(connection, tx, name);
+        return connection.Schema.TableExists(tx, name);
     }
 
     /// <summary>"registered: LYON01 (2), NICE02 (3)", for messages that must name the registered sites.</summary>
