@@ -208,13 +208,13 @@ internal static class ApplyRateBench
             void Reused()
             {
                 var watch = Stopwatch.StartNew();
-                rows += Consolidate(consolidator, files[i], key, cancellationToken);
+                rows += TakeCleanly(consolidator, files[i], key, cancellationToken);
                 reused += watch.Elapsed;
             }
             void Each()
             {
                 var watch = Stopwatch.StartNew();
-                using (var fresh = new Consolidator(other, Array.Empty<string>())) rowsEach += Consolidate(fresh, files[i], key, cancellationToken);
+                using (var fresh = new Consolidator(other, Array.Empty<string>())) rowsEach += TakeCleanly(fresh, files[i], key, cancellationToken);
                 each += watch.Elapsed;
             }
             if (i % 2 == 0)
@@ -232,15 +232,21 @@ internal static class ApplyRateBench
         return new OneNight(rows, reused, each, one.StatementsPrepared - preparedOne, other.StatementsPrepared - preparedOther);
     }
 
-    private static long Consolidate(Consolidator consolidator, string file, SyncKey key, CancellationToken cancellationToken)
+    private static long TakeCleanly(Consolidator consolidator, string file, SyncKey key, CancellationToken cancellationToken)
+    {
+        var result = ConsolidateFile(consolidator, file, key, cancellationToken);
+        if (result.Conflicts.Count > 0 || result.AlreadyConsolidated) throw new InvalidOperationException($"{file} did not go in cleanly.");
+        return result.RowsApplied;
+    }
+
+    /// <summary>Consolidates a site package file (authenticated and decompressed as the Siège reads it; no drop).</summary>
+    internal static ConsolidationResult ConsolidateFile(Consolidator consolidator, string file, SyncKey key, CancellationToken cancellationToken)
     {
         using var reader = PackageReader.Open(file, key);
         var manifest = reader.Manifest;
         var facts = new SitePackageFacts(SiteCode.Parse(manifest.Origin), manifest.SiteNumber, manifest.KeyLow, manifest.KeyHigh,
             CycleId.Parse(manifest.CycleId), manifest.Covered(), manifest.Acknowledging());
-        var result = consolidator.Consolidate(facts, reader.OpenPayload, cancellationToken);
-        if (result.Conflicts.Count > 0 || result.AlreadyConsolidated) throw new InvalidOperationException($"{file} did not go in cleanly.");
-        return result.RowsApplied;
+        return consolidator.Consolidate(facts, reader.OpenPayload, cancellationToken);
     }
 
     /// <summary>The rows one site sends: generated again, identically, for the plain loop.</summary>

@@ -117,11 +117,7 @@ internal static class HeldTransactionBench
 
     private static void Consolidate(FbConnection master, string file, SyncKey key, CancellationToken cancellationToken)
     {
-        using var reader = PackageReader.Open(file, key);
-        var manifest = reader.Manifest;
-        var facts = new SitePackageFacts(SiteCode.Parse(manifest.Origin), manifest.SiteNumber, manifest.KeyLow, manifest.KeyHigh,
-            CycleId.Parse(manifest.CycleId), manifest.Covered(), manifest.Acknowledging());
         using var consolidator = new Consolidator(master, Array.Empty<string>());
-        consolidator.Consolidate(facts, reader.OpenPayload, cancellationToken);
+        ApplyRateBench.ConsolidateFile(consolidator, file, key, cancellationToken);
     }
 }

@@ -189,7 +189,7 @@ internal sealed class ChangeProducer
         foreach (var (header, low, high) in ranges)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            using var reader = command.ExecuteReader(Bound(table, low), Bound(table, high));
+            using var reader = command.ExecuteReader(LoadRuns.KeyValue(table, low), LoadRuns.KeyValue(table, high));
             while (reader.Read())
             {
                 if (open is null || open.Sequence != header.Sequence || open.Origin != header.Origin)
@@ -206,14 +206,6 @@ internal sealed class ChangeProducer
         if (open is not null) writer.EndSection();
         return count;
     }
-
-    /// <summary>A key bound as the key column's own type (an INTEGER parameter takes no BIGINT value).</summary>
-    private static object Bound(SyncTable table, long value) => table.KeyColumns[0].Type switch
-    {
-        FbDbType.SmallInt => (short)value,
-        FbDbType.Integer => (int)value,
-        _ => value,
-    };
 
     internal static string KeyJoin(SyncTable table) =>
         string.Join(" AND ", table.KeyColumns.Select(c => $"t.{c.Quoted} = v.{c.Quoted}"));

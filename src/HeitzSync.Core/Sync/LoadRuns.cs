@@ -57,16 +57,12 @@ internal sealed class LoadRuns : IDisposable
         _origin = origin;
     }
 
-    /// <summary>Runs written so far (closed runs; <see cref="Flush"/> writes the open ones).</summary>
-    public long Written { get; private set; }
-
     /// <summary>Whether <paramref name="table"/> holds loads as runs: one integer key column, no additive column.</summary>
     public static bool CanHold(SyncTable table) =>
         table.KeyColumns.Count == 1 && table.KeyColumns[0].Type is FbDbType.SmallInt or FbDbType.Integer or FbDbType.BigInt && !table.HasAdditive;
 
     /// <summary>Whether this database has HZ$LOADS (made by init; a Siège installed before it writes version rows).</summary>
-    public static bool Installed(FbConnection connection, FbTransaction transaction) =>
-        Convert.ToInt64(connection.ExecuteScalar(transaction, "SELECT COUNT(*) FROM RDB$RELATIONS WHERE RDB$RELATION_NAME = ?", TableName), CultureInfo.InvariantCulture) > 0;
+    public static bool Installed(FbConnection connection, FbTransaction transaction) => connection.Schema.TableExists(transaction, TableName);
 
     /// <summary>Whether a change is a row of its sender's initial load (time 1900-01-01, made on no master version).</summary>
     public static bool IsLoadRow(ChangeHeader header) => header.BaseSequence == 0 && header.ChangedAtUtc == CaptureObjects.InitialLoadTime;
@@ -105,7 +101,6 @@ internal sealed class LoadRuns : IDisposable
         }
         _insert ??= _connection.Prepare(_transaction, "INSERT INTO HZ$LOADS (TABLE_ID, LO, HI, ORIGIN, SEQ, TX) VALUES (?, ?, ?, ?, ?, CURRENT_TRANSACTION)");
         _insert.ExecuteNonQuery(tableId, run.Low, run.High, _origin, sequence);
-        Written++;
     }
 
     /// <summary>The run holding <paramref name="key"/> of <paramref name="table"/>, if any: the version of a key that has
@@ -120,18 +115,17 @@ internal sealed class LoadRuns : IDisposable
         }
         var value = Convert.ToInt64(key[0], CultureInfo.InvariantCulture);
         _find ??= _connection.Prepare(_transaction,
-            "SELECT FIRST 1 LO, HI, ORIGIN, SEQ, TX FROM HZ$LOADS WHERE TABLE_ID = ? AND LO <= ? ORDER BY TABLE_ID DESC, LO DESC");
+            $"SELECT FIRST 1 {RunColumns} FROM HZ$LOADS v WHERE v.TABLE_ID = ? AND v.LO <= ? ORDER BY v.TABLE_ID DESC, v.LO DESC");
         using var reader = _find.ExecuteReader(table.Id, value);
-        if (!reader.Read() || reader.GetInt64(1) < value) return null;
-        return new LoadRun(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2).Trim(), reader.GetInt64(3), reader.GetInt64(4));
+        return reader.Read() && reader.GetInt64(1) >= value ? RunAt(reader) : null;
     }
 
     /// <summary>The runs of <paramref name="table"/> whose origin is <paramref name="origin"/>, by key.</summary>
     public static IEnumerable<LoadRun> Of(FbConnection connection, FbTransaction transaction, SyncTable table, string origin)
     {
-        using var command = connection.Prepare(transaction, "SELECT LO, HI, ORIGIN, SEQ, TX FROM HZ$LOADS WHERE TABLE_ID = ? AND ORIGIN = ? ORDER BY LO");
+        using var command = connection.Prepare(transaction, $"SELECT {RunColumns} FROM HZ$LOADS v WHERE v.TABLE_ID = ? AND v.ORIGIN = ? ORDER BY v.LO");
         using var reader = command.ExecuteReader(table.Id, origin);
-        while (reader.Read()) yield return new LoadRun(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2).Trim(), reader.GetInt64(3), reader.GetInt64(4));
+        while (reader.Read()) yield return RunAt(reader);
     }
 
     /// <summary>The runs of <paramref name="table"/> still to send to a receiver (by its watermark), but its own, by sequence and origin.</summary>
@@ -139,10 +133,16 @@ internal sealed class LoadRuns : IDisposable
     {
         var guard = acknowledged.SqlStillToSend("v", out var guardArgs);
         using var command = connection.Prepare(transaction,
-            $"SELECT v.LO, v.HI, v.ORIGIN, v.SEQ, v.TX FROM HZ$LOADS v WHERE v.TABLE_ID = ? AND v.ORIGIN <> ? AND {guard} ORDER BY v.SEQ, v.ORIGIN, v.LO");
+            $"SELECT {RunColumns} FROM HZ$LOADS v WHERE v.TABLE_ID = ? AND v.ORIGIN <> ? AND {guard} ORDER BY v.SEQ, v.ORIGIN, v.LO");
         using var reader = command.ExecuteReader(new object?[] { table.Id, receiver }.Concat(guardArgs).ToArray());
-        while (reader.Read()) yield return new LoadRun(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2).Trim(), reader.GetInt64(3), reader.GetInt64(4));
+        while (reader.Read()) yield return RunAt(reader);
     }
+
+    /// <summary>The columns <see cref="RunAt"/> reads, in its order (HZ$LOADS aliased v).</summary>
+    private const string RunColumns = "v.LO, v.HI, v.ORIGIN, v.SEQ, v.TX";
+
+    private static LoadRun RunAt(FbDataReader reader) =>
+        new(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2).Trim(), reader.GetInt64(3), reader.GetInt64(4));
 
     /// <summary>The key ranges of <paramref name="table"/> outside the given runs (ordered by key, not overlapping), within
     /// the key column's type.</summary>
@@ -163,6 +163,14 @@ internal sealed class LoadRuns : IDisposable
         }
         yield return (from, max);
     }
+
+    /// <summary>A key of <paramref name="table"/> as its key column's own type (an INTEGER parameter takes no BIGINT value).</summary>
+    public static object KeyValue(SyncTable table, long value) => table.KeyColumns[0].Type switch
+    {
+        FbDbType.SmallInt => (short)value,
+        FbDbType.Integer => (int)value,
+        _ => value,
+    };
 
     public void Dispose()
     {
