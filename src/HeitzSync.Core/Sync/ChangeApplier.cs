@@ -103,6 +103,14 @@ internal sealed class ChangeApplier : IDisposable
 
     public Dictionary<string, AppliedTableCounts> Counts { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Changes the batches wrote as new keys, and changes they tried so in vain (docs/sync-engine.md, "Applying in batches").</summary>
+    public (long Inserted, long Missed) InsertedFirst =>
+        (_tables.Values.Sum(t => t.InsertedFirst.Inserted), _tables.Values.Sum(t => t.InsertedFirst.Missed));
+
+    /// <summary>Rows per call of each table's batch (those that had one).</summary>
+    public IReadOnlyDictionary<string, int> BatchSlots =>
+        _tables.Where(t => t.Value.BatchSlots is not null).ToDictionary(t => t.Key, t => t.Value.BatchSlots!.Value, StringComparer.Ordinal);
+
     /// <summary>Upserts per batch call at most; 1 applies every change row by row (the tests compare both ways).</summary>
     public int BatchRows { get; init; } = UpsertBatch.MaxSlots;
 
@@ -181,6 +189,9 @@ internal sealed class ChangeApplier : IDisposable
                 case BatchOutcome.Held:
                     Count(change.Table).Upserts++;
                     policy.Held(change);
+                    break;
+                case BatchOutcome.NotNew:
+                    Take(change, policy.Decide(change, policy.FastPath.ReadsVersion ? change.Table.ReadVersion(change.Key) : null), policy, deferred, cascadable);
                     break;
                 default:
                     Take(change, policy.Decide(change, version), policy, deferred, cascadable);

@@ -18,6 +18,15 @@ public sealed class ConsolidationResult
 
     /// <summary>Statements executed against the master for this package (calls into the engine, rows are applied in batches).</summary>
     public long Statements { get; init; }
+
+    /// <summary>Rows written as new keys, no lookup (docs/sync-engine.md, "Applying in batches").</summary>
+    internal long RowsInsertedFirst { get; init; }
+
+    /// <summary>Rows tried as new keys that were not: undone, then written the ordinary way.</summary>
+    internal long InsertFirstMisses { get; init; }
+
+    /// <summary>Rows per call of each table's batch (the engine's limits and the table's width decide).</summary>
+    internal IReadOnlyDictionary<string, int> BatchSlots { get; init; } = new Dictionary<string, int>();
 }
 
 /// <summary>The facts of a site package the Siège needs besides its change stream.</summary>
@@ -122,6 +131,9 @@ public sealed class Consolidator : IDisposable
                 Tables = applier.Counts,
                 Conflicts = policy.Conflicts,
                 Statements = _master.StatementsExecuted - statements,
+                RowsInsertedFirst = applier.InsertedFirst.Inserted,
+                InsertFirstMisses = applier.InsertedFirst.Missed,
+                BatchSlots = applier.BatchSlots,
             };
         }
     }

@@ -50,6 +50,15 @@ internal sealed class TableApplier : IDisposable
 
     public SyncTable Table { get; }
 
+    /// <summary>What the batch of this table wrote as new keys, and what it tried so in vain (<see cref="UpsertBatch.InsertsFirst"/>).</summary>
+    public (long Inserted, long Missed) InsertedFirst => _batch is null ? (0, 0) : (_batch.InsertedFirst, _batch.InsertFirstMisses);
+
+    /// <summary>Rows per call of this table's batch, once prepared (null: none, or row by row).</summary>
+    public int? BatchSlots => _batch?.Slots;
+
+    /// <summary>Whether version rows take a new master sequence (the Siège).</summary>
+    public bool MasterVersions => _masterVersions;
+
     /// <summary>The batch statement of this table's upserts (prepared at the first call), or null when the table is too
     /// wide for two rows per statement.</summary>
     public UpsertBatch? Batch(FastPath fastPath, int maxRows)
@@ -285,6 +294,10 @@ END";
         }
         return AdditiveUpsertBody(p);
     }
+
+    /// <summary>PSQL that inserts one incoming row (a unique violation when its key exists), for a table without additive columns.</summary>
+    internal string InsertBody(IReadOnlyList<string> p) =>
+        $"INSERT INTO {Table.Quoted} ({string.Join(", ", Table.Columns.Select(c => c.Quoted))}) VALUES ({string.Join(", ", p)});";
 
     private string AdditiveUpsertBody(IReadOnlyList<string> p)
     {

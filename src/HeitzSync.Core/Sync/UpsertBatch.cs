@@ -20,6 +20,10 @@ internal enum BatchOutcome
     /// <summary>Siège: a row of the sender's initial load the master did not have, written without a version row: the
     /// policy holds it in a load run (<see cref="LoadRuns"/>).</summary>
     Held,
+
+    /// <summary>Not written: tried as a new key, it was not (or a foreign key refused it), and its table has blobs, which
+    /// went with the refused INSERT: it goes row by row, as if it had never been in the batch.</summary>
+    NotNew,
 }
 
 /// <summary>
@@ -29,6 +33,10 @@ internal enum BatchOutcome
 /// foreign key refuses is undone alone (its own savepoint) and reported; a change the fast path leaves out comes back
 /// with the version row read. Changes wait here (their blobs too) until the batch runs: at most <see cref="Slots"/> rows
 /// and <see cref="BlobBudget"/> bytes of blobs in memory.
+/// At the Siège a batch may first try each change as a new key (<see cref="InsertsFirst"/>): a plain INSERT of the row
+/// and of its version row, no lookup. When both go in, the key had neither, and the fast path would have done exactly
+/// that; when either is refused (the key exists, a foreign key), both are undone and the change takes the ordinary way.
+/// <see cref="InsertFirstGate"/> stops trying while a table's changes are mostly not new.
 /// </summary>
 internal sealed class UpsertBatch : IDisposable
 {
@@ -45,12 +53,20 @@ internal sealed class UpsertBatch : IDisposable
     /// with additive columns about 13).</summary>
     private const int MaxContexts = 240;
 
+    /// <summary>Rows per call at most at the Siège for a table that tries inserts first (<see cref="InsertsFirst"/>): a
+    /// slot then makes about 9 table references.</summary>
+    public const int MaxSlotsInsertingFirst = MaxContexts / 9;
+
     private const int FixedPerSlot = 6;   // USE, AT, ORIGIN, SEQ, BASE, HOLD
+
+    private const int BlockArgumentCount = 5;   // SENDER, ACK_SEQ, ACK_TX, ORIGIN, INSERT_FIRST
 
     private readonly TableApplier _table;
     private readonly FastPath _fastPath;
     private readonly string _contributor;
     private readonly bool _holdsLoads;
+    private readonly bool _insertsFirst;
+    private readonly InsertFirstGate _gate = new();
     private readonly FbCommand _command;
     private readonly bool _ownsCommand;
     private readonly List<Pending> _pending = new();
@@ -64,6 +80,7 @@ internal sealed class UpsertBatch : IDisposable
         _fastPath = fastPath;
         _contributor = contributor;
         _holdsLoads = HoldsLoads(table, fastPath);
+        _insertsFirst = InsertsFirst(table.Table, fastPath, table.MasterVersions);
         _command = command;
         Slots = slots;
     }
@@ -71,6 +88,12 @@ internal sealed class UpsertBatch : IDisposable
     private sealed record Pending(IncomingChange Change, IReadOnlyList<Stream> Blobs);
 
     public int Slots { get; }
+
+    /// <summary>Changes written as new keys (<see cref="InsertsFirst"/>), since this batch was made.</summary>
+    public long InsertedFirst { get; private set; }
+
+    /// <summary>Changes tried as new keys that were refused (the key existed, a foreign key…), since this batch was made.</summary>
+    public long InsertFirstMisses { get; private set; }
     public int Count => _pending.Count;
     public bool IsFull => _pending.Count >= Slots || _blobBytes >= BlobBudget;
 
@@ -94,11 +117,10 @@ internal sealed class UpsertBatch : IDisposable
     private static UpsertBatch? Prepare(FbConnection connection, FbTransaction transaction, TableApplier table, FastPath fastPath, bool masterVersions,
         string contributor, int maxSlots, bool ownsCommand)
     {
-        var head = Head(table);
+        var head = Head(table, fastPath, masterVersions);
         var slotLength = Math.Max(SlotParameters(table, 0).Length, SlotParameters(table, maxSlots - 1).Length)
                          + Math.Max(SlotBody(table, fastPath, masterVersions, 0).Length, SlotBody(table, fastPath, masterVersions, maxSlots - 1).Length) + 4;
-        var contexts = table.Table.HasAdditive ? 13 : 7;
-        for (var slots = Math.Min(Math.Min(maxSlots, MaxContexts / contexts), (MaxStatementLength - head.Length) / slotLength); slots >= 2; slots /= 2)
+        for (var slots = Math.Min(SlotsAtMost(table.Table, fastPath, masterVersions, maxSlots), (MaxStatementLength - head.Length) / slotLength); slots >= 2; slots /= 2)
         {
             try
             {
@@ -112,19 +134,42 @@ internal sealed class UpsertBatch : IDisposable
         return null;
     }
 
+    /// <summary>Rows per call the engine's limits allow (its table references: a slot makes about 7, 9 when it tries an
+    /// insert first, 13 with additive columns); the statement's length may allow fewer.</summary>
+    private static int SlotsAtMost(SyncTable table, FastPath fastPath, bool masterVersions, int maxSlots) =>
+        Math.Min(maxSlots, table.HasAdditive ? MaxContexts / 13 : InsertsFirst(table, fastPath, masterVersions) ? MaxSlotsInsertingFirst : MaxContexts / 7);
+
+    /// <summary>Whether a batch of this table tries each change as a new key first: at the Siège (the fast path of no
+    /// concurrent edit, version rows with master sequences), for a table without additive columns (their totals need the
+    /// row read).</summary>
+    internal static bool InsertsFirst(SyncTable table, FastPath fastPath, bool masterVersions) =>
+        fastPath.Test == FastPathTest.NoConcurrentEdit && masterVersions && fastPath.Stamps(table) && !table.HasAdditive;
+
     private static string Sql(TableApplier table, FastPath fastPath, bool masterVersions, int slots)
     {
-        var sql = new StringBuilder("EXECUTE BLOCK (").Append(VersionRows.BlockParameters).Append(", HZ_ORIGIN VARCHAR(16) CHARACTER SET ASCII = ?");
+        var sql = new StringBuilder(Open(table, fastPath, masterVersions));
         for (var s = 0; s < slots; s++) sql.Append(",\n  ").Append(SlotParameters(table, s));
-        sql.Append(")\nRETURNS (HZ_SLOT SMALLINT, HZ_STATUS SMALLINT, ").Append(VersionRows.Declarations).Append(")\nAS\n").Append(table.Declarations()).Append("BEGIN\n");
+        sql.Append(Between(table, fastPath, masterVersions));
         for (var s = 0; s < slots; s++) sql.Append(SlotBody(table, fastPath, masterVersions, s));
-        sql.Append("END");
+        sql.Append(Close(table, fastPath, masterVersions));
         return sql.ToString();
     }
 
-    private static string Head(TableApplier table) =>
-        "EXECUTE BLOCK (" + VersionRows.BlockParameters + ", HZ_ORIGIN VARCHAR(16) CHARACTER SET ASCII = ?)\nRETURNS (HZ_SLOT SMALLINT, HZ_STATUS SMALLINT, " +
-        VersionRows.Declarations + ")\nAS\n" + table.Declarations() + "BEGIN\nEND";
+    private static string Head(TableApplier table, FastPath fastPath, bool masterVersions) =>
+        Open(table, fastPath, masterVersions) + Between(table, fastPath, masterVersions) + Close(table, fastPath, masterVersions);
+
+    private static string Open(TableApplier table, FastPath fastPath, bool masterVersions) =>
+        "EXECUTE BLOCK (" + VersionRows.BlockParameters + ", HZ_ORIGIN VARCHAR(16) CHARACTER SET ASCII = ?, HZ_INSERT_FIRST SMALLINT = ?";
+
+    private static string Between(TableApplier table, FastPath fastPath, bool masterVersions) =>
+        ")\nRETURNS (HZ_SLOT SMALLINT, HZ_STATUS SMALLINT, " + VersionRows.Declarations + ")\nAS\n" + table.Declarations() +
+        (InsertsFirst(table.Table, fastPath, masterVersions) ? "DECLARE HZ_MISSES INTEGER = 0;\n" : "") + "BEGIN\n";
+
+    /// <summary>The end of the block: with inserts first, one more row (slot -1) tells how many of them missed.</summary>
+    private static string Close(TableApplier table, FastPath fastPath, bool masterVersions) =>
+        (InsertsFirst(table.Table, fastPath, masterVersions)
+            ? "  IF (HZ_MISSES > 0) THEN\n  BEGIN\n    HZ_SLOT = -1;\n    HZ_STATUS = HZ_MISSES;\n    HZ_V_SEQ = NULL;\n    SUSPEND;\n  END\n"
+            : "") + "END";
 
     private static string SlotParameters(TableApplier table, int s) =>
         $"S{s}_USE SMALLINT = ?, S{s}_AT TIMESTAMP = ?, S{s}_ORIGIN VARCHAR(16) CHARACTER SET ASCII = ?, S{s}_SEQ BIGINT = ?, S{s}_BASE BIGINT = ?, S{s}_HOLD SMALLINT = ?, " +
@@ -145,9 +190,7 @@ internal sealed class UpsertBatch : IDisposable
         var holds = HoldsLoads(table, fastPath);
         var hold = holds ? $"IF (S{s}_HOLD = 1 AND HZ_V_SEQ IS NULL) THEN HZ_STATUS = 3;" : "";
         var stampUnlessHeld = holds ? "IF (HZ_STATUS = 0) THEN\n    BEGIN\n    " + stamp + "\n    END" : stamp;
-        return $@"  IF (S{s}_USE = 1) THEN
-  BEGIN
-    {VersionRows.ReadInto(table.Table, KeyValue)}
+        var ordinary = $@"    {VersionRows.ReadInto(table.Table, KeyValue)}
     HZ_STATUS = 0;
     IF ({VersionRows.FastPathCondition(table.Table, KeyValue, fastPath, $":S{s}_BASE")}) THEN
     BEGIN
@@ -157,7 +200,44 @@ internal sealed class UpsertBatch : IDisposable
       WHEN GDSCODE foreign_key DO HZ_STATUS = 2;
     END
     ELSE HZ_STATUS = 1;
-    IF (HZ_STATUS > 0) THEN
+";
+        if (InsertsFirst(table.Table, fastPath, masterVersions))
+        {
+            // A load row to hold is never tried: it must not get a version row. The two INSERTs sit in a block of their
+            // own, without a handler, so that a refusal undoes both (a handler in the same block would undo only the
+            // statement refused, and keep a row written before it). Any refusal is a miss (the key exists, a foreign
+            // key, a business trigger that objects to an INSERT): the ordinary way then meets the change as it always
+            // did, its errors included. It runs in the block, but in a table with blobs (the refused INSERT took them
+            // with it): that one goes row by row.
+            var insertStamp = VersionRows.InsertStamp(table.Table, KeyValue, masterVersions, fastPath, $":S{s}_AT", $":S{s}_ORIGIN", $":S{s}_SEQ", $":S{s}_BASE");
+            var tried = $"HZ_INSERT_FIRST = 1 AND S{s}_HOLD = 0";
+            var afterMiss = columns.Any(c => c.IsBlob)
+                ? $@"    IF (HZ_STATUS = -1 AND {tried}) THEN
+    BEGIN
+      HZ_STATUS = 4;
+      HZ_V_SEQ = NULL;
+    END
+    ELSE IF (HZ_STATUS = -1) THEN"
+                : "    IF (HZ_STATUS = -1) THEN";
+            ordinary = $@"    HZ_STATUS = -1;
+    IF ({tried}) THEN
+    BEGIN
+      BEGIN
+        {table.InsertBody(values)}
+        {insertStamp}
+        HZ_STATUS = 0;
+      END
+      WHEN ANY DO HZ_MISSES = HZ_MISSES + 1;
+    END
+{afterMiss}
+    BEGIN
+  {ordinary.Replace("\n", "\n  ").TrimEnd()}
+    END
+";
+        }
+        return $@"  IF (S{s}_USE = 1) THEN
+  BEGIN
+{ordinary}    IF (HZ_STATUS > 0) THEN
     BEGIN
       HZ_SLOT = {s.ToString(CultureInfo.InvariantCulture)};
       SUSPEND;
@@ -187,21 +267,27 @@ internal sealed class UpsertBatch : IDisposable
     public IReadOnlyList<(IncomingChange Change, BatchOutcome Outcome, VersionRow? Version)> Run()
     {
         var columns = _table.Table.Columns.Count;
-        var args = new object?[4 + Slots * (FixedPerSlot + columns)];
+        var args = new object?[BlockArgumentCount + Slots * (FixedPerSlot + columns)];
         VersionRows.BlockArguments(_fastPath).CopyTo(args, 0);
         args[3] = _contributor;
+        var insertFirst = _insertsFirst && _gate.TryNow();
+        args[4] = (short)(insertFirst ? 1 : 0);
+        var tried = 0;
         for (var s = 0; s < _pending.Count; s++)
         {
             var change = _pending[s].Change;
-            var at = 4 + s * (FixedPerSlot + columns);
+            var at = BlockArgumentCount + s * (FixedPerSlot + columns);
             args[at] = (short)1;
             args[at + 1] = LocalClock.ToLocal(change.Header.ChangedAtUtc);
             args[at + 2] = change.Header.Origin;
             args[at + 3] = change.Header.Sequence;
             args[at + 4] = change.Header.BaseSequence;
-            args[at + 5] = (short)(_holdsLoads && LoadRuns.IsLoadRow(change.Header) ? 1 : 0);
+            var held = _holdsLoads && LoadRuns.IsLoadRow(change.Header);
+            args[at + 5] = (short)(held ? 1 : 0);
+            if (!held) tried++;
             Array.Copy(change.Values, 0, args, at + FixedPerSlot, columns);
         }
+        var misses = 0;
         var outcomes = new BatchOutcome[_pending.Count];
         var versions = new VersionRow?[_pending.Count];
         using (var reader = _command.ExecuteReader(args))
@@ -209,14 +295,26 @@ internal sealed class UpsertBatch : IDisposable
             while (reader.Read())
             {
                 var slot = reader.GetInt32(0);
+                if (slot < 0)
+                {
+                    misses = reader.GetInt32(1);
+                    continue;
+                }
                 outcomes[slot] = reader.GetInt32(1) switch
                 {
                     1 => BatchOutcome.LeftToPolicy,
                     2 => BatchOutcome.RefusedByForeignKey,
-                    _ => BatchOutcome.Held,
+                    3 => BatchOutcome.Held,
+                    _ => BatchOutcome.NotNew,
                 };
                 versions[slot] = reader.IsDBNull(VersionRows.FirstOutput) ? null : VersionRows.FromReader(reader, VersionRows.FirstOutput);
             }
+        }
+        if (insertFirst)
+        {
+            _gate.Ran(tried, misses);
+            InsertedFirst += tried - misses;
+            InsertFirstMisses += misses;
         }
         foreach (var pending in _pending)
         {
@@ -293,6 +391,43 @@ internal sealed class UpsertBatch : IDisposable
             var hash = unchecked((int)2166136261);
             foreach (var b in bytes) hash = unchecked((hash ^ b) * 16777619);
             return hash;
+        }
+    }
+}
+
+/// <summary>
+/// Whether a batch tries its changes as new keys first (<see cref="UpsertBatch.InsertsFirst"/>). A change that was not
+/// new costs about twice the ordinary way (the refused INSERT is undone, then the ordinary way runs), one that was saves
+/// a fifth (bench/README.md), so the gate tries while at most one change in eight misses. After a batch that missed
+/// more, it lets the next batches take the ordinary way, then tries one again: 1, 2, 4… up to 64 batches while the
+/// table's changes keep missing (updates, a package sent again), back to every batch once they are new again.
+/// </summary>
+internal sealed class InsertFirstGate
+{
+    public const int LongestPause = 64;
+
+    private int _pause = 1;
+    private int _skip;
+
+    /// <summary>Whether the next batch tries inserts first (false counts a batch of the pause).</summary>
+    public bool TryNow()
+    {
+        if (_skip == 0) return true;
+        _skip--;
+        return false;
+    }
+
+    /// <summary>What became of a batch that tried: <paramref name="tried"/> changes, <paramref name="misses"/> of them not new.</summary>
+    public void Ran(int tried, int misses)
+    {
+        if (misses * 8 > tried)
+        {
+            _skip = _pause;
+            _pause = Math.Min(_pause * 2, LongestPause);
+        }
+        else
+        {
+            _pause = 1;
         }
     }
 }

@@ -142,6 +142,24 @@ internal static partial class VersionRows
     public static string Stamp(SyncTable table, Func<SyncColumn, string> keyValue, bool masterVersions, FastPath fastPath,
         string changedAt, string origin, string sequence, string baseSequence)
     {
+        if (!fastPath.Stamps(table)) return "";
+        var (seq, tx, stampOrigin, stampBase) = StampValues(masterVersions, fastPath, origin, sequence, baseSequence);
+        return $"IF (HZ_V_SEQ IS NULL) THEN\n" +
+               $"      {InsertStamp(table, keyValue, masterVersions, fastPath, changedAt, origin, sequence, baseSequence)}\n" +
+               $"    ELSE\n" +
+               $"      UPDATE {table.VersionTable} SET SEQ = {seq}, TX = {tx}, OP = 'U', CHANGED_AT = {changedAt}, ORIGIN = {stampOrigin}, BASE_SEQ = {stampBase} WHERE {KeyMatch(table, keyValue)};";
+    }
+
+    /// <summary>PSQL: inserts the version row of an applied upsert whose key has none (a unique violation if it has one).</summary>
+    public static string InsertStamp(SyncTable table, Func<SyncColumn, string> keyValue, bool masterVersions, FastPath fastPath,
+        string changedAt, string origin, string sequence, string baseSequence)
+    {
+        var (seq, tx, stampOrigin, stampBase) = StampValues(masterVersions, fastPath, origin, sequence, baseSequence);
+        return $"INSERT INTO {table.VersionTable} ({KeyList(table)}, {WrittenColumns}) VALUES ({string.Join(", ", table.KeyColumns.Select(keyValue))}, {seq}, {tx}, 'U', {changedAt}, {stampOrigin}, {stampBase});";
+    }
+
+    private static (string Sequence, string Tx, string Origin, string Base) StampValues(bool masterVersions, FastPath fastPath, string origin, string sequence, string baseSequence)
+    {
         var (stampOrigin, stampBase) = fastPath.Stamp switch
         {
             VersionStamp.FromSender => (":HZ_SENDER", "0"),
@@ -149,12 +167,8 @@ internal static partial class VersionRows
             VersionStamp.CarriedOriginAndBase => (origin, baseSequence),
             _ => throw new ArgumentOutOfRangeException(nameof(fastPath)),
         };
-        if (!fastPath.Stamps(table)) return "";
         var (seq, tx) = masterVersions ? ($"GEN_ID({CaptureObjects.Sequence}, 1)", "CURRENT_TRANSACTION") : ("0", "0");
-        return $"IF (HZ_V_SEQ IS NULL) THEN\n" +
-               $"      INSERT INTO {table.VersionTable} ({KeyList(table)}, {WrittenColumns}) VALUES ({string.Join(", ", table.KeyColumns.Select(keyValue))}, {seq}, {tx}, 'U', {changedAt}, {stampOrigin}, {stampBase});\n" +
-               $"    ELSE\n" +
-               $"      UPDATE {table.VersionTable} SET SEQ = {seq}, TX = {tx}, OP = 'U', CHANGED_AT = {changedAt}, ORIGIN = {stampOrigin}, BASE_SEQ = {stampBase} WHERE {KeyMatch(table, keyValue)};";
+        return (seq, tx, stampOrigin, stampBase);
     }
 
     private static string SequenceAndTx(bool masterVersions) => masterVersions ? $"GEN_ID({CaptureObjects.Sequence}, 1), CURRENT_TRANSACTION" : "0, 0";

@@ -84,8 +84,13 @@ public class ApplyBatchTests
         world.Night();   // every site registers
         var (sender, receiver) = (world.Sites[0], world.Sites[1]);
         var next = (int)sender.KeyLow;
-        foreach (var count in new[] { UpsertBatch.MaxSlots - 1, UpsertBatch.MaxSlots, UpsertBatch.MaxSlots + 1, 2 * UpsertBatch.MaxSlots + 1 })
+        // The first package (one row) tells how many rows a call takes at the Siège, which tries new keys first: fewer
+        // than a site's calls take (more table references per row), and fewer still for a wide table (statement length).
+        var counts = new List<int> { 1 };
+        var siegeSlots = 0;
+        for (var round = 0; round < counts.Count; round++)
         {
+            var count = counts[round];
             using (var tx = sender.Connection.BeginTransaction())
             {
                 for (var i = 0; i < count; i++)
@@ -107,11 +112,17 @@ public class ApplyBatchTests
             Assert.Equal(count, applied.RowsApplied);
             Assert.Equal(0, echo.RowsApplied);
             TableContent.AssertConverged(world, $"after {count} members");
+            if (round == 0)
+            {
+                siegeSlots = consolidated.BatchSlots["MEMBER"];
+                Assert.InRange(siegeSlots, 2, UpsertBatch.MaxSlotsInsertingFirst);
+                counts.AddRange(new[] { siegeSlots - 1, siegeSlots, siegeSlots + 1, UpsertBatch.MaxSlots - 1, UpsertBatch.MaxSlots, UpsertBatch.MaxSlots + 1, 2 * UpsertBatch.MaxSlots + 1 }.Distinct());
+            }
             // Row by row, each row takes three statements (version read, upsert, version write); in batches, one call per
-            // batch on top of what an empty package takes.
-            var batches = (count + UpsertBatch.MaxSlots - 1) / UpsertBatch.MaxSlots;
-            Assert.Equal(batches, consolidated.Statements - empty.Statements);
-            Assert.Equal(batches, applied.Statements - echo.Statements);
+            // batch on top of what an empty package takes. Every new key went in as such at the Siège.
+            Assert.Equal(count, consolidated.RowsInsertedFirst);
+            Assert.Equal((count + siegeSlots - 1) / siegeSlots, consolidated.Statements - empty.Statements);
+            Assert.Equal((count + UpsertBatch.MaxSlots - 1) / UpsertBatch.MaxSlots, applied.Statements - echo.Statements);
         }
     }
 
@@ -201,6 +212,125 @@ public class ApplyBatchTests
         Assert.Equal(SHA256.HashData(photos[16]), SHA256.HashData(received));
     }
 
+    [Fact]
+    public void Changes_tried_as_new_keys_leave_the_same_rows_version_rows_and_conflicts_whether_new_or_not()
+    {
+        using var batched = EngineWorld.Customer(siteCount: 2);
+        using var rowByRow = EngineWorld.Customer(siteCount: 2);
+        foreach (var node in rowByRow.All) node.BatchRows = 1;
+
+        foreach (var world in new[] { batched, rowByRow }) NewKeysOrNot(world);
+
+        foreach (var (a, b) in batched.All.Zip(rowByRow.All))
+        {
+            Assert.Equal(Rows(b), Rows(a));
+            Assert.Equal(Versions(b), Versions(a));
+        }
+        Assert.Equal(rowByRow.Conflicts.Select(Describe).Order(StringComparer.Ordinal), batched.Conflicts.Select(Describe).Order(StringComparer.Ordinal));
+        // The second site's later edits win: the entry it deleted stays deleted (the first site's update meets a deleted
+        // key at the master, a key with a version row and no row), the entry it updated keeps its gate.
+        var (first, second) = (batched.Sites[0], batched.Sites[1]);
+        Assert.Contains(batched.Conflicts, c => c.Table == "ENTRY" && c.Key == Key(first.KeyLow + 201) && c.WinnerSite == second.Code);
+        Assert.Contains(batched.Conflicts, c => c.Table == "ENTRY" && c.Key == Key(first.KeyLow + 202) && c.WinnerSite == second.Code);
+        foreach (var node in batched.All)
+        {
+            Assert.Null(node.Scalar("SELECT ID FROM ENTRY WHERE ID = ?", (int)first.KeyLow + 201));
+            Assert.Equal(9, Convert.ToInt32(node.Scalar("SELECT GATE FROM ENTRY WHERE ID = ?", (int)first.KeyLow + 202), CultureInfo.InvariantCulture));
+        }
+        // New keys went in as such; keys that existed were tried (the gate then let batches go the ordinary way) and
+        // ended as row by row has them. Row by row never tries.
+        Assert.Equal(120, batched.Consolidations[0].RowsInsertedFirst);
+        Assert.Equal(0, batched.Consolidations[0].InsertFirstMisses);
+        var night3 = batched.Consolidations[^2];   // the first site's updates of its 88 entries, then its 20 new ones
+        Assert.Equal(batched.Sites[0].Code, night3.Site);
+        Assert.InRange(night3.InsertFirstMisses, 1, 87);
+        var night2 = batched.Consolidations[3];   // the first site's 60 updates with 30 new entries among them
+        Assert.Equal(batched.Sites[0].Code, night2.Site);
+        Assert.InRange(night2.RowsInsertedFirst, 1, 30);
+        Assert.InRange(night2.InsertFirstMisses, 1, 60);
+        Assert.Equal(40, batched.Consolidations[^1].RowsInsertedFirst);   // the second site's new entries
+        Assert.All(rowByRow.Consolidations, c => Assert.Equal((0L, 0L), (c.RowsInsertedFirst, c.InsertFirstMisses)));
+        TableContent.AssertConverged(batched, "after new and existing keys tried as new", CustomerSchema.SynchronisedTables);
+
+        static string Key(long id) => id.ToString(CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
+    public void The_insert_first_gate_pauses_longer_while_batches_keep_missing_and_tries_every_batch_once_they_are_new_again()
+    {
+        var gate = new InsertFirstGate();
+        var tried = new List<int>();
+        for (var batch = 0; batch < 200; batch++)
+        {
+            if (!gate.TryNow()) continue;
+            tried.Add(batch);
+            gate.Ran(26, 26);
+        }
+        // Pauses of 1, 2, 4 … 64 batches, then 64 again.
+        Assert.Equal(new[] { 0, 2, 5, 10, 19, 36, 69, 134, 199 }, tried);
+
+        // One change in eight missing keeps trying; more pauses; a good batch after a pause tries every batch again.
+        gate = new InsertFirstGate();
+        gate.Ran(24, 3);
+        Assert.True(gate.TryNow());
+        gate.Ran(24, 4);
+        Assert.False(gate.TryNow());
+        Assert.True(gate.TryNow());
+        gate.Ran(24, 0);
+        Assert.True(gate.TryNow());
+        gate.Ran(24, 24);
+        Assert.False(gate.TryNow());   // the pause starts at one batch again
+        Assert.True(gate.TryNow());
+    }
+
+    /// <summary>Three nights of the insert-first scenario: new keys; updates of existing keys with new keys among them, a
+    /// key the other site deleted and one it updated later; then the first site updates every entry again.</summary>
+    private static void NewKeysOrNot(EngineWorld world)
+    {
+        world.InitializeAll();
+        var (a, b) = (world.Sites[0], world.Sites[1]);
+        var m = (int)a.KeyLow;
+        var before = Sequences(world);
+        using (var tx = a.Connection.BeginTransaction())
+        {
+            for (var i = 1; i <= 60; i++)
+            {
+                a.Connection.Execute(tx, "INSERT INTO MEMBER (ID, NAME, BALANCE) VALUES (?, ?, ?)", m + i, CustomerSchema.Win1252($"Loïc n°{i}"), i / 4m);
+                a.Connection.Execute(tx, "INSERT INTO ENTRY (ID, MEMBER_ID, AT_TIME, GATE) VALUES (?, ?, ?, 1)", m + 200 + i, m + i, new DateTime(2026, 2, 1, 8, i % 60, 0));
+            }
+            tx.Commit();
+        }
+        FixChangeTimes(world, before, 1);
+        world.Night();   // the second site's first package, empty, registers it
+
+        before = Sequences(world);
+        using (var tx = a.Connection.BeginTransaction())
+        {
+            for (var i = 1; i <= 60; i++)
+            {
+                a.Connection.Execute(tx, "UPDATE ENTRY SET GATE = 2 WHERE ID = ?", m + 200 + i);
+                if (i % 2 == 0) a.Connection.Execute(tx, "INSERT INTO ENTRY (ID, MEMBER_ID, AT_TIME, GATE) VALUES (?, ?, ?, 3)", m + 300 + i, m + i, new DateTime(2026, 2, 2, 8, i % 60, 0));
+            }
+            tx.Commit();
+        }
+        b.Sql("DELETE FROM ENTRY WHERE ID = ?", m + 201);
+        b.Sql("UPDATE ENTRY SET GATE = 9 WHERE ID = ?", m + 202);
+        FixChangeTimes(world, before, 2);
+        world.Night(sending: new[] { b });   // the master has the delete before the first site's update of that entry
+        world.Night();
+
+        before = Sequences(world);
+        using (var tx = a.Connection.BeginTransaction())
+        {
+            a.Connection.Execute(tx, "UPDATE ENTRY SET GATE = 4 WHERE ID BETWEEN ? AND ? AND ID <> ?", m + 200, m + 400, m + 202);
+            for (var i = 1; i <= 20; i++) a.Connection.Execute(tx, "INSERT INTO ENTRY (ID, MEMBER_ID, AT_TIME, GATE) VALUES (?, ?, ?, 5)", m + 400 + i, m + i, new DateTime(2026, 2, 3, 8, i, 0));
+            tx.Commit();
+        }
+        for (var i = 1; i <= 40; i++) b.Sql("INSERT INTO ENTRY (ID, MEMBER_ID, AT_TIME, GATE) VALUES (?, ?, ?, 6)", (int)b.KeyLow + i, m + i, new DateTime(2026, 2, 4, 8, i, 0));
+        FixChangeTimes(world, before, 3);
+        world.Night();
+    }
+
     /// <summary>One business day of the equivalence scenario (deterministic: explicit keys, times and change times).</summary>
     private static void Day(EngineWorld world, int night)
     {
@@ -211,7 +341,7 @@ public class ApplyBatchTests
             CustomerSchema.SeedArticles(world.Siege.Connection, 1, 40, stock: 100, price: 9.90m, new DateTime(2024, 1, 1));
             world.InitializeAll();
         }
-        var before = world.All.ToDictionary(n => n.Code, n => Convert.ToInt64(n.Scalar("SELECT GEN_ID(HZ$SEQ, 0) FROM RDB$DATABASE")));
+        var before = Sequences(world);
         switch (night)
         {
             case 1:
@@ -248,7 +378,15 @@ public class ApplyBatchTests
                 b.Sql("DELETE FROM SALE WHERE ID = ?", (int)a.KeyLow + 500);              // its lines go by cascade
                 break;
         }
-        // Every change of the day at each node gets a fixed time: the first site's before the second's, the Siège's last.
+        FixChangeTimes(world, before, night);
+    }
+
+    private static Dictionary<string, long> Sequences(EngineWorld world) =>
+        world.All.ToDictionary(n => n.Code, n => Convert.ToInt64(n.Scalar("SELECT GEN_ID(HZ$SEQ, 0) FROM RDB$DATABASE")));
+
+    /// <summary>Every change of the day at each node gets a fixed time: the first site's before the second's, the Siège's last.</summary>
+    private static void FixChangeTimes(EngineWorld world, Dictionary<string, long> before, int night)
+    {
         foreach (var node in world.All)
         {
             var at = new DateTime(2026, 11, night, 10, 0, node.IsSiege ? 5 : node.Number);

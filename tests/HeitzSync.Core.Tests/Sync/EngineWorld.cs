@@ -86,6 +86,9 @@ internal sealed class EngineWorld : IDisposable
     public IEnumerable<EngineNode> All => new[] { Siege }.Concat(Sites);
     public List<Conflict> Conflicts { get; } = new();
 
+    /// <summary>Every consolidation of <see cref="Night"/>, in order.</summary>
+    public List<ConsolidationResult> Consolidations { get; } = new();
+
     private EngineNode CreateNode(string code, int number, bool isSiege, Func<string, FbConnectionSettings> place, Action<FbConnection> createSchema)
     {
         var settings = place(code) with { Charset = "NONE" };
@@ -115,7 +118,9 @@ internal sealed class EngineWorld : IDisposable
         }
         foreach (var (site, file, result) in delivered.OrderBy(d => d.Site.Number))
         {
-            Conflicts.AddRange(Siege.Consolidate(file, result, cycleId).Conflicts);
+            var consolidation = Siege.Consolidate(file, result, cycleId);
+            Consolidations.Add(consolidation);
+            Conflicts.AddRange(consolidation.Conflicts);
         }
         foreach (var site in receiving ?? Sites)
         {
