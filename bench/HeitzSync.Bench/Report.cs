@@ -144,8 +144,9 @@ internal sealed class Report
     {
         Section(2, $"2. Consolidation apply rate: {apply.Sites} sites × {apply.RowsSent / apply.Sites:N0} changes");
         Line("Each site inserted new activity (members, subscriptions, entries, sales with lines, payments, accounting) and sent it; the Siège consolidated " +
-             "the packages into a copy of the chain's master (one transaction per package: read the master's version of each key, upsert the row, write its " +
-             "version, up to 32 rows per call when the key cannot conflict, docs/sync-engine.md \"Applying in batches\"; the time includes finding, copying, authenticating and decompressing the packages). The very same rows were inserted into a plain " +
+             "the packages into a copy of the chain's master (one transaction per package: each change tried first as a new key, an INSERT of the row and " +
+             "of its version row without a lookup; a key the master has goes the ordinary way: read the master's version of the key, upsert the row, write its " +
+             "version; up to 26 rows per call, docs/sync-engine.md \"Applying in batches\"; the time includes finding, copying, authenticating and decompressing the packages). The very same rows were inserted into a plain " +
              "copy of the chain database (no capture) by a prepared-statement INSERT loop in one transaction: the practical limit. The two alternate site by " +
              "site (the plain loop's transaction staying open, committed at the end), so that other load on the machine falls on both alike.");
         Line();

@@ -147,7 +147,7 @@ internal sealed class UpsertBatch : IDisposable
 
     private static string Sql(TableApplier table, FastPath fastPath, bool masterVersions, int slots)
     {
-        var sql = new StringBuilder(Open(table, fastPath, masterVersions));
+        var sql = new StringBuilder(Open);
         for (var s = 0; s < slots; s++) sql.Append(",\n  ").Append(SlotParameters(table, s));
         sql.Append(Between(table, fastPath, masterVersions));
         for (var s = 0; s < slots; s++) sql.Append(SlotBody(table, fastPath, masterVersions, s));
@@ -156,10 +156,10 @@ internal sealed class UpsertBatch : IDisposable
     }
 
     private static string Head(TableApplier table, FastPath fastPath, bool masterVersions) =>
-        Open(table, fastPath, masterVersions) + Between(table, fastPath, masterVersions) + Close(table, fastPath, masterVersions);
+        Open + Between(table, fastPath, masterVersions) + Close(table, fastPath, masterVersions);
 
-    private static string Open(TableApplier table, FastPath fastPath, bool masterVersions) =>
-        "EXECUTE BLOCK (" + VersionRows.BlockParameters + ", HZ_ORIGIN VARCHAR(16) CHARACTER SET ASCII = ?, HZ_INSERT_FIRST SMALLINT = ?";
+    /// <summary>The block's own parameters, bound first (<see cref="BlockArgumentCount"/>).</summary>
+    private const string Open = "EXECUTE BLOCK (" + VersionRows.BlockParameters + ", HZ_ORIGIN VARCHAR(16) CHARACTER SET ASCII = ?, HZ_INSERT_FIRST SMALLINT = ?";
 
     private static string Between(TableApplier table, FastPath fastPath, bool masterVersions) =>
         ")\nRETURNS (HZ_SLOT SMALLINT, HZ_STATUS SMALLINT, " + VersionRows.Declarations + ")\nAS\n" + table.Declarations() +
