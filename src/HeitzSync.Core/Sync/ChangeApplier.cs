@@ -141,13 +141,18 @@ internal sealed class ChangeApplier : IDisposable
                     continue;
                 }
                 var key = reader.SectionKind == SectionKind.Upserts ? table.KeyOf(values) : (object?[])values.Clone();
-                var change = new IncomingChange(table, reader.SectionKind, key, values, header, TableNamed);
-                var version = policy.FastPath.ReadsVersion ? table.ReadVersion(key) : null;
-                Take(change, policy.Decide(change, version), policy, deferred, cascadable);
+                RowByRow(new IncomingChange(table, reader.SectionKind, key, values, header, TableNamed), policy, deferred, cascadable);
             }
             if (batch is not null) Run(batch, policy, deferred, cascadable);
         }
         Settle(deferred, cascadable, policy, cancellationToken);
+    }
+
+    /// <summary>A change outside any batch: the policy decides with the version row it needs, read now.</summary>
+    private void RowByRow(IncomingChange change, IApplyPolicy policy, List<IncomingChange> deferred, List<IncomingChange> cascadable)
+    {
+        var version = policy.FastPath.ReadsVersion ? change.Table.ReadVersion(change.Key) : null;
+        Take(change, policy.Decide(change, version), policy, deferred, cascadable);
     }
 
     /// <summary>Applies the policy's decision about one change, row by row.</summary>
@@ -191,7 +196,7 @@ internal sealed class ChangeApplier : IDisposable
                     policy.Held(change);
                     break;
                 case BatchOutcome.NotNew:
-                    Take(change, policy.Decide(change, policy.FastPath.ReadsVersion ? change.Table.ReadVersion(change.Key) : null), policy, deferred, cascadable);
+                    RowByRow(change, policy, deferred, cascadable);
                     break;
                 default:
                     Take(change, policy.Decide(change, version), policy, deferred, cascadable);

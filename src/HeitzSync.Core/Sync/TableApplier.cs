@@ -56,9 +56,6 @@ internal sealed class TableApplier : IDisposable
     /// <summary>Rows per call of this table's batch, once prepared (null: none, or row by row).</summary>
     public int? BatchSlots => _batch?.Slots;
 
-    /// <summary>Whether version rows take a new master sequence (the Siège).</summary>
-    public bool MasterVersions => _masterVersions;
-
     /// <summary>The batch statement of this table's upserts (prepared at the first call), or null when the table is too
     /// wide for two rows per statement.</summary>
     public UpsertBatch? Batch(FastPath fastPath, int maxRows)

@@ -73,14 +73,14 @@ internal sealed class UpsertBatch : IDisposable
     private readonly HashSet<object?[]> _keys = new(KeyComparer.Instance);
     private long _blobBytes;
 
-    private UpsertBatch(TableApplier table, FastPath fastPath, string contributor, FbCommand command, int slots, bool ownsCommand)
+    private UpsertBatch(TableApplier table, FastPath fastPath, bool masterVersions, string contributor, FbCommand command, int slots, bool ownsCommand)
     {
         _ownsCommand = ownsCommand;
         _table = table;
         _fastPath = fastPath;
         _contributor = contributor;
         _holdsLoads = HoldsLoads(table, fastPath);
-        _insertsFirst = InsertsFirst(table.Table, fastPath, table.MasterVersions);
+        _insertsFirst = InsertsFirst(table.Table, fastPath, masterVersions);
         _command = command;
         Slots = slots;
     }
@@ -107,7 +107,7 @@ internal sealed class UpsertBatch : IDisposable
         var key = Sql(table, fastPath, masterVersions, maxSlots);
         if (prepared.TryTake(key, transaction, out var command, out var slots))
         {
-            return command is null ? null : new UpsertBatch(table, fastPath, contributor, command, slots, ownsCommand: false);
+            return command is null ? null : new UpsertBatch(table, fastPath, masterVersions, contributor, command, slots, ownsCommand: false);
         }
         var batch = Prepare(connection, transaction, table, fastPath, masterVersions, contributor, maxSlots, ownsCommand: false);
         prepared.Keep(key, batch?._command, batch?.Slots ?? 0);
@@ -124,7 +124,7 @@ internal sealed class UpsertBatch : IDisposable
         {
             try
             {
-                return new UpsertBatch(table, fastPath, contributor, connection.Prepare(transaction, Sql(table, fastPath, masterVersions, slots)), slots, ownsCommand);
+                return new UpsertBatch(table, fastPath, masterVersions, contributor, connection.Prepare(transaction, Sql(table, fastPath, masterVersions, slots)), slots, ownsCommand);
             }
             catch (FbException)
             {
