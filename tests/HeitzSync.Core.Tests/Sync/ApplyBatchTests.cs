@@ -256,6 +256,40 @@ public class ApplyBatchTests
     }
 
     [Fact]
+    public void A_trigger_that_objects_to_inserting_a_key_that_exists_lets_the_update_go_the_ordinary_way()
+    {
+        // The customer's own trigger, run during applies (tables.triggersRunDuringApply), refuses an INSERT of a key that
+        // exists with its own exception, before the primary key would: a change tried as a new key must not fail on it.
+        using var world = new EngineWorld(siteCount: 1, connection => RunScript(connection,
+            "CREATE TABLE ITEM (ID INTEGER NOT NULL PRIMARY KEY, LABEL VARCHAR(20))",
+            "CREATE EXCEPTION ITEM_EXISTS 'this item exists already'",
+            "CREATE TRIGGER ITEM_BI FOR ITEM ACTIVE BEFORE INSERT POSITION 0 AS BEGIN IF (EXISTS (SELECT 1 FROM ITEM WHERE ID = NEW.ID)) THEN EXCEPTION ITEM_EXISTS; END"))
+        {
+            Configure = o => o with { TriggersRunDuringApply = new[] { "ITEM_BI" } },
+        };
+        world.InitializeAll();
+        var site = world.Sites[0];
+        var first = (int)site.KeyLow + 1;
+        for (var id = first; id < first + 30; id++) site.Sql("INSERT INTO ITEM (ID, LABEL) VALUES (?, 'new')", id);
+        world.Night();
+        Assert.Equal(30, world.Consolidations[^1].RowsInsertedFirst);
+
+        site.Sql("UPDATE ITEM SET LABEL = 'renamed'");
+        world.Night();
+
+        var updates = world.Consolidations[^1];
+        Assert.Equal(30, updates.RowsApplied);
+        Assert.True(updates.InsertFirstMisses > 0, "the updates were tried as new keys, and the trigger refused them");
+        Assert.Equal(30L, Convert.ToInt64(world.Siege.Scalar("SELECT COUNT(*) FROM ITEM WHERE LABEL = 'renamed'")));
+        TableContent.AssertConverged(world, "after the updates the trigger refused to insert", new[] { "ITEM" });
+    }
+
+    private static void RunScript(FbConnection connection, params string[] statements)
+    {
+        foreach (var statement in statements) connection.ExecuteInNewTransaction(statement);
+    }
+
+    [Fact]
     public void The_insert_first_gate_pauses_longer_while_batches_keep_missing_and_tries_every_batch_once_they_are_new_again()
     {
         var gate = new InsertFirstGate();
