@@ -167,11 +167,19 @@ internal static partial class VersionRows
             VersionStamp.CarriedOriginAndBase => (origin, baseSequence),
             _ => throw new ArgumentOutOfRangeException(nameof(fastPath)),
         };
-        var (seq, tx) = masterVersions ? ($"GEN_ID({CaptureObjects.Sequence}, 1)", "CURRENT_TRANSACTION") : ("0", "0");
+        var (seq, tx) = NewSequenceAndTx(masterVersions);
         return (seq, tx, stampOrigin, stampBase);
     }
 
-    private static string SequenceAndTx(bool masterVersions) => masterVersions ? $"GEN_ID({CaptureObjects.Sequence}, 1), CURRENT_TRANSACTION" : "0, 0";
+    private static string SequenceAndTx(bool masterVersions)
+    {
+        var (seq, tx) = NewSequenceAndTx(masterVersions);
+        return $"{seq}, {tx}";
+    }
+
+    /// <summary>SEQ and TX of a version row written now: a new master sequence and this transaction at the Siège, 0 at a site.</summary>
+    private static (string Sequence, string Tx) NewSequenceAndTx(bool masterVersions) =>
+        masterVersions ? ($"GEN_ID({CaptureObjects.Sequence}, 1)", "CURRENT_TRANSACTION") : ("0", "0");
 
     private static string KeyList(SyncTable table) => string.Join(", ", table.KeyColumns.Select(c => c.Quoted));
 
