@@ -32,8 +32,8 @@ internal sealed record OneNight(long Rows, TimeSpan Reused, TimeSpan PreparedEac
 /// <summary>
 /// Consolidation apply rate at the Siège: N sites each send M new rows (a club's activity: members, subscriptions,
 /// entries, sales with lines, payments, accounting); the Siège consolidates the N packages into a copy of the chain's
-/// master; then the very same rows are inserted into a plain copy of the chain database (no capture) by a prepared
-/// statement loop in one transaction, the practical limit.
+/// master in one night call; the very same rows are inserted into a plain copy of the chain database (no capture) by a
+/// prepared statement loop in one transaction, the practical limit. Each twice, night, loop, loop, night.
 /// </summary>
 internal static class ApplyRateBench
 {
@@ -114,56 +114,60 @@ internal static class ApplyRateBench
 
         File.Copy(master, reuseMaster);
         File.Copy(master, eachMaster);
+        var secondMaster = Path.Combine(folder, "SIEGE-second-night.fdb");
+        File.Copy(master, secondMaster);
+        var secondRaw = Path.Combine(folder, "PLAIN-second.fdb");
+        File.Copy(raw, secondRaw);
+        Machine.FlushDisks(log);
 
-        // The two ways alternate site by site (which goes first alternates too), so that load from other work on
-        // the machine falls on both alike: the Siège consolidates one site's package, the plain loop inserts the
-        // same rows, all inside its one transaction, committed at the end.
+        // The Siège consolidates the night's packages as a night does: one call that finds, copies, authenticates and
+        // applies every site's package, one transaction each, on one connection. The plain loop inserts the same rows in
+        // one transaction. Each runs twice, on fresh copies, in the order night, loop, loop, night, so that a drift in
+        // the machine's load falls on both alike. The first night is the one that goes on (publish, site apply).
         var siege = new SiegeNight(Chain.Settings(master), drop, key, Path.Combine(folder, "work", "SIEGE"), Array.Empty<string>());
+        var siteCodes = Enumerable.Range(0, sites).Select(i => SiteCode.Parse(Chain.ClubCode(Chain.ClubNumber(i)))).ToList();
         var consolidate = TimeSpan.Zero;
         var rawTime = TimeSpan.Zero;
-        long consolidated = 0;
-        using (var plain = FbConnection.Open(Chain.Settings(raw)))
-        using (var writer = new RowWriter(plain))
+        long consolidated = 0, inserted = 0;
+        async Task Night(SiegeNight night, string name)
         {
-            for (var i = 0; i < sites; i++)
+            var watch = Stopwatch.StartNew();
+            var run = await night.ConsolidateAsync(siteCodes, sites, DateTimeOffset.UtcNow, TimeSpan.FromSeconds(1), null, cancellationToken);
+            consolidate += watch.Elapsed;
+            if (run.Errors > 0 || run.Deliveries.Count != sites || run.Conflicts > 0)
             {
-                var number = Chain.ClubNumber(i);
-                async Task Consolidate()
-                {
-                    var watch = Stopwatch.StartNew();
-                    var run = await siege.ConsolidateAsync(new[] { SiteCode.Parse(Chain.ClubCode(number)) }, 1, DateTimeOffset.UtcNow, TimeSpan.FromSeconds(1), null, cancellationToken);
-                    consolidate += watch.Elapsed;
-                    if (run.Errors > 0 || run.Deliveries.Count != 1 || run.Conflicts > 0)
-                    {
-                        throw new InvalidOperationException("The apply-rate consolidation did not take the package cleanly: " +
-                            string.Join("; ", run.Deliveries.Select(d => $"{d.Site} {d.State} {d.Error}")));
-                    }
-                    consolidated += run.RowsApplied;
-                }
-                void Insert()
-                {
-                    var watch = Stopwatch.StartNew();
-                    writer.WriteAll(Batch(number, changesPerSite, seed));
-                    rawTime += watch.Elapsed;
-                }
-                if (i % 2 == 0)
-                {
-                    await Consolidate();
-                    Insert();
-                }
-                else
-                {
-                    Insert();
-                    await Consolidate();
-                }
+                throw new InvalidOperationException($"The {name} did not take the packages cleanly: " +
+                    string.Join("; ", run.Deliveries.Select(d => $"{d.Site} {d.State} {d.Error}")));
             }
-            var commit = Stopwatch.StartNew();
-            writer.Commit();
-            rawTime += commit.Elapsed;
-            log($"  Siège: {consolidated:N0} rows consolidated in {consolidate.TotalSeconds:0.0} s; plain loop: {writer.Rows:N0} rows in {rawTime.TotalSeconds:0.0} s");
-            if (writer.Rows != consolidated) throw new InvalidOperationException($"The plain loop inserted {writer.Rows:N0} rows, the Siège consolidated {consolidated:N0}.");
+            consolidated += run.RowsApplied;
+            log($"  {name}: {run.RowsApplied:N0} rows consolidated in {watch.Elapsed.TotalSeconds:0.0} s");
         }
+        void Loop(string database, string name)
+        {
+            var watch = Stopwatch.StartNew();
+            using var plain = FbConnection.Open(Chain.Settings(database));
+            using var writer = new RowWriter(plain);
+            for (var i = 0; i < sites; i++) writer.WriteAll(Batch(Chain.ClubNumber(i), changesPerSite, seed));
+            writer.Commit();
+            rawTime += watch.Elapsed;
+            inserted += writer.Rows;
+            log($"  {name}: {writer.Rows:N0} rows inserted in {watch.Elapsed.TotalSeconds:0.0} s");
+        }
+        await Night(siege, "first night");
+        Loop(raw, "first plain loop");
+        Loop(secondRaw, "second plain loop");
+        foreach (var file in Directory.GetFiles(packages).OrderBy(f => f, StringComparer.Ordinal))
+        {
+            var name = Path.GetFileName(file).Substring(3);   // "00-<package name>"
+            await drop.UploadAsync(file, DropLayout.Up(SiteCode.Parse(name.Substring(0, name.IndexOf('_')))).Append(name), null, cancellationToken);
+        }
+        Machine.FlushDisks(log);
+        await Night(new SiegeNight(Chain.Settings(secondMaster), drop, key, Path.Combine(folder, "work", "SIEGE-second"), Array.Empty<string>()), "second night");
+        if (inserted != consolidated) throw new InvalidOperationException($"The plain loops inserted {inserted:N0} rows, the nights consolidated {consolidated:N0}.");
+        File.Delete(secondMaster);
+        File.Delete(secondRaw);
 
+        Machine.FlushDisks(log);
         var oneNight = OneNightOfPackages(Directory.GetFiles(packages).OrderBy(f => f, StringComparer.Ordinal).ToList(), reuseMaster, eachMaster, key, cancellationToken);
         log($"  one night's consolidations: {oneNight.Rows:N0} rows in {oneNight.Reused.TotalSeconds:0.0} s through one consolidator, " +
             $"{oneNight.PreparedEach.TotalSeconds:0.0} s with one per package");
@@ -174,17 +178,18 @@ internal static class ApplyRateBench
         await siege.PublishAsync(cycle, null, cancellationToken);
         var receiver = Chain.ClubCode(Chain.ClubNumber(0));
         var receiving = new SiteNight(Chain.Settings(Path.Combine(folder, receiver + ".fdb")), drop, key, Path.Combine(folder, "work", receiver));
+        Machine.FlushDisks(log);
         var receiveWatch = Stopwatch.StartNew();
         var received = await receiving.ReceiveAsync(DateTimeOffset.UtcNow, TimeSpan.FromSeconds(1), null, cancellationToken);
         var receive = receiveWatch.Elapsed;
-        var expected = consolidated * (sites - 1) / sites;
+        var expected = consolidated / 2 * (sites - 1) / sites;
         if (!received.Found || received.Unapplied.Count > 0 || received.RowsSkipped > 0 || received.RowsApplied < expected * 9 / 10)
         {
             throw new InvalidOperationException($"{receiver} did not apply its package cleanly: found {received.Found}, {received.RowsApplied:N0} applied, " +
                 $"{received.RowsSkipped:N0} skipped, {received.Unapplied.Count} unapplied (about {expected:N0} expected).");
         }
         log($"  {receiver}: {received.RowsApplied:N0} rows received and applied in {receive.TotalSeconds:0.0} s");
-        return new ApplyRate(sites, rowsSent, packageBytes, extract, consolidated, consolidate, consolidated, rawTime, receiver, received.RowsApplied, received.Bytes, receive, oneNight);
+        return new ApplyRate(sites, rowsSent, packageBytes, extract, consolidated, consolidate, inserted, rawTime, receiver, received.RowsApplied, received.Bytes, receive, oneNight);
     }
 
     /// <summary>
