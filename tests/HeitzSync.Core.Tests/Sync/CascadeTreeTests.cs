@@ -29,7 +29,7 @@ CREATE TABLE PRODUCT (ID BIGINT NOT NULL PRIMARY KEY, CATEGORY_ID BIGINT NOT NUL
         // A binary tree of 31 categories (node i's parent is i / 2), two products on each leaf. Two nodes are then moved
         // under a node of a higher key, changed last: their rows come before their new parent's in the package, by key
         // and by change alike.
-        for (var i = 1; i <= 31; i++) builder.Sql("INSERT INTO CATEGORY (ID, PARENT_ID, NAME) VALUES (?, ?, ?)", k + i, i == 1 ? null : k + i / 2, $"category {i}");
+        PlantTree(builder, k, 31);
         for (var i = 16; i <= 31; i++)
         {
             builder.Sql("INSERT INTO PRODUCT (ID, CATEGORY_ID, NAME) VALUES (?, ?, ?)", k + 100 + 2 * i, k + i, $"product {i}a");
@@ -50,12 +50,10 @@ CREATE TABLE PRODUCT (ID BIGINT NOT NULL PRIMARY KEY, CATEGORY_ID BIGINT NOT NUL
         editor.Sql("UPDATE CATEGORY SET NAME = 'renamed' WHERE ID = ?", k + 13);
         editor.Sql("INSERT INTO PRODUCT (ID, CATEGORY_ID, NAME) VALUES (?, ?, 'new')", editor.KeyLow + 1, k + 26);
         world.Night();
-        TableContent.AssertConverged(world, "after a branch was pruned", Tables);
+        AssertEveryNodeHolds(world, "after a branch was pruned", categories: 17, products: 17);
         foreach (var node in world.All)
         {
-            Assert.Equal(17L, Count(node, "SELECT COUNT(*) FROM CATEGORY"));
             Assert.Equal(0L, Count(node, "SELECT COUNT(*) FROM CATEGORY WHERE ID = ? OR PARENT_ID = ?", k + 2, k + 2));
-            Assert.Equal(17L, Count(node, "SELECT COUNT(*) FROM PRODUCT"));
             Assert.Equal("renamed", node.Scalar("SELECT NAME FROM CATEGORY WHERE ID = ?", k + 13));
         }
 
@@ -63,12 +61,7 @@ CREATE TABLE PRODUCT (ID BIGINT NOT NULL PRIMARY KEY, CATEGORY_ID BIGINT NOT NUL
         builder.Sql("DELETE FROM CATEGORY WHERE ID = ?", k + 1);
         world.Night();
         world.Night();
-        TableContent.AssertConverged(world, "after the root was deleted", Tables);
-        foreach (var node in world.All)
-        {
-            Assert.Equal(0L, Count(node, "SELECT COUNT(*) FROM CATEGORY"));
-            Assert.Equal(0L, Count(node, "SELECT COUNT(*) FROM PRODUCT"));
-        }
+        AssertEveryNodeHolds(world, "after the root was deleted", categories: 0, products: 0);
         Assert.Empty(world.Conflicts);
     }
 
@@ -80,7 +73,7 @@ CREATE TABLE PRODUCT (ID BIGINT NOT NULL PRIMARY KEY, CATEGORY_ID BIGINT NOT NUL
         world.Night();
         var (pruner, adder) = (world.Sites[0], world.Sites[1]);
         var k = pruner.KeyLow;
-        for (var i = 1; i <= 7; i++) pruner.Sql("INSERT INTO CATEGORY (ID, PARENT_ID, NAME) VALUES (?, ?, ?)", k + i, i == 1 ? null : k + i / 2, $"category {i}");
+        PlantTree(pruner, k, 7);
         world.Night();
         TableContent.AssertConverged(world, "after the tree was built", Tables);
 
@@ -91,14 +84,26 @@ CREATE TABLE PRODUCT (ID BIGINT NOT NULL PRIMARY KEY, CATEGORY_ID BIGINT NOT NUL
         world.Night();
         world.Night();
 
-        TableContent.AssertConverged(world, "after the same day's prune and add", Tables);
-        foreach (var node in world.All)
-        {
-            Assert.Equal(4L, Count(node, "SELECT COUNT(*) FROM CATEGORY"));
-            Assert.Equal(0L, Count(node, "SELECT COUNT(*) FROM PRODUCT"));
-        }
+        AssertEveryNodeHolds(world, "after the same day's prune and add", categories: 4, products: 0);
         Assert.Contains(world.Conflicts, c => c.Table == "PRODUCT" && c.Key == product.ToString(System.Globalization.CultureInfo.InvariantCulture) &&
                                               c.Resolution == ConflictResolution.OrphanRemoved && c.LoserSite == adder.Code);
+    }
+
+    /// <summary>A binary tree of categories key + 1 … key + count, made at <paramref name="site"/>: node i's parent is i / 2.</summary>
+    private static void PlantTree(EngineNode site, long key, int count)
+    {
+        for (var i = 1; i <= count; i++) site.Sql("INSERT INTO CATEGORY (ID, PARENT_ID, NAME) VALUES (?, ?, ?)", key + i, i == 1 ? null : key + i / 2, $"category {i}");
+    }
+
+    /// <summary>Every node holds the same rows, and that many of each table.</summary>
+    private static void AssertEveryNodeHolds(EngineWorld world, string because, long categories, long products)
+    {
+        TableContent.AssertConverged(world, because, Tables);
+        foreach (var node in world.All)
+        {
+            Assert.Equal(categories, Count(node, "SELECT COUNT(*) FROM CATEGORY"));
+            Assert.Equal(products, Count(node, "SELECT COUNT(*) FROM PRODUCT"));
+        }
     }
 
     private static long Count(EngineNode node, string sql, params object?[] args) => Convert.ToInt64(node.Scalar(sql, args));
